@@ -1,0 +1,50 @@
+namespace Shears.Domain.Graph;
+
+/// <summary>
+/// A set of tensor slices that must be removed together: channel k of the group is one output
+/// feature map / hidden unit, and removing it removes slice k from every member.
+/// This is the single dependency structure every pruning method works on: methods only score
+/// channels of groups and pick which to remove.
+/// </summary>
+/// <param name="Id">Stable index of the group within its graph (0..n-1).</param>
+/// <param name="Name">A readable name, e.g. the producing node's name ("conv1").</param>
+/// <param name="Channels">How many channels the group has in the unpruned graph.</param>
+/// <param name="Members">Every initializer slice owned by a channel.</param>
+/// <param name="GateSites">
+/// Where the group's channels appear as activations entering a channel-mixing consumer
+/// (Conv, Gemm, MatMul, or the Flatten/Reshape in front of one). A gate or mask multiplies these
+/// tensors; because a 0/1 or fractional gate there scales exactly the consumer's input slices,
+/// zero gates are equivalent to removing the channel, and fractional gates fold into the
+/// <see cref="SliceRole.Consumer"/> slices.
+/// </param>
+public sealed record ChannelGroup(
+    int Id,
+    string Name,
+    int Channels,
+    IReadOnlyList<ParameterSlice> Members,
+    IReadOnlyList<GateSite> GateSites);
+
+/// <summary>
+/// Channel k of a group owns indices [Offset + k·BlockSize, Offset + (k+1)·BlockSize) along
+/// <paramref name="Axis"/> of initializer <paramref name="Initializer"/>.
+/// BlockSize is 1 except after Flatten (a channel owns H·W features of the Gemm input);
+/// Offset is non-zero where a Concat places the group's channels after others.
+/// </summary>
+public sealed record ParameterSlice(string Initializer, int Axis, int Offset, int BlockSize, SliceRole Role);
+
+/// <summary>How a slice relates to the group's channels.</summary>
+public enum SliceRole
+{
+    /// <summary>The weight/bias that produces the channel (Conv/Gemm output rows).</summary>
+    Producer,
+    /// <summary>Per-channel parameters the channel passes through (BatchNormalization, PRelu, depthwise conv).</summary>
+    PassThrough,
+    /// <summary>The consumer's input slice that reads the channel (next Conv in-channels, Gemm columns).</summary>
+    Consumer,
+}
+
+/// <summary>
+/// Tensor <paramref name="Tensor"/> carries the group's channels on <paramref name="Axis"/> at
+/// indices [Offset, Offset + Channels) (Offset is non-zero after a Concat).
+/// </summary>
+public sealed record GateSite(string Tensor, int Axis, int Offset);

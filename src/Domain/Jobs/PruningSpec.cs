@@ -1,0 +1,47 @@
+namespace Shears.Domain.Jobs;
+
+public enum PruningMethod
+{
+    Magnitude,
+    Fisher,
+    L0,
+}
+
+/// <summary>Fractions of the original network's cost to keep (0 &lt; f &lt; 1). At least one is set.</summary>
+public sealed record PruningTarget(double? Flops, double? Params);
+
+/// <summary>
+/// Every job option with its default. Parsed and validated from the job's JSON <c>options</c> by
+/// <see cref="PruningOptionsParser"/>; the engine only ever sees a valid instance.
+/// </summary>
+public sealed record PruningOptions
+{
+    // common
+    /// <summary>Fine-tuning epochs after pruning (magnitude, fisher) or training epochs (l0).</summary>
+    public double Epochs { get; init; } = 1;
+    /// <summary>When set, overrides <see cref="Epochs"/> as a number of optimizer steps.</summary>
+    public int? Steps { get; init; }
+    public int BatchSize { get; init; } = 100;
+    public double LearningRate { get; init; } = 1e-3;
+    public string Optimizer { get; init; } = "adam"; // adam | sgd
+    public double ValidationFraction { get; init; } = 0.1;
+    public int Seed { get; init; } = 1;
+    public string Device { get; init; } = "auto"; // auto | cpu | cuda
+    /// <summary>Multiplier applied to inputs; null means 1/255 for byte data and 1 otherwise.</summary>
+    public double? InputScale { get; init; }
+
+    // fisher
+    /// <summary>FLOP weight β; null selects the paper's parameter-free variant β_k = −Δ_k/ΔC_k.</summary>
+    public double? Beta { get; init; }
+    public int StepsPerPrune { get; init; } = 10;
+
+    // l0
+    public double? Lambda { get; init; }
+    public string Granularity { get; init; } = "channel"; // channel | weight
+    public double DroprateInit { get; init; } = 0.5;
+    public double Temperature { get; init; } = 2.0 / 3.0;
+
+    // magnitude
+    public string Norm { get; init; } = "l1"; // l1 | l2
+    public string Scope { get; init; } = "global"; // global | layer
+}

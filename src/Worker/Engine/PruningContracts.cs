@@ -1,0 +1,51 @@
+using Shears.Domain.Datasets;
+using Shears.Domain.Jobs;
+
+namespace Shears.Worker.Engine;
+
+/// <summary>Everything the engine needs to run one pruning job. No database, no files.</summary>
+public sealed record PruneRequest(
+    byte[] OnnxModel,
+    Dataset Dataset,
+    PruningMethod Method,
+    PruningTarget Target,
+    PruningOptions Options);
+
+/// <summary>Where the engine reports as it runs. Implementations persist events (job_events).</summary>
+public interface IPruningProgress
+{
+    /// <summary>A progress event: fraction done in 0..1 plus the metrics that fit.</summary>
+    void Progress(ProgressUpdate update);
+
+    void Log(string message);
+}
+
+public sealed record ProgressUpdate(
+    double Fraction,
+    int Step,
+    int TotalSteps,
+    double? Loss = null,
+    double? Accuracy = null,
+    double? FlopsFraction = null,
+    double? ParamsFraction = null,
+    string? Message = null,
+    double? EtaSeconds = null);
+
+public sealed record NetworkMetrics(long Params, long Flops, double Accuracy, double LatencyMs);
+
+public sealed record LayerWidth(string Name, int ChannelsBefore, int ChannelsAfter);
+
+/// <summary>The result of a successful job: the shrunk network and what it cost and gained.</summary>
+public sealed record PruneOutcome(
+    byte[] PrunedOnnx,
+    byte[] WeightsSafetensors,
+    NetworkMetrics Before,
+    NetworkMetrics After,
+    IReadOnlyList<LayerWidth> Layers,
+    IReadOnlyList<TrajectoryPoint> Trajectory);
+
+/// <summary>One point of the pruning trajectory, for reports and plots.</summary>
+public sealed record TrajectoryPoint(int Step, double FlopsFraction, double ParamsFraction, double? Accuracy, double? Loss);
+
+/// <summary>A job that fails for its own reasons (bad target, NaN loss): not retried.</summary>
+public sealed class PruningFailedException(string message) : Exception(message);

@@ -1,0 +1,2 @@
+// Placeholder until the Hangfire server host lands.
+Console.WriteLine("Shears worker");
