@@ -1,0 +1,25 @@
+namespace Shears.Domain.Graph;
+
+/// <summary>What upload-time inspection tells a user about a model (the REST <c>inspection</c> object).</summary>
+public sealed record ModelInspection(
+    long Opset,
+    IReadOnlyList<TensorDescription> Inputs,
+    IReadOnlyList<TensorDescription> Outputs,
+    long Params,
+    long Flops,
+    int PrunableGroups,
+    IReadOnlyList<string> UnsupportedOps,
+    IReadOnlyList<GroupDescription> Groups,
+    IReadOnlyList<HeldTensor> Held);
+
+/// <summary>Shape with -1 for a dynamic dimension (the batch).</summary>
+public sealed record TensorDescription(string Name, IReadOnlyList<long> Shape);
+
+/// <summary>A prunable group as a user sees it: its members and its share of the network's FLOPs.</summary>
+public sealed record GroupDescription(int Id, string Name, int Channels, IReadOnlyList<string> Members, double FlopsShare);
+
+/// <summary>A tensor whose channels the analysis could not prove safe to remove, and why.</summary>
+public sealed record HeldTensor(string Tensor, string Reason);
+
+/// <summary>A model file that cannot be used; the message says what is wrong in words a person can act on.</summary>
+public sealed class InvalidModelException(string message) : Exception(message);
