@@ -1,0 +1,129 @@
+using Google.Protobuf;
+using Onnx;
+using Shears.Domain.Graph;
+
+namespace Shears.Domain.Onnx;
+
+/// <summary>
+/// A parsed ONNX model, checked and indexed for the rest of Shears: nodes in topological order,
+/// initializers and Constant-node values by name, the single data input and the output.
+/// </summary>
+public sealed class OnnxGraph
+{
+    /// <summary>Protobuf nesting deeper than this is refused (a hostile file could otherwise recurse).</summary>
+    private const int MaxRecursionDepth = 64;
+
+    private OnnxGraph(ModelProto model, IReadOnlyList<NodeProto> nodes, IReadOnlyDictionary<string, TensorProto> initializers, ValueInfoProto input, ValueInfoProto output)
+    {
+        Model = model;
+        Nodes = nodes;
+        Initializers = initializers;
+        InputName = input.Name;
+        InputShape = ShapeOf(input);
+        OutputName = output.Name;
+        OutputShape = ShapeOf(output);
+        Opset = model.OpsetImport.Where(o => string.IsNullOrEmpty(o.Domain) || o.Domain == "ai.onnx").Select(o => o.Version).DefaultIfEmpty(0).Max();
+    }
+
+    public ModelProto Model { get; }
+
+    /// <summary>The default-domain opset version the model was exported with.</summary>
+    public long Opset { get; }
+
+    /// <summary>All nodes, Constant nodes included, producers before consumers.</summary>
+    public IReadOnlyList<NodeProto> Nodes { get; }
+
+    /// <summary>Graph initializers and the values of Constant nodes, by tensor name.</summary>
+    public IReadOnlyDictionary<string, TensorProto> Initializers { get; }
+
+    /// <summary>The one graph input that is not an initializer.</summary>
+    public string InputName { get; }
+
+    /// <summary>Input dimensions, -1 where symbolic (the batch).</summary>
+    public IReadOnlyList<long> InputShape { get; }
+
+    public string OutputName { get; }
+
+    public IReadOnlyList<long> OutputShape { get; }
+
+    public static OnnxGraph Parse(byte[] onnx)
+    {
+        ModelProto model;
+        try
+        {
+            using var stream = new MemoryStream(onnx, writable: false);
+            var input = CodedInputStream.CreateWithLimits(stream, onnx.Length, MaxRecursionDepth);
+            model = ModelProto.Parser.ParseFrom(input);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidModelException($"The file is not a valid ONNX model (protobuf error: {e.Message}).");
+        }
+
+        if (model.Graph is null || model.Graph.Node.Count == 0)
+            throw new InvalidModelException("The file has no ONNX graph (or an empty one); upload an ONNX model exported with torch.onnx.export or similar.");
+        return FromModel(model);
+    }
+
+    public static OnnxGraph FromModel(ModelProto model)
+    {
+        var graph = model.Graph;
+        var initializers = new Dictionary<string, TensorProto>();
+        foreach (var tensor in graph.Initializer)
+            initializers[tensor.Name] = tensor;
+        foreach (var node in graph.Node.Where(n => n.OpType == "Constant"))
+        {
+            var value = node.Attribute.FirstOrDefault(a => a.Name == "value")?.T
+                ?? throw new InvalidModelException($"Constant node '{node.Name}' has no tensor 'value' attribute; only tensor constants are supported.");
+            initializers[node.Output[0]] = value;
+        }
+
+        var dataInputs = graph.Input.Where(i => !initializers.ContainsKey(i.Name)).ToList();
+        if (dataInputs.Count != 1)
+            throw new InvalidModelException($"The model has {dataInputs.Count} data inputs ({string.Join(", ", dataInputs.Select(i => i.Name))}); Shears prunes models with exactly one input.");
+        if (graph.Output.Count != 1)
+            throw new InvalidModelException($"The model has {graph.Output.Count} outputs; Shears prunes models with exactly one output (class scores).");
+
+        return new OnnxGraph(model, TopologicalOrder(graph, initializers.Keys.Append(dataInputs[0].Name)), initializers, dataInputs[0], graph.Output[0]);
+    }
+
+    public byte[] ToBytes() => Model.ToByteArray();
+
+    /// <summary>Kahn's algorithm over tensor names; a node is ready once every input it reads exists.</summary>
+    private static List<NodeProto> TopologicalOrder(GraphProto graph, IEnumerable<string> available)
+    {
+        var ready = new HashSet<string>(available) { "" };
+        var waitingOn = new Dictionary<NodeProto, int>();
+        var readers = new Dictionary<string, List<NodeProto>>();
+        var queue = new Queue<NodeProto>();
+        foreach (var node in graph.Node)
+        {
+            var missing = node.Input.Where(i => !ready.Contains(i)).Distinct().ToList();
+            waitingOn[node] = missing.Count;
+            foreach (var tensor in missing)
+                (readers.TryGetValue(tensor, out var list) ? list : readers[tensor] = []).Add(node);
+            if (missing.Count == 0)
+                queue.Enqueue(node);
+        }
+
+        var ordered = new List<NodeProto>(graph.Node.Count);
+        while (queue.TryDequeue(out var node))
+        {
+            ordered.Add(node);
+            foreach (var output in node.Output.Where(ready.Add))
+                foreach (var reader in readers.GetValueOrDefault(output, []))
+                    if (--waitingOn[reader] == 0)
+                        queue.Enqueue(reader);
+        }
+
+        if (ordered.Count != graph.Node.Count)
+        {
+            var unresolved = graph.Node.Except(ordered).SelectMany(n => n.Input).Where(i => !ready.Contains(i)).Distinct().Take(5);
+            throw new InvalidModelException($"The graph has a cycle or reads tensors nothing produces: {string.Join(", ", unresolved)}.");
+        }
+        return ordered;
+    }
+
+    private static long[] ShapeOf(ValueInfoProto value) =>
+        value.Type?.TensorType?.Shape?.Dim.Select(d => d.HasDimValue ? d.DimValue : -1).ToArray() ?? [];
+}

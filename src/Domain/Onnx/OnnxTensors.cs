@@ -1,0 +1,84 @@
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using Onnx;
+using Shears.Domain.Graph;
+
+namespace Shears.Domain.Onnx;
+
+/// <summary>Reads and writes the values of ONNX tensors (raw_data or the typed repeated fields).</summary>
+public static class OnnxTensors
+{
+    public static long[] Dims(TensorProto tensor) => [.. tensor.Dims];
+
+    public static long ElementCount(TensorProto tensor) => tensor.Dims.Aggregate(1L, (a, b) => a * b);
+
+    public static float[] ToFloats(TensorProto tensor)
+    {
+        var count = CheckedCount(tensor);
+        return (TensorProto.Types.DataType)tensor.DataType switch
+        {
+            TensorProto.Types.DataType.Float when tensor.HasRawData => FromRaw<float>(tensor, count),
+            TensorProto.Types.DataType.Float => Exactly(tensor, [.. tensor.FloatData], count),
+            TensorProto.Types.DataType.Double when tensor.HasRawData => [.. FromRaw<double>(tensor, count).Select(v => (float)v)],
+            TensorProto.Types.DataType.Double => Exactly(tensor, [.. tensor.DoubleData.Select(v => (float)v)], count),
+            TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32 => [.. ToInt64s(tensor).Select(v => (float)v)],
+            _ => throw new InvalidModelException($"Tensor '{tensor.Name}' has data type {tensor.DataType}, which cannot be read as float."),
+        };
+    }
+
+    public static long[] ToInt64s(TensorProto tensor)
+    {
+        var count = CheckedCount(tensor);
+        return (TensorProto.Types.DataType)tensor.DataType switch
+        {
+            TensorProto.Types.DataType.Int64 when tensor.HasRawData => FromRaw<long>(tensor, count),
+            TensorProto.Types.DataType.Int64 => Exactly(tensor, [.. tensor.Int64Data], count),
+            TensorProto.Types.DataType.Int32 when tensor.HasRawData => [.. FromRaw<int>(tensor, count).Select(v => (long)v)],
+            TensorProto.Types.DataType.Int32 => Exactly(tensor, [.. tensor.Int32Data.Select(v => (long)v)], count),
+            _ => throw new InvalidModelException($"Tensor '{tensor.Name}' has data type {tensor.DataType}, which cannot be read as integers."),
+        };
+    }
+
+    public static TensorProto FromFloats(string name, IReadOnlyList<long> dims, ReadOnlySpan<float> values)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        tensor.Dims.AddRange(dims);
+        tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values));
+        return tensor;
+    }
+
+    public static TensorProto FromInt64s(string name, IReadOnlyList<long> dims, ReadOnlySpan<long> values)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        tensor.Dims.AddRange(dims);
+        tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values));
+        return tensor;
+    }
+
+    private static int CheckedCount(TensorProto tensor)
+    {
+        if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
+            throw new InvalidModelException($"Tensor '{tensor.Name}' keeps its data in an external file; upload a model with the weights embedded.");
+        if (tensor.Dims.Any(d => d < 0))
+            throw new InvalidModelException($"Tensor '{tensor.Name}' has a negative dimension.");
+        var count = ElementCount(tensor);
+        if (count > int.MaxValue / 8)
+            throw new InvalidModelException($"Tensor '{tensor.Name}' claims {count} elements, more than Shears accepts.");
+        return (int)count;
+    }
+
+    private static T[] FromRaw<T>(TensorProto tensor, int count) where T : struct
+    {
+        var bytes = tensor.RawData.Span;
+        if (bytes.Length != count * Marshal.SizeOf<T>())
+            throw new InvalidModelException($"Tensor '{tensor.Name}' has {bytes.Length} bytes of data but its shape needs {count * Marshal.SizeOf<T>()}.");
+        return MemoryMarshal.Cast<byte, T>(bytes).ToArray();
+    }
+
+    private static T[] Exactly<T>(TensorProto tensor, T[] values, int count)
+    {
+        if (values.Length != count)
+            throw new InvalidModelException($"Tensor '{tensor.Name}' has {values.Length} values but its shape needs {count}.");
+        return values;
+    }
+}
