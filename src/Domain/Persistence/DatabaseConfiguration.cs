@@ -36,6 +36,8 @@ public static class DatabaseConfiguration
         else
         {
             await db.Database.EnsureCreatedAsync(cancellationToken);
+            // WAL lets the SSE readers read while the in-process worker writes.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
     }
 }
