@@ -4,4 +4,6 @@ namespace Shears.Api.Tests.Infrastructure;
 internal static class Pending
 {
     public const string Inspector = "Waits for ModelInspector.Inspect (domain work) to land.";
+
+    public const string Engine = "Waits for PruningEngine.Run (engine work) to land.";
 }
