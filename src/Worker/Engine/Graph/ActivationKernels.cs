@@ -1,0 +1,54 @@
+using Onnx;
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Engine.Graph;
+
+/// <summary>Pointwise nonlinearities.</summary>
+internal static class ActivationKernels
+{
+    public static Kernel Create(NodeProto node, IKernelContext context)
+    {
+        Func<Tensor, Tensor> apply = node.OpType switch
+        {
+            "Relu" => x => nn.functional.relu(x),
+            "LeakyRelu" => LeakyRelu(node.Float("alpha", 0.01f)),
+            "Sigmoid" => x => x.sigmoid(),
+            "Tanh" => x => x.tanh(),
+            "Clip" => Clip(node, context),
+            "HardSigmoid" => HardSigmoid(node.Float("alpha", 0.2f), node.Float("beta", 0.5f)),
+            "HardSwish" => x => nn.functional.hardswish(x),
+            _ => throw new NotSupportedException($"{node.Describe()}: not an activation."),
+        };
+        return inputs => GraphValue.Of(apply(inputs[0].Tensor!));
+    }
+
+    private static Func<Tensor, Tensor> LeakyRelu(float alpha) => x => nn.functional.leaky_relu(x, alpha);
+
+    private static Func<Tensor, Tensor> HardSigmoid(float alpha, float beta) => x => (x * alpha + beta).clamp(0, 1);
+
+    /// <summary>Bounds are attributes before opset 11 and constant inputs from then on.</summary>
+    private static Func<Tensor, Tensor> Clip(NodeProto node, IKernelContext context)
+    {
+        float? min, max;
+        if (context.Opset < 11)
+            (min, max) = (node.Float("min", float.MinValue), node.Float("max", float.MaxValue));
+        else
+            (min, max) = (Bound(node, 1, context), Bound(node, 2, context));
+        return (min, max) switch
+        {
+            (0f, null) => x => nn.functional.relu(x),
+            ({ } lo, null) => x => x.clamp_min(lo),
+            (null, { } hi) => x => x.clamp_max(hi),
+            ({ } lo, { } hi) => x => x.clamp(lo, hi),
+            _ => x => x,
+        };
+    }
+
+    private static float? Bound(NodeProto node, int input, IKernelContext context)
+    {
+        if (node.Input.Count <= input || node.Input[input].Length == 0)
+            return null;
+        return context.ConstantScalar(node.Input[input])
+            ?? throw new NotSupportedException($"{node.Describe()}: Clip bounds must be constants.");
+    }
+}

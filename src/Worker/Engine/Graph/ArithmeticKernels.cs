@@ -1,0 +1,40 @@
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Engine.Graph;
+
+/// <summary>Add, Sub, Mul, Div with broadcasting; on host integers when both sides are shape arithmetic.</summary>
+internal static class ArithmeticKernels
+{
+    public static Kernel Binary(string op, IKernelContext context)
+    {
+        Func<Tensor, Tensor, Tensor> onTensors = op switch
+        {
+            "Add" => (a, b) => a + b,
+            "Sub" => (a, b) => a - b,
+            "Mul" => (a, b) => a * b,
+            _ => (a, b) => a / b,
+        };
+        Func<long, long, long> onInts = op switch
+        {
+            "Add" => (a, b) => a + b,
+            "Sub" => (a, b) => a - b,
+            "Mul" => (a, b) => a * b,
+            _ => (a, b) => a / b,
+        };
+        return inputs => inputs[0].IsHost && inputs[1].IsHost
+            ? GraphValue.Of(OnHost(inputs[0].Ints!, inputs[1].Ints!, onInts))
+            : GraphValue.Of(onTensors(inputs[0].AsTensor(context.Device), inputs[1].AsTensor(context.Device)));
+    }
+
+    /// <summary>Elementwise with a scalar (or single-element) side broadcast: all that shape arithmetic needs.</summary>
+    private static HostInts OnHost(HostInts a, HostInts b, Func<long, long, long> op)
+    {
+        var (longer, shape) = a.Data.Length >= b.Data.Length ? (a.Data.Length, a.Shape) : (b.Data.Length, b.Shape);
+        if (a.Data.Length != longer && a.Data.Length != 1 || b.Data.Length != longer && b.Data.Length != 1)
+            throw new NotSupportedException("Shape arithmetic with mismatched lengths is not supported.");
+        var result = new long[longer];
+        for (var i = 0; i < longer; i++)
+            result[i] = op(a.Data[a.Data.Length == 1 ? 0 : i], b.Data[b.Data.Length == 1 ? 0 : i]);
+        return new HostInts(result, shape);
+    }
+}

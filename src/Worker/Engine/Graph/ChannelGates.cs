@@ -1,0 +1,135 @@
+using Shears.Domain.Graph;
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Engine.Graph;
+
+/// <summary>
+/// Per-channel multipliers on channel groups, applied at the groups' <see cref="GateSite"/>s inside
+/// a <see cref="GraphModule"/>. A group's multiplier has one value per channel; where several groups
+/// share a tensor (after a Concat) their multipliers are laid side by side at their offsets.
+/// Masks (Fisher, magnitude) set a multiplier once and edit it in place; L0 sets fresh gates every step.
+/// </summary>
+public sealed class ChannelGates : IDisposable
+{
+    private readonly GraphModule module;
+    private readonly IReadOnlyList<ChannelGroup> groups;
+    private readonly Tensor?[] multiplierByGroup;
+    private readonly Dictionary<string, SiteTensor> sites = [];
+    private readonly Dictionary<string, Tensor> keptBySite = [];
+
+    public ChannelGates(GraphModule module, IReadOnlyList<ChannelGroup> groups)
+    {
+        this.module = module;
+        this.groups = groups;
+        multiplierByGroup = new Tensor?[groups.Count];
+        foreach (var group in groups)
+            foreach (var site in group.GateSites)
+            {
+                if (!sites.TryGetValue(site.Tensor, out var tensor))
+                    sites[site.Tensor] = tensor = new SiteTensor(site.Tensor, site.Axis, module.ProbedShape(site.Tensor));
+                tensor.Segments.Add((site.Offset, group.Id));
+            }
+        foreach (var site in sites.Values)
+            site.Segments.Sort();
+    }
+
+    public IReadOnlyList<ChannelGroup> Groups => groups;
+
+    /// <summary>
+    /// Multiplies the group's channels by <paramref name="multiplier"/> (shape [Channels]) from the next forward on.
+    /// With <paramref name="keep"/> the combined tensors outlive the caller's dispose scope (a mask set once);
+    /// without it they belong to the current scope (gates recomputed every step).
+    /// </summary>
+    public void Set(int groupId, Tensor multiplier, bool keep = true)
+    {
+        multiplierByGroup[groupId] = multiplier;
+        foreach (var site in groups[groupId].GateSites)
+            Rebuild(sites[site.Tensor], keep);
+    }
+
+    /// <summary>
+    /// The Fisher signal g_nk = ∂L_n/∂m_k = Σ over the group's sites and positions of a·∂L/∂a, per example,
+    /// from the gradients kept in the last backward (<see cref="CaptureGradients"/>): shape [N, Channels].
+    /// </summary>
+    public Tensor ExampleSensitivity(int groupId)
+    {
+        Tensor? total = null;
+        foreach (var site in groups[groupId].GateSites)
+        {
+            var gated = module.Captured(site.Tensor) ?? throw new InvalidOperationException($"No activation was captured at '{site.Tensor}'; set CaptureGradients before the forward.");
+            var tensor = sites[site.Tensor];
+            var product = gated.detach() * gated.grad!;
+            var perChannel = tensor.ReducedDimensions.Length == 0 ? product : product.sum(tensor.ReducedDimensions);
+            var slice = perChannel.narrow(1, site.Offset, groups[groupId].Channels);
+            total = total is null ? slice : total + slice;
+        }
+        return total ?? throw new InvalidOperationException($"Group {groupId} has no gate sites.");
+    }
+
+    /// <summary>Keep the gradient of every gated tensor in the next forward/backward.</summary>
+    public bool CaptureGradients
+    {
+        get => module.CaptureGated;
+        set
+        {
+            module.CaptureGated = value;
+            if (!value)
+                module.ClearCaptured();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var site in sites.Keys)
+            module.SetMultiplier(site, null);
+        foreach (var tensor in keptBySite.Values)
+            tensor.Dispose();
+        keptBySite.Clear();
+    }
+
+    private void Rebuild(SiteTensor site, bool keep)
+    {
+        var axisSize = site.Shape[site.Axis];
+        var device = module.Device;
+        Tensor combined;
+        if (site.Segments is [(0, var only)] && groups[only].Channels == axisSize)
+            combined = multiplierByGroup[only] is { } m ? m.view(site.BroadcastShape) : ones(site.BroadcastShape, device: device);
+        else
+        {
+            var pieces = new List<Tensor>();
+            long at = 0;
+            foreach (var (offset, groupId) in site.Segments)
+            {
+                if (offset > at)
+                    pieces.Add(ones(offset - at, device: device));
+                var channels = groups[groupId].Channels;
+                pieces.Add(multiplierByGroup[groupId] ?? ones(channels, device: device));
+                at = offset + channels;
+            }
+            if (axisSize > at)
+                pieces.Add(ones(axisSize - at, device: device));
+            combined = cat(pieces, 0).view(site.BroadcastShape);
+        }
+
+        if (keptBySite.Remove(site.Name, out var previous))
+            previous.Dispose();
+        if (keep)
+            keptBySite[site.Name] = combined.DetachFromDisposeScope();
+        module.SetMultiplier(site.Name, combined);
+    }
+
+    /// <summary>A gated tensor: where its channel axis is and which groups occupy it.</summary>
+    private sealed class SiteTensor(string name, int axis, long[] shape)
+    {
+        public string Name { get; } = name;
+        public int Axis { get; } = axis;
+        public long[] Shape { get; } = shape;
+        public List<(int Offset, int GroupId)> Segments { get; } = [];
+
+        /// <summary>[1, …, C, …, 1]: the multiplier's shape for broadcasting along the axis.</summary>
+        public long[] BroadcastShape { get; } = [.. shape.Select((d, i) => i == axis ? d : 1L)];
+
+        /// <summary>Every dimension but the batch and the channel axis.</summary>
+        public long[] ReducedDimensions { get; } = [.. Enumerable.Range(0, shape.Length).Where(i => i != 0 && i != axis).Select(i => (long)i)];
+    }
+}

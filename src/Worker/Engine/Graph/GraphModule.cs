@@ -1,0 +1,229 @@
+using Onnx;
+using Shears.Domain.Onnx;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Engine.Graph;
+
+/// <summary>
+/// An <see cref="OnnxGraph"/> as a trainable TorchSharp module: float initializers are parameters
+/// (BatchNormalization running statistics are buffers), integer tensors and Constant-node values are
+/// constants, and every node is a compiled kernel run in topological order. Any tensor can carry a
+/// per-channel multiplier (see <see cref="ChannelGates"/>), the one mechanism behind masks and gates.
+/// </summary>
+public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
+{
+    private readonly Dictionary<string, int> slotOf = [];
+    private readonly GraphValue[] fixedValues;
+    private readonly GraphValue[] slots;
+    private readonly CompiledNode[] program;
+    private readonly int inputSlot;
+    private readonly int outputSlot;
+    private readonly Dictionary<string, Parameter> trainable = [];
+    private readonly Dictionary<string, Tensor> runningStatistics = [];
+    private readonly Dictionary<string, Tensor> floatConstants = [];
+    private readonly Tensor?[] multiplierBySlot;
+    private readonly Tensor?[] capturedBySlot;
+    private readonly long[]?[] probedShapes;
+
+    public GraphModule(OnnxGraph graph, Device device) : base("GraphModule")
+    {
+        Graph = graph;
+        Device = device;
+        Opset = graph.Opset;
+        foreach (var node in graph.Nodes)
+            if (!KernelFactory.SupportedOps.Contains(node.OpType) && node.OpType != "Constant")
+                throw new NotSupportedException($"{node.Describe()}: the op {node.OpType} is not supported by the training engine.");
+
+        inputSlot = SlotOf(graph.InputName);
+        foreach (var node in graph.Nodes)
+            foreach (var name in node.Input.Concat(node.Output))
+                if (name.Length > 0)
+                    SlotOf(name);
+        outputSlot = SlotOf(graph.OutputName);
+
+        fixedValues = new GraphValue[slotOf.Count];
+        slots = new GraphValue[slotOf.Count];
+        multiplierBySlot = new Tensor?[slotOf.Count];
+        capturedBySlot = new Tensor?[slotOf.Count];
+        probedShapes = new long[]?[slotOf.Count];
+        LoadInitializers(graph);
+        program = [.. graph.Nodes.Where(n => n.OpType != "Constant").Select(Compile)];
+        eval();
+        Probe();
+    }
+
+    public OnnxGraph Graph { get; }
+
+    public Device Device { get; }
+
+    public long Opset { get; }
+
+    bool IKernelContext.Training => training;
+
+    /// <summary>The trainable parameters by initializer name.</summary>
+    public IReadOnlyDictionary<string, Parameter> Parameters => trainable;
+
+    /// <summary>True when the graph's output is already a (log-)probability: Softmax or LogSoftmax.</summary>
+    public string OutputOp => Graph.Nodes.LastOrDefault(n => n.Output.Contains(Graph.OutputName))?.OpType ?? "";
+
+    /// <summary>When set, every gated tensor keeps its gradient after backward (for the Fisher signal).</summary>
+    internal bool CaptureGated { get; set; }
+
+    float? IKernelContext.ConstantScalar(string tensorName) =>
+        Graph.Initializers.TryGetValue(tensorName, out var t) && OnnxTensors.ElementCount(t) == 1 ? OnnxTensors.ToFloats(t)[0] : null;
+
+    public override Tensor forward(Tensor input)
+    {
+        slots[inputSlot] = GraphValue.Of(input);
+        foreach (var node in program)
+        {
+            var inputs = node.Inputs;
+            for (var i = 0; i < inputs.Length; i++)
+                inputs[i] = node.InputSlots[i] < 0 ? default : Value(node.InputSlots[i]);
+            var output = node.Kernel(inputs);
+            var slot = node.OutputSlot;
+            if (multiplierBySlot[slot] is { } multiplier)
+            {
+                var gated = output.Tensor! * multiplier;
+                if (CaptureGated && gated.requires_grad)
+                {
+                    gated.retain_grad();
+                    capturedBySlot[slot] = gated;
+                }
+                output = GraphValue.Of(gated);
+            }
+            slots[slot] = output;
+        }
+
+        var result = slots[outputSlot].Tensor ?? throw new InvalidOperationException("The graph output is not a tensor.");
+        Array.Clear(slots);
+        return result;
+    }
+
+    /// <summary>The values of every parameter and buffer by initializer name (row-major float32).</summary>
+    public Dictionary<string, float[]> ExportInitializers()
+    {
+        var values = new Dictionary<string, float[]>();
+        using var scope = NewDisposeScope();
+        foreach (var (name, tensor) in trainable.Select(p => (p.Key, (Tensor)p.Value)).Concat(runningStatistics.Select(b => (b.Key, b.Value))))
+            values[name] = tensor.detach().cpu().contiguous().data<float>().ToArray();
+        return values;
+    }
+
+    internal int SlotOf(string tensorName)
+    {
+        if (!slotOf.TryGetValue(tensorName, out var slot))
+            slotOf[tensorName] = slot = slotOf.Count;
+        return slot;
+    }
+
+    internal bool HasTensor(string tensorName) => slotOf.ContainsKey(tensorName);
+
+    /// <summary>The tensor's shape in a probe run with batch size 1.</summary>
+    internal long[] ProbedShape(string tensorName) =>
+        slotOf.TryGetValue(tensorName, out var slot) && probedShapes[slot] is { } shape
+            ? shape
+            : throw new InvalidOperationException($"Tensor '{tensorName}' is not computed by the graph.");
+
+    internal void SetMultiplier(string tensorName, Tensor? multiplier) => multiplierBySlot[SlotOf(tensorName)] = multiplier;
+
+    /// <summary>The gated tensor of the last forward when <see cref="CaptureGated"/> was set.</summary>
+    internal Tensor? Captured(string tensorName) => capturedBySlot[SlotOf(tensorName)];
+
+    internal void ClearCaptured() => Array.Clear(capturedBySlot);
+
+    private GraphValue Value(int slot) => fixedValues[slot].Tensor is null && fixedValues[slot].Ints is null ? slots[slot] : fixedValues[slot];
+
+    private void LoadInitializers(OnnxGraph graph)
+    {
+        var realInitializers = graph.Model.Graph.Initializer.Select(i => i.Name).ToHashSet();
+        var roles = InitializerRoles(graph);
+        foreach (var (name, proto) in graph.Initializers)
+        {
+            var type = (TensorProto.Types.DataType)proto.DataType;
+            if (type is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32)
+            {
+                fixedValues[SlotOf(name)] = GraphValue.Of(new HostInts(OnnxTensors.ToInt64s(proto), OnnxTensors.Dims(proto)));
+                continue;
+            }
+
+            var value = tensor(OnnxTensors.ToFloats(proto), OnnxTensors.Dims(proto), dtype: ScalarType.Float32, device: Device).DetachFromDisposeScope();
+            var role = realInitializers.Contains(name) ? roles.GetValueOrDefault(name, InitializerRole.Constant) : InitializerRole.Constant;
+            switch (role)
+            {
+                case InitializerRole.Parameter:
+                    var parameter = new Parameter(value, requires_grad: true);
+                    parameter.DetachFromDisposeScope();
+                    register_parameter($"p{trainable.Count}", parameter);
+                    trainable[name] = parameter;
+                    value = parameter;
+                    break;
+                case InitializerRole.Buffer:
+                    register_buffer($"b{runningStatistics.Count}", value);
+                    runningStatistics[name] = value;
+                    break;
+                default:
+                    floatConstants[name] = value;
+                    break;
+            }
+            fixedValues[SlotOf(name)] = GraphValue.Of(value);
+        }
+    }
+
+    private enum InitializerRole { Constant, Buffer, Parameter }
+
+    /// <summary>BN running statistics are runningStatistics; bounds, ratios and pad values are constants; every other float input is trained.</summary>
+    private static Dictionary<string, InitializerRole> InitializerRoles(OnnxGraph graph)
+    {
+        var roles = new Dictionary<string, InitializerRole>();
+        foreach (var node in graph.Nodes)
+            for (var i = 0; i < node.Input.Count; i++)
+            {
+                var role = (node.OpType, i) switch
+                {
+                    ("BatchNormalization", 3 or 4) => InitializerRole.Buffer,
+                    ("Clip", > 0) or ("Pad", > 0) or ("Dropout", > 0) or (_, _) when i > 0 && node.OpType is "Reshape" or "Gather" => InitializerRole.Constant,
+                    _ => InitializerRole.Parameter,
+                };
+                var name = node.Input[i];
+                roles[name] = (InitializerRole)Math.Max((int)roles.GetValueOrDefault(name, InitializerRole.Constant), (int)role);
+            }
+        return roles;
+    }
+
+    private CompiledNode Compile(NodeProto node)
+    {
+        var inputSlots = node.Input.Select(name => name.Length == 0 ? -1 : SlotOf(name)).ToArray();
+        return new CompiledNode(KernelFactory.Create(node, this), inputSlots, new GraphValue[inputSlots.Length], SlotOf(node.Output[0]));
+    }
+
+    /// <summary>One run at batch size 1 in evaluation mode: checks the graph executes and records every tensor's shape.</summary>
+    private void Probe()
+    {
+        var shape = Graph.InputShape.Select(d => d < 0 ? 1 : d).ToArray();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        slots[inputSlot] = GraphValue.Of(zeros(shape, device: Device));
+        foreach (var node in program)
+        {
+            for (var i = 0; i < node.Inputs.Length; i++)
+                node.Inputs[i] = node.InputSlots[i] < 0 ? default : Value(node.InputSlots[i]);
+            slots[node.OutputSlot] = node.Kernel(node.Inputs);
+        }
+        for (var slot = 0; slot < slots.Length; slot++)
+            probedShapes[slot] = slots[slot].Tensor?.shape ?? slots[slot].Ints?.Shape ?? fixedValues[slot].Tensor?.shape;
+        Array.Clear(slots);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            foreach (var constant in floatConstants.Values)
+                constant.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private sealed record CompiledNode(Kernel Kernel, int[] InputSlots, GraphValue[] Inputs, int OutputSlot);
+}

@@ -1,0 +1,32 @@
+using Onnx;
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Engine.Graph;
+
+/// <summary>Gemm and MatMul.</summary>
+internal static class LinearKernels
+{
+    public static Kernel Gemm(NodeProto node)
+    {
+        var transA = node.Int("transA", 0) != 0;
+        var transB = node.Int("transB", 0) != 0;
+        var alpha = node.Float("alpha", 1f);
+        var beta = node.Float("beta", 1f);
+        if (!transA && transB && alpha == 1f && beta == 1f)
+            return inputs => GraphValue.Of(nn.functional.linear(inputs[0].Tensor!, inputs[1].Tensor!, inputs.Length > 2 ? inputs[2].Tensor : null));
+
+        return inputs =>
+        {
+            var a = transA ? inputs[0].Tensor!.t() : inputs[0].Tensor!;
+            var b = transB ? inputs[1].Tensor!.t() : inputs[1].Tensor!;
+            var y = matmul(a, b);
+            if (alpha != 1f)
+                y = y * alpha;
+            if (inputs.Length > 2 && inputs[2].Tensor is { } c)
+                y = beta == 1f ? y + c : y + c * beta;
+            return GraphValue.Of(y);
+        };
+    }
+
+    public static Kernel MatMul() => inputs => GraphValue.Of(matmul(inputs[0].Tensor!, inputs[1].Tensor!));
+}

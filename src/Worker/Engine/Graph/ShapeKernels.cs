@@ -1,0 +1,188 @@
+using Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Engine.Graph;
+
+/// <summary>Ops that move data around without arithmetic; host integers stay on the host.</summary>
+internal static class ShapeKernels
+{
+    public static Kernel Create(NodeProto node, IKernelContext context) => node.OpType switch
+    {
+        "Identity" => inputs => inputs[0],
+        "Flatten" => Flatten(node.Int("axis", 1)),
+        "Reshape" => Reshape(node.Int("allowzero", 0) != 0),
+        "Shape" => Shape(node.Int("start", 0), node.Has("end") ? node.Int("end", 0) : null),
+        "Gather" => Gather(node.Int("axis", 0), context),
+        "Unsqueeze" => Unsqueeze(AxesAttribute(node, context)),
+        "Squeeze" => Squeeze(AxesAttribute(node, context)),
+        "Concat" => Concat(node.Int("axis", 0), context),
+        "Transpose" => Transpose(node.Ints("perm")),
+        "Pad" => Pad(node, context),
+        "Cast" => Cast(node, context),
+        _ => throw new NotSupportedException($"{node.Describe()}: not a shape op."),
+    };
+
+    private static Kernel Flatten(long axis) => inputs =>
+    {
+        var x = inputs[0].Tensor!;
+        var at = axis < 0 ? axis + x.dim() : axis;
+        long outer = 1;
+        for (var i = 0; i < at; i++)
+            outer *= x.shape[i];
+        return GraphValue.Of(x.reshape(outer, -1));
+    };
+
+    private static Kernel Reshape(bool allowZero) => inputs =>
+    {
+        var x = inputs[0].Tensor!;
+        var target = (long[])inputs[1].AsInts().Data.Clone();
+        if (!allowZero)
+            for (var i = 0; i < target.Length; i++)
+                if (target[i] == 0)
+                    target[i] = x.shape[i];
+        return GraphValue.Of(x.reshape(target));
+    };
+
+    private static Kernel Shape(long start, long? end) => inputs =>
+    {
+        var shape = inputs[0].Tensor!.shape;
+        var from = (int)(start < 0 ? start + shape.Length : start);
+        var to = (int)(end is { } e ? (e < 0 ? e + shape.Length : Math.Min(e, shape.Length)) : shape.Length);
+        return GraphValue.Of(HostInts.Vector(shape[from..to]));
+    };
+
+    private static Kernel Gather(long axis, IKernelContext context) => inputs =>
+    {
+        var indices = inputs[1].AsInts();
+        if (inputs[0].Ints is { } data)
+        {
+            if (data.Shape.Length != 1 || axis != 0)
+                throw new NotSupportedException("Gather on host integers supports 1-D data only.");
+            var picked = new long[indices.Data.Length];
+            for (var i = 0; i < picked.Length; i++)
+                picked[i] = data.Data[indices.Data[i] < 0 ? indices.Data[i] + data.Data.Length : indices.Data[i]];
+            return GraphValue.Of(new HostInts(picked, indices.Shape));
+        }
+
+        var x = inputs[0].Tensor!;
+        var dim = axis < 0 ? axis + x.dim() : axis;
+        if (indices.Shape.Length == 0)
+        {
+            var index = indices.Data[0];
+            return GraphValue.Of(x.select(dim, index < 0 ? index + x.shape[dim] : index));
+        }
+        using var index1d = tensor(indices.Data, dtype: ScalarType.Int64, device: context.Device);
+        var gathered = x.index_select(dim, index1d);
+        if (indices.Shape.Length == 1)
+            return GraphValue.Of(gathered);
+        var shape = x.shape.Take((int)dim).Concat(indices.Shape).Concat(x.shape.Skip((int)dim + 1)).ToArray();
+        return GraphValue.Of(gathered.reshape(shape));
+    };
+
+    /// <summary>Axes come from the attribute before opset 13 and from input 1 after.</summary>
+    private static Func<GraphValue[], long[]?> AxesAttribute(NodeProto node, IKernelContext context)
+    {
+        if (context.Opset < 13)
+        {
+            var axes = node.Ints("axes");
+            return _ => axes;
+        }
+        return inputs => inputs.Length > 1 && inputs[1].Ints is { } a ? a.Data : null;
+    }
+
+    private static Kernel Unsqueeze(Func<GraphValue[], long[]?> axesOf) => inputs =>
+    {
+        var axes = axesOf(inputs) ?? throw new NotSupportedException("Unsqueeze needs axes.");
+        var value = inputs[0];
+        var rank = (value.Ints?.Shape.Length ?? value.Tensor!.dim()) + axes.Length;
+        var sorted = axes.Select(a => a < 0 ? a + rank : a).Order().ToArray();
+        if (value.Ints is { } ints)
+        {
+            var shape = ints.Shape.ToList();
+            foreach (var axis in sorted)
+                shape.Insert((int)axis, 1);
+            return GraphValue.Of(ints with { Shape = [.. shape] });
+        }
+        var x = value.Tensor!;
+        foreach (var axis in sorted)
+            x = x.unsqueeze(axis);
+        return GraphValue.Of(x);
+    };
+
+    private static Kernel Squeeze(Func<GraphValue[], long[]?> axesOf) => inputs =>
+    {
+        var value = inputs[0];
+        var shape = value.Ints?.Shape ?? value.Tensor!.shape;
+        var axes = axesOf(inputs)?.Select(a => a < 0 ? a + shape.Length : a).ToHashSet()
+            ?? Enumerable.Range(0, shape.Length).Where(i => shape[i] == 1).Select(i => (long)i).ToHashSet();
+        var kept = shape.Where((_, i) => !axes.Contains(i)).ToArray();
+        return value.Ints is { } ints
+            ? GraphValue.Of(ints with { Shape = kept })
+            : GraphValue.Of(value.Tensor!.reshape(kept));
+    };
+
+    private static Kernel Concat(long axis, IKernelContext context) => inputs =>
+    {
+        var allHost = true;
+        foreach (var input in inputs)
+            allHost &= input.IsHost;
+        if (allHost)
+            return GraphValue.Of(HostInts.Vector(inputs.SelectMany(i => i.Ints!.Data).ToArray()));
+        var tensors = new Tensor[inputs.Length];
+        for (var i = 0; i < inputs.Length; i++)
+            tensors[i] = inputs[i].AsTensor(context.Device);
+        return GraphValue.Of(cat(tensors, axis));
+    };
+
+    private static Kernel Transpose(long[]? perm) => inputs =>
+    {
+        var x = inputs[0].Tensor!;
+        return GraphValue.Of(x.permute(perm ?? Enumerable.Range(0, (int)x.dim()).Reverse().Select(i => (long)i).ToArray()));
+    };
+
+    /// <summary>ONNX pads are [begins…, ends…] per dimension; torch wants (begin, end) pairs from the last dimension.</summary>
+    private static Kernel Pad(NodeProto node, IKernelContext context)
+    {
+        var mode = node.String("mode", "constant") switch
+        {
+            "constant" => PaddingModes.Constant,
+            "reflect" => PaddingModes.Reflect,
+            "edge" => PaddingModes.Replicate,
+            var other => throw new NotSupportedException($"{node.Describe()}: pad mode '{other}' is not supported."),
+        };
+        var attributePads = context.Opset < 11 ? node.Ints("pads") : null;
+        var fill = context.Opset < 11
+            ? node.Float("value", 0f)
+            : node.Input.Count > 2 && node.Input[2].Length > 0 ? context.ConstantScalar(node.Input[2]) ?? 0f : 0f;
+        return inputs =>
+        {
+            var pads = attributePads ?? inputs[1].AsInts().Data;
+            var rank = pads.Length / 2;
+            var outermost = 0;
+            while (outermost < rank && pads[outermost] == 0 && pads[rank + outermost] == 0)
+                outermost++;
+            var torchPads = new long[2 * (rank - outermost)];
+            for (var d = outermost; d < rank; d++)
+            {
+                torchPads[2 * (rank - 1 - d)] = pads[d];
+                torchPads[2 * (rank - 1 - d) + 1] = pads[rank + d];
+            }
+            return GraphValue.Of(torchPads.Length == 0 ? inputs[0].Tensor! : nn.functional.pad(inputs[0].Tensor!, torchPads, mode, fill));
+        };
+    }
+
+    private static Kernel Cast(NodeProto node, IKernelContext context)
+    {
+        var to = (TensorProto.Types.DataType)node.Int("to", (long)TensorProto.Types.DataType.Float);
+        return to switch
+        {
+            TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32 => inputs =>
+                inputs[0].IsHost ? inputs[0] : GraphValue.Of(inputs[0].Tensor!.to(ScalarType.Int64)),
+            TensorProto.Types.DataType.Float => inputs => inputs[0].IsHost
+                ? GraphValue.Of(tensor(inputs[0].Ints!.Data.Select(v => (float)v).ToArray(), device: context.Device).reshape(inputs[0].Ints!.Shape))
+                : GraphValue.Of(inputs[0].Tensor!.to(ScalarType.Float32)),
+            _ => throw new NotSupportedException($"{node.Describe()}: Cast to {to} is not supported."),
+        };
+    }
+}
