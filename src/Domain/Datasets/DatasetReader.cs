@@ -1,14 +1,90 @@
 namespace Shears.Domain.Datasets;
 
-/// <summary>Reads an inputs file and a labels file (IDX, optionally gzipped, or .npy). (Placeholder until the readers land.)</summary>
+/// <summary>
+/// Reads an inputs file and a labels file (IDX, optionally gzipped, or .npy) into a <see cref="Dataset"/>.
+/// Inputs are [samples, ...sample shape] of any supported numeric type; labels are [samples] (or
+/// [samples, 1]) non-negative integers; the class count is the largest label + 1.
+/// </summary>
 public static class DatasetReader
 {
     /// <summary>Throws <see cref="InvalidDatasetException"/> with a message a person can act on.</summary>
     public static Dataset Read(Stream inputs, string inputsFileName, Stream labels, string labelsFileName, DatasetLimits limits)
-        => throw new NotImplementedException("Dataset readers have not landed yet.");
+    {
+        var inputArray = NumericArrayFile.Read(inputs, inputsFileName, limits);
+        var samples = CheckInputShape(inputArray.Header, inputsFileName, limits);
+        var labelArray = NumericArrayFile.Read(labels, labelsFileName, limits);
+        CheckLabelShape(labelArray.Header, labelsFileName, samples, inputsFileName);
+
+        var inputValues = inputArray.ToFloats();
+        CheckFinite(inputValues, samples, inputsFileName);
+        var labelValues = labelArray.ToLongs();
+        return new Dataset
+        {
+            Samples = samples,
+            SampleShape = inputArray.Header.Shape[1..],
+            Inputs = inputValues,
+            Labels = labelValues,
+            NumClasses = CountClasses(labelValues, labelsFileName, limits),
+            IsByteData = inputArray.Header.ElementType == ElementType.UInt8,
+        };
+    }
+
+    private static int CheckInputShape(ArrayHeader header, string fileName, DatasetLimits limits)
+    {
+        if (header.Shape.Length < 2)
+        {
+            throw new InvalidDatasetException(
+                $"{fileName}: inputs have shape {header.ShapeText}; expected [samples, ...features], e.g. [N, 28, 28] images or [N, 784] vectors. " +
+                "Is this the labels file?");
+        }
+        var samples = header.Shape[0];
+        return samples <= limits.MaxSamples
+            ? samples
+            : throw new InvalidDatasetException($"{fileName}: {samples:N0} samples is more than the {limits.MaxSamples:N0} allowed; upload a subset.");
+    }
+
+    private static void CheckLabelShape(ArrayHeader header, string fileName, int samples, string inputsFileName)
+    {
+        if (!header.ElementType.IsInteger())
+        {
+            throw new InvalidDatasetException(
+                $"{fileName}: labels are {header.ElementType}; they must be integer class indices (e.g. numpy.save(path, labels.astype('int64'))).");
+        }
+        if (header.Shape is not ([_] or [_, 1]))
+        {
+            throw new InvalidDatasetException(
+                $"{fileName}: labels have shape {header.ShapeText}; expected [samples] class indices (one-hot labels: save argmax(axis=1)).");
+        }
+        if (header.Shape[0] != samples)
+        {
+            throw new InvalidDatasetException(
+                $"{inputsFileName} holds {samples:N0} samples but {fileName} holds {header.Shape[0]:N0} labels; " +
+                "upload the labels file that belongs to these inputs.");
+        }
+    }
+
+    private static void CheckFinite(float[] values, int samples, string fileName)
+    {
+        var bad = Array.FindIndex(values, v => !float.IsFinite(v));
+        if (bad >= 0)
+        {
+            throw new InvalidDatasetException(
+                $"{fileName}: sample {bad / (values.Length / samples)} contains {values[bad]}; inputs must be finite numbers.");
+        }
+    }
+
+    private static int CountClasses(long[] labels, string fileName, DatasetLimits limits)
+    {
+        var negative = Array.FindIndex(labels, label => label < 0);
+        if (negative >= 0)
+        {
+            throw new InvalidDatasetException($"{fileName}: label {negative} is {labels[negative]}; class indices must be 0 or more.");
+        }
+        var max = labels.Max();
+        return max < limits.MaxClasses
+            ? (int)max + 1
+            : throw new InvalidDatasetException(
+                $"{fileName}: the largest label is {max:N0}, so the dataset would have more than the {limits.MaxClasses:N0} classes allowed; " +
+                "labels must be class indices 0..C-1.");
+    }
 }
-
-/// <summary>Bounds that keep a lying header or a gzip bomb from exhausting memory.</summary>
-public sealed record DatasetLimits(long MaxDecodedBytes = 2L * 1024 * 1024 * 1024, int MaxSamples = 10_000_000, int MaxClasses = 100_000);
-
-public sealed class InvalidDatasetException(string message) : Exception(message);
