@@ -47,6 +47,13 @@ public sealed class ChannelMasks : IDisposable
         gates.Set(groupId, masks[groupId]);
     }
 
+    /// <summary>Puts every mask back on its gates (after something else, e.g. L0's sampled gates, used them).</summary>
+    public void Reapply()
+    {
+        for (var g = 0; g < masks.Length; g++)
+            gates.Set(g, masks[g]);
+    }
+
     public void Dispose()
     {
         foreach (var mask in masks)

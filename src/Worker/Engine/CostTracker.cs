@@ -24,8 +24,6 @@ public sealed class CostTracker
         kept = groups.ToDictionary(g => g.Id, g => g.Channels);
         Original = model.Measure(null);
         Current = Original;
-        if (target.Flops is null && target.Params is null)
-            throw new PruningFailedException("The job has no target: set target.flops or target.params (a fraction between 0 and 1).");
         if (Original.Flops == 0 && target.Flops is not null)
             throw new PruningFailedException("The network has no counted FLOPs (no Conv/Gemm/MatMul with weights); use a params target.");
     }
@@ -52,6 +50,16 @@ public sealed class CostTracker
             var parameters = target.Params is { } p ? (1 - ParamsFraction) / (1 - p) : 1;
             return Math.Clamp(Math.Min(flops, parameters), 0, 1);
         }
+    }
+
+    /// <summary>The fraction the job aims at: FLOPs when a FLOPs target is set, else parameters; null without a target.</summary>
+    public double? TargetFraction => target.Flops ?? target.Params;
+
+    /// <summary>The cost the target counts (FLOPs for a FLOPs target, else parameters) of a hypothetical pruning state.</summary>
+    public long TargetCostOf(IReadOnlyDictionary<int, int> keptChannels)
+    {
+        var cost = model.Measure(keptChannels);
+        return target.Flops is not null ? cost.Flops : cost.Params;
     }
 
     public bool CanShrink(int groupId) => kept[groupId] > 1;
@@ -81,6 +89,8 @@ public sealed class CostTracker
     /// <summary>Refuses up front a target that even one channel per group cannot reach.</summary>
     public void EnsureReachable()
     {
+        if (TargetFraction is null)
+            throw new PruningFailedException("The job has no target: set target.flops or target.params (a fraction between 0 and 1).");
         var minimal = model.Measure(groups.ToDictionary(g => g.Id, _ => 1));
         var flops = Original.Flops == 0 ? 1 : (double)minimal.Flops / Original.Flops;
         var parameters = Original.Params == 0 ? 1 : (double)minimal.Params / Original.Params;

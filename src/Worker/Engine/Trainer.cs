@@ -37,14 +37,15 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// Forward, backward, optional work on the gradients (<paramref name="afterBackward"/>, e.g. the
-    /// Fisher signal), optimizer step. Returns the batch's mean loss. Call inside a dispose scope.
+    /// Fisher signal), optimizer step. Returns the batch's mean loss (without <paramref name="penalty"/>,
+    /// a regulariser added to the loss before backward, e.g. the L0 penalty). Call inside a dispose scope.
     /// </summary>
-    public float Step(Tensor x, Tensor y, Action? afterBackward = null)
+    public float Step(Tensor x, Tensor y, Action? afterBackward = null, Func<Tensor>? penalty = null)
     {
         module.train();
         optimizer.zero_grad();
         var value = loss(module.forward(x), y);
-        value.backward();
+        (penalty is null ? value : value + penalty()).backward();
         afterBackward?.Invoke();
         optimizer.step();
         var result = value.item<float>();
