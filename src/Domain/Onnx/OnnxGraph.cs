@@ -23,7 +23,26 @@ public sealed class OnnxGraph
         OutputName = output.Name;
         OutputShape = ShapeOf(output);
         Opset = model.OpsetImport.Where(o => string.IsNullOrEmpty(o.Domain) || o.Domain == "ai.onnx").Select(o => o.Version).DefaultIfEmpty(0).Max();
+        graphInitializers = [.. model.Graph.Initializer.Select(t => t.Name)];
+        shapes = new Lazy<TensorShapes>(() => ShapeInference.Infer(this));
+        readers = new Lazy<IReadOnlyDictionary<string, IReadOnlyList<NodeProto>>>(() => nodes
+            .SelectMany(n => n.Input.Where(i => i != "").Distinct().Select(i => (Tensor: i, Node: n)))
+            .GroupBy(p => p.Tensor)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<NodeProto>)[.. g.Select(p => p.Node)]));
     }
+
+    private readonly HashSet<string> graphInitializers;
+    private readonly Lazy<TensorShapes> shapes;
+    private readonly Lazy<IReadOnlyDictionary<string, IReadOnlyList<NodeProto>>> readers;
+
+    /// <summary>Inferred shapes of every tensor (computed once, on first use; throws <see cref="InvalidModelException"/>).</summary>
+    public TensorShapes Shapes => shapes.Value;
+
+    /// <summary>The nodes reading a tensor, in topological order (empty when none does).</summary>
+    public IReadOnlyList<NodeProto> ReadersOf(string tensor) => readers.Value.GetValueOrDefault(tensor, []);
+
+    /// <summary>True when the tensor is a graph initializer (not a Constant node's value).</summary>
+    public bool IsGraphInitializer(string tensor) => graphInitializers.Contains(tensor);
 
     public ModelProto Model { get; }
 

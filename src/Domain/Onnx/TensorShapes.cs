@@ -1,0 +1,24 @@
+namespace Shears.Domain.Onnx;
+
+/// <summary>
+/// The statically inferred shape of every tensor of a graph (-1 for a symbolic dimension, normally the
+/// batch) and the values of small integer tensors computed from shapes (Shape → Gather → Concat …).
+/// </summary>
+public sealed class TensorShapes(IReadOnlyDictionary<string, long[]> shapes, IReadOnlyDictionary<string, long[]> values)
+{
+    /// <summary>Marks a symbolic dimension inside <see cref="Values"/> (a Shape of the batch dimension).</summary>
+    public const long SymbolicValue = long.MinValue;
+
+    public IReadOnlyDictionary<string, long[]> All => shapes;
+
+    /// <summary>Integer tensors whose values are known statically; <see cref="SymbolicValue"/> where they depend on the batch.</summary>
+    public IReadOnlyDictionary<string, long[]> Values => values;
+
+    public long[] this[string tensor] =>
+        shapes.TryGetValue(tensor, out var shape) ? shape : throw new KeyNotFoundException($"No inferred shape for tensor '{tensor}'.");
+
+    public bool TryGet(string tensor, out long[] shape) => shapes.TryGetValue(tensor, out shape!);
+
+    /// <summary>Elements of a shape counting symbolic dimensions as 1 (one example of the batch).</summary>
+    public static long ElementsPerExample(IReadOnlyList<long> shape) => shape.Aggregate(1L, (a, d) => checked(a * Math.Max(d, 1)));
+}
