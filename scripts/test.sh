@@ -31,10 +31,9 @@ if ((${#missing[@]})); then
 fi
 command -v dotnet >/dev/null || { echo "test.sh: the .NET 10 SDK (dotnet) is not on PATH" >&2; exit 1; }
 
-# What the test projects read: where the PostgreSQL server binaries are (the tests run initdb and
-# postgres themselves, as the postgres user when run as root) and where the real data is.
-export SHEARS_PG_BIN=$pg_bin
-export SHEARS_FASHION_MNIST=$fashion_mnist
+# The tests start their own PostgreSQL from $pg_bin (initdb refuses root, so they use runuser -u
+# postgres), unless SHEARS_TEST_POSTGRES names a server to use instead; they read the real data
+# from $fashion_mnist and the committed files in tests/fixtures.
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 results=$(mktemp -d "${TMPDIR:-/tmp}/shears-test-results.XXXXXX")
