@@ -1,4 +1,15 @@
+using Shears.Api.Apis;
+using Shears.Api.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddShearsApi();
+
 var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
+await app.InitializeDatabaseAsync();
+
+app.UseShearsPipeline();
+app.MapHealthApi();
+app.MapShearsApiV1();
+app.AnnounceAtStart();
+
 app.Run();

@@ -1,2 +1,19 @@
-// Placeholder until the Hangfire server host lands.
-Console.WriteLine("Shears worker");
+using Shears.Worker.Hosting;
+using Shears.Worker.Jobs;
+
+// The Worker process of distributed mode: a Hangfire server that takes pruning jobs from PostgreSQL.
+var builder = Host.CreateApplicationBuilder(args);
+
+var database = builder.Configuration.GetDatabaseSettings();
+if (!database.IsPostgres)
+{
+    Console.Error.WriteLine("The worker needs ConnectionStrings:Postgres (env ConnectionStrings__Postgres). In embedded mode the Api runs jobs itself.");
+    return 2;
+}
+
+builder.Services.AddShearsPersistence(builder.Configuration);
+builder.Services.AddShearsJobDispatch(hangfire => hangfire.UseShearsPostgresStorage(database.PostgresConnectionString!));
+builder.Services.AddShearsJobServer(builder.Configuration.GetWorkerQueues(JobQueues.Cpu));
+
+builder.Build().Run();
+return 0;

@@ -1,0 +1,119 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Hangfire;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Shears.Api.Auth;
+using Shears.Api.Contracts;
+using Shears.Domain.Jobs;
+using Shears.Domain.Persistence;
+using Shears.Worker.Jobs;
+
+namespace Shears.Api.Apis;
+
+/// <summary><c>/v1/jobs</c>: create (validated before anything is queued), list, get, cancel.</summary>
+public static class JobsApi
+{
+    public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder v1)
+    {
+        var jobs = v1.MapGroup("/jobs").WithTags("Jobs");
+        jobs.MapPost("/", CreateAsync).WithSummary("Ask for a pruning job; 422 when the model, dataset or options cannot work together.");
+        jobs.MapGet("/", ListAsync).WithSummary("Jobs of your tenant, newest first.");
+        jobs.MapGet("/{id:guid}", GetAsync);
+        jobs.MapPost("/{id:guid}/cancel", CancelAsync).WithSummary("Stop the job at its next step.");
+        return v1;
+    }
+
+    public static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> CreateAsync(CreateJobRequest request, ShearsDbContext db,
+        JobEventLog events, JobDispatcher dispatcher, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var spec = JobSpecParser.Parse(request.Method, request.Target, request.Options);
+        var tenant = user.TenantId();
+        var model = await db.Models.OwnedBy(tenant).FirstOrDefaultAsync(m => m.Id == request.ModelId, cancellationToken);
+        var dataset = await db.Datasets.OwnedBy(tenant).FirstOrDefaultAsync(d => d.Id == request.DatasetId, cancellationToken);
+        if (model is null || dataset is null)
+        {
+            return model is null ? NotFound.Problem("model", request.ModelId) : NotFound.Problem("dataset", request.DatasetId);
+        }
+        if (Incompatibility(model, dataset) is { } problem)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The model and the dataset do not fit together.", detail: problem);
+        }
+
+        var job = new PruningJob
+        {
+            Id = Guid.NewGuid(),
+            TenantId = tenant,
+            ModelId = model.Id,
+            DatasetId = dataset.Id,
+            Method = spec.Method.ToWire(),
+            TargetFlops = spec.Target.Flops,
+            TargetParams = spec.Target.Params,
+            OptionsJson = JsonSerializer.Serialize(spec.Options, JobEventLog.Json),
+            Status = JobStatus.Queued,
+            CreatedAt = DateTime.UtcNow,
+        };
+        db.Jobs.Add(job);
+        await db.SaveChangesAsync(cancellationToken);
+        await events.AppendStatusAsync(job, JobStatus.Queued, "Waiting for a worker.", cancellationToken);
+        job.DispatchId = dispatcher.Dispatch(job);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job));
+    }
+
+    public static async Task<Results<Ok<Page<JobResponse>>, ProblemHttpResult>> ListAsync([AsParameters] PageRequest page,
+        ShearsDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+        => await db.Jobs.Include(j => j.Artifacts).OwnedBy(user.TenantId()).ToPageAsync(page, JobResponse.From, cancellationToken);
+
+    public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetAsync(Guid id, ShearsDbContext db, ClaimsPrincipal user,
+        CancellationToken cancellationToken)
+        => await db.Jobs.Include(j => j.Artifacts).OwnedBy(user.TenantId()).GetOneAsync(id, "job", JobResponse.From, cancellationToken);
+
+    /// <summary>
+    /// Sets the cancel flag; a queued job is cancelled at once (and its Hangfire job deleted), a running one
+    /// by its worker at the next step.
+    /// </summary>
+    public static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> CancelAsync(Guid id, ShearsDbContext db, JobEventLog events,
+        IBackgroundJobClient hangfire, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var job = await db.Jobs.OwnedBy(user.TenantId()).FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
+        if (job is null)
+        {
+            return NotFound.Problem("job", id);
+        }
+        if (job.Status.IsFinal())
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job has already finished.",
+                detail: $"Job {id} is {job.Status.ToWire()}; there is nothing to cancel.");
+        }
+        await db.Jobs.Where(j => j.Id == id).ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequested, true), cancellationToken);
+        var cancelledWhileQueued = await db.Jobs.Where(j => j.Id == id && j.Status == JobStatus.Queued)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Cancelled).SetProperty(j => j.FinishedAt, DateTime.UtcNow), cancellationToken);
+        if (cancelledWhileQueued == 1)
+        {
+            await events.AppendStatusAsync(job, JobStatus.Cancelled, "Cancelled before it started.", cancellationToken);
+            if (job.DispatchId is not null)
+            {
+                hangfire.Delete(job.DispatchId);
+            }
+        }
+        await db.Entry(job).ReloadAsync(cancellationToken);
+        return TypedResults.Accepted($"/v1/jobs/{id}", JobResponse.From(job));
+    }
+
+    /// <summary>Why the model cannot be trained on the dataset, in words; null when they fit.</summary>
+    private static string? Incompatibility(StoredModel model, StoredDataset dataset)
+    {
+        var sampleShape = JsonSerializer.Deserialize<int[]>(dataset.InputShapeJson) ?? [];
+        var sampleSize = sampleShape.Aggregate(1L, (a, b) => a * b);
+        if (model.InputSize > 0 && model.InputSize != sampleSize)
+        {
+            return $"The model takes {model.InputSize} values per sample, but the dataset's samples have shape [{string.Join(", ", sampleShape)}] ({sampleSize} values).";
+        }
+        if (model.OutputSize > 0 && model.OutputSize < dataset.NumClasses)
+        {
+            return $"The model has {model.OutputSize} outputs, but the dataset has {dataset.NumClasses} classes.";
+        }
+        return null;
+    }
+}

@@ -1,0 +1,33 @@
+using System.Text.Json;
+using Shears.Domain.Persistence;
+
+namespace Shears.Api.Contracts;
+
+/// <summary>A job as the API shows it.</summary>
+public sealed record JobResponse(
+    Guid Id,
+    Guid ModelId,
+    Guid DatasetId,
+    string Method,
+    TargetResponse Target,
+    JsonElement Options,
+    string Status,
+    double Progress,
+    bool CancelRequested,
+    int Attempts,
+    DateTime CreatedAt,
+    DateTime? StartedAt,
+    DateTime? FinishedAt,
+    string? Error,
+    JsonElement? Result,
+    IReadOnlyList<string> Artifacts)
+{
+    public static JobResponse From(PruningJob job) => new(
+        job.Id, job.ModelId, job.DatasetId, job.Method, new TargetResponse(job.TargetFlops, job.TargetParams),
+        JsonSerializer.Deserialize<JsonElement>(job.OptionsJson), job.Status.ToWire(), job.Progress, job.CancelRequested,
+        job.Attempts, job.CreatedAt, job.StartedAt, job.FinishedAt, job.Error,
+        job.ResultJson is null ? null : JsonSerializer.Deserialize<JsonElement>(job.ResultJson),
+        job.Artifacts.Select(a => a.Name).Order().ToArray());
+}
+
+public sealed record TargetResponse(double? Flops, double? Params);

@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Shears.Api.Uploads;
+using Shears.Domain.Datasets;
+using Shears.Domain.Graph;
+using Shears.Domain.Jobs;
+using Shears.Domain.Persistence;
+
+namespace Shears.Api.Extensions;
+
+/// <summary>
+/// Turns the domain's refusals into RFC 7807 problem details with the status that fits; anything else stays a
+/// 500 without internals in the answer.
+/// </summary>
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ProblemDetails? problem = exception switch
+        {
+            ContentTooLargeException tooLarge => Problem(StatusCodes.Status413PayloadTooLarge, "The upload is too large.",
+                $"{tooLarge.Message} Ask the operator to raise the Uploads limits if this file is genuine."),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problem(
+                StatusCodes.Status413PayloadTooLarge, "The upload is too large.", exception.Message),
+            InvalidModelException => Problem(StatusCodes.Status422UnprocessableEntity, "The model cannot be used.", exception.Message),
+            InvalidDatasetException => Problem(StatusCodes.Status422UnprocessableEntity, "The dataset cannot be used.", exception.Message),
+            InvalidJobSpecException spec => new HttpValidationProblemDetails(spec.Errors.ToDictionary(e => e.Key, e => e.Value))
+            {
+                Status = StatusCodes.Status422UnprocessableEntity,
+                Title = "The job request is not valid.",
+                Detail = spec.Message,
+            },
+            BadUploadException or BadHttpRequestException => Problem(StatusCodes.Status400BadRequest, "The request body is not as expected.", exception.Message),
+            _ => null,
+        };
+        if (problem is null)
+        {
+            return false;
+        }
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails Problem(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
+}

@@ -1,0 +1,51 @@
+using System.Text.Json;
+
+namespace Shears.Domain.Jobs;
+
+/// <summary>
+/// Turns the method, target and options of a job request into a <see cref="JobSpec"/>, or throws
+/// <see cref="InvalidJobSpecException"/> listing everything that is wrong at once.
+/// </summary>
+public static class JobSpecParser
+{
+    public static JobSpec Parse(string? method, PruningTarget? target, JsonElement? options)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!PruningMethodNames.TryParse(method, out var pruningMethod))
+        {
+            errors["method"] = [$"Unknown method '{method}'. Use one of: {string.Join(", ", PruningMethodNames.All)}."];
+        }
+        var targetErrors = TargetErrors(target);
+        if (targetErrors.Length > 0)
+        {
+            errors["target"] = targetErrors;
+        }
+        var parsedOptions = new PruningOptions();
+        if (errors.Count == 0)
+        {
+            var (value, optionErrors) = PruningOptionsParser.Parse(pruningMethod, options);
+            parsedOptions = value;
+            foreach (var (name, message) in optionErrors)
+            {
+                errors[$"options.{name}"] = [message];
+            }
+        }
+        if (errors.Count > 0)
+        {
+            throw new InvalidJobSpecException(errors);
+        }
+        return new JobSpec(pruningMethod, target!, parsedOptions);
+    }
+
+    private static string[] TargetErrors(PruningTarget? target)
+    {
+        if (target is null || (target.Flops is null && target.Params is null))
+        {
+            return ["Give a target: {\"flops\": f} and/or {\"params\": f}, the fraction of the original cost to keep (0 < f < 1)."];
+        }
+        return new[] { ("flops", target.Flops), ("params", target.Params) }
+            .Where(t => t.Item2 is { } f && !(f > 0 && f < 1))
+            .Select(t => $"target.{t.Item1} is {t.Item2}; it must be a fraction strictly between 0 and 1.")
+            .ToArray();
+    }
+}

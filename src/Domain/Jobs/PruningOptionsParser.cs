@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Shears.Domain.Jobs;
+
+/// <summary>
+/// Reads a job's JSON <c>options</c> into <see cref="PruningOptions"/>: every known option with its type, range
+/// and the methods it applies to; unknown names and wrong types are errors, not silently ignored.
+/// </summary>
+public static class PruningOptionsParser
+{
+    private delegate PruningOptions Setter<in T>(PruningOptions options, T value);
+
+    /// <summary>How to read and check one option; returns the error message, or null when it was applied.</summary>
+    private sealed record Rule(string Name, PruningMethod[] Methods, Func<PruningOptions, JsonElement, (PruningOptions Options, string? Error)> Apply);
+
+    private static readonly PruningMethod[] AllMethods = Enum.GetValues<PruningMethod>();
+
+    private static readonly Rule[] Rules =
+    [
+        Number("epochs", 0, 10_000, false, (o, v) => o with { Epochs = v }),
+        Integer("steps", 0, 100_000_000, (o, v) => o with { Steps = v }),
+        Integer("batchSize", 1, 65_536, (o, v) => o with { BatchSize = v }),
+        Number("learningRate", 0, 10, true, (o, v) => o with { LearningRate = v }),
+        Choice("optimizer", ["adam", "sgd"], (o, v) => o with { Optimizer = v }),
+        Number("validationFraction", 0, 0.9, true, (o, v) => o with { ValidationFraction = v }),
+        Integer("seed", int.MinValue, int.MaxValue, (o, v) => o with { Seed = v }),
+        Choice("device", ["auto", "cpu", "cuda"], (o, v) => o with { Device = v }),
+        Number("inputScale", 0, 1e9, true, (o, v) => o with { InputScale = v }),
+        Number("beta", 0, 1e9, false, (o, v) => o with { Beta = v }, PruningMethod.Fisher),
+        Integer("stepsPerPrune", 1, 1_000_000, (o, v) => o with { StepsPerPrune = v }, PruningMethod.Fisher),
+        Number("lambda", 0, 1e9, false, (o, v) => o with { Lambda = v }, PruningMethod.L0),
+        Choice("granularity", ["channel", "weight"], (o, v) => o with { Granularity = v }, PruningMethod.L0),
+        Number("droprateInit", 0, 1, true, (o, v) => o with { DroprateInit = v }, PruningMethod.L0),
+        Number("temperature", 0, 100, true, (o, v) => o with { Temperature = v }, PruningMethod.L0),
+        Choice("norm", ["l1", "l2"], (o, v) => o with { Norm = v }, PruningMethod.Magnitude),
+        Choice("scope", ["global", "layer"], (o, v) => o with { Scope = v }, PruningMethod.Magnitude),
+    ];
+
+    /// <summary>Every option name the parser knows, for documentation and error messages.</summary>
+    public static IEnumerable<string> OptionNames => Rules.Select(r => r.Name);
+
+    /// <summary>Parses <paramref name="json"/> (an object, or absent for all defaults); errors are keyed by option name.</summary>
+    public static (PruningOptions Options, IReadOnlyList<(string Name, string Message)> Errors) Parse(PruningMethod method, JsonElement? json)
+    {
+        var options = new PruningOptions();
+        var errors = new List<(string, string)>();
+        if (json is not { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } element)
+        {
+            return (options, errors);
+        }
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(("", "options must be a JSON object, e.g. {\"epochs\": 1}."));
+            return (options, errors);
+        }
+        foreach (var property in element.EnumerateObject())
+        {
+            var rule = Rules.FirstOrDefault(r => string.Equals(r.Name, property.Name, StringComparison.OrdinalIgnoreCase));
+            if (rule is null)
+            {
+                errors.Add((property.Name, $"Unknown option '{property.Name}'. Known options: {string.Join(", ", OptionNames)}."));
+                continue;
+            }
+            if (!rule.Methods.Contains(method))
+            {
+                errors.Add((rule.Name, $"Option '{rule.Name}' applies to {string.Join("/", rule.Methods.Select(m => m.ToWire()))} only, not to {method.ToWire()}."));
+                continue;
+            }
+            if (property.Value.ValueKind == JsonValueKind.Null)
+            {
+                continue; // null keeps the default
+            }
+            var (applied, error) = rule.Apply(options, property.Value);
+            if (error is null)
+            {
+                options = applied;
+            }
+            else
+            {
+                errors.Add((rule.Name, error));
+            }
+        }
+        return (options, errors);
+    }
+
+    private static Rule Number(string name, double min, double max, bool minExclusive, Setter<double> set, params PruningMethod[] methods)
+        => new(name, MethodsOrAll(methods), (options, value) =>
+        {
+            var lower = minExclusive ? $"greater than {Format(min)}" : $"at least {Format(min)}";
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || !double.IsFinite(number))
+            {
+                return (options, $"'{name}' must be a number ({lower} and at most {Format(max)}); got {Describe(value)}.");
+            }
+            var inRange = (minExclusive ? number > min : number >= min) && number <= max;
+            return inRange ? (set(options, number), null) : (options, $"'{name}' is {Format(number)}; it must be {lower} and at most {Format(max)}.");
+        });
+
+    private static Rule Integer(string name, int min, int max, Setter<int> set, params PruningMethod[] methods)
+        => new(name, MethodsOrAll(methods), (options, value) =>
+        {
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var number))
+            {
+                return (options, $"'{name}' must be a whole number from {min} to {max}; got {Describe(value)}.");
+            }
+            return number >= min && number <= max
+                ? (set(options, (int)number), null)
+                : (options, $"'{name}' is {number}; it must be from {min} to {max}.");
+        });
+
+    private static Rule Choice(string name, string[] choices, Setter<string> set, params PruningMethod[] methods)
+        => new(name, MethodsOrAll(methods), (options, value) =>
+        {
+            var text = value.ValueKind == JsonValueKind.String ? value.GetString()!.ToLowerInvariant() : null;
+            return text is not null && choices.Contains(text)
+                ? (set(options, text), null)
+                : (options, $"'{name}' must be one of {string.Join(", ", choices.Select(c => $"\"{c}\""))}; got {Describe(value)}.");
+        });
+
+    private static PruningMethod[] MethodsOrAll(PruningMethod[] methods) => methods.Length == 0 ? AllMethods : methods;
+
+    private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => $"the text \"{value.GetString()}\"",
+        JsonValueKind.Number => value.GetRawText(),
+        _ => $"a JSON {value.ValueKind.ToString().ToLowerInvariant()}",
+    };
+}

@@ -1,0 +1,16 @@
+namespace Shears.Domain.Persistence;
+
+/// <summary>The files a succeeded job offers for download, with their content types.</summary>
+public static class JobArtifactNames
+{
+    public const string PrunedOnnx = "pruned.onnx";
+    public const string Report = "report.json";
+    public const string Weights = "weights.safetensors";
+
+    public static IReadOnlyDictionary<string, string> ContentTypes { get; } = new Dictionary<string, string>
+    {
+        [PrunedOnnx] = "application/octet-stream",
+        [Report] = "application/json",
+        [Weights] = "application/octet-stream",
+    };
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+
+namespace Shears.Domain.Persistence;
+
+/// <summary>
+/// Appends events to a job's log with the next sequence number, optionally together with other changes in
+/// the same transaction (a status change and its <c>status</c> event commit together or not at all).
+/// </summary>
+public sealed class JobEventLog(IDbContextFactory<ShearsDbContext> contexts, JobEventSignal signal)
+{
+    private const int MaxConflictRetries = 5;
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>
+    /// Appends one event. <paramref name="alsoChange"/> runs on the same context before saving (it is run
+    /// again if two writers raced for the same sequence number). Returns the event's sequence number.
+    /// </summary>
+    public async Task<long> AppendAsync(Guid jobId, string tenantId, JobEventType type, object data,
+        CancellationToken cancellationToken, Func<ShearsDbContext, Task>? alsoChange = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var last = await db.JobEvents.Where(e => e.JobId == jobId).MaxAsync(e => (long?)e.Sequence, cancellationToken) ?? 0;
+            if (alsoChange is not null)
+            {
+                await alsoChange(db);
+            }
+            db.JobEvents.Add(new JobEvent
+            {
+                JobId = jobId,
+                Sequence = last + 1,
+                TenantId = tenantId,
+                Type = type,
+                DataJson = JsonSerializer.Serialize(data, Json),
+                CreatedAt = DateTime.UtcNow,
+            });
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                signal.Notify(jobId);
+                return last + 1;
+            }
+            catch (DbUpdateException) when (attempt < MaxConflictRetries)
+            {
+                // Another writer took this sequence number; read the new last one and try again.
+            }
+        }
+    }
+
+    public Task<long> AppendStatusAsync(PruningJob job, JobStatus status, string? message, CancellationToken cancellationToken,
+        Func<ShearsDbContext, Task>? alsoChange = null)
+        => AppendAsync(job.Id, job.TenantId, JobEventType.Status, new StatusEventData(status.ToWire(), message), cancellationToken, alsoChange);
+}
+
+/// <summary>The <c>data:</c> of a <c>status</c> event.</summary>
+public sealed record StatusEventData(string Status, string? Message);
+
+/// <summary>The <c>data:</c> of a <c>log</c> event.</summary>
+public sealed record LogEventData(string Message);

@@ -1,0 +1,96 @@
+using System.Buffers;
+using System.Security.Cryptography;
+
+namespace Shears.Domain.Persistence;
+
+/// <summary>
+/// <see cref="IArtifactStore"/> on a local (or shared, mounted) folder: <c>objects/ab/abcdef…</c> by SHA-256.
+/// Every write goes to <c>tmp/</c> first and is renamed into place once complete, so a reader never sees a
+/// half-written file and a crash leaves only temp files behind.
+/// </summary>
+public sealed class LocalArtifactStore : IArtifactStore
+{
+    private const int BufferSize = 1 << 16;
+    private readonly string _objects;
+    private readonly string _temp;
+
+    public LocalArtifactStore(string rootPath)
+    {
+        var root = Path.GetFullPath(rootPath);
+        _objects = Path.Combine(root, "objects");
+        _temp = Path.Combine(root, "tmp");
+        Directory.CreateDirectory(_objects);
+        Directory.CreateDirectory(_temp);
+    }
+
+    public async Task<StoredBlob> SaveAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
+    {
+        var tempPath = Path.Combine(_temp, $"{Guid.NewGuid():N}.part");
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size = 0;
+            await using (var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, useAsync: true))
+            {
+                int read;
+                while ((read = await content.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken)) > 0)
+                {
+                    size += read;
+                    if (size > maxBytes)
+                    {
+                        throw new ContentTooLargeException(maxBytes);
+                    }
+                    hash.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+                await file.FlushAsync(cancellationToken);
+                file.Flush(flushToDisk: true);
+            }
+            var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
+            MoveIntoPlace(tempPath, sha256);
+            return new StoredBlob(sha256, size);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            File.Delete(tempPath);
+        }
+    }
+
+    public async Task<StoredBlob> SaveAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        using var stream = new MemoryStream(content.ToArray(), writable: false);
+        return await SaveAsync(stream, long.MaxValue, cancellationToken);
+    }
+
+    public Stream OpenRead(string sha256)
+        => new FileStream(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true);
+
+    public Task<byte[]> ReadAllBytesAsync(string sha256, CancellationToken cancellationToken)
+        => File.ReadAllBytesAsync(PathOf(sha256), cancellationToken);
+
+    public void Delete(string sha256) => File.Delete(PathOf(sha256));
+
+    private void MoveIntoPlace(string tempPath, string sha256)
+    {
+        var finalPath = PathOf(sha256);
+        if (File.Exists(finalPath))
+        {
+            return; // same content already stored
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(finalPath)!);
+        File.Move(tempPath, finalPath, overwrite: true);
+    }
+
+    private string PathOf(string sha256)
+    {
+        if (!IsSha256(sha256))
+        {
+            throw new ArgumentException("Not a SHA-256 hex digest.", nameof(sha256));
+        }
+        return Path.Combine(_objects, sha256[..2], sha256);
+    }
+
+    private static bool IsSha256(string text) => text.Length == 64 && text.All(char.IsAsciiHexDigitLower);
+}

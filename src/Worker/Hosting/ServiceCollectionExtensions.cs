@@ -1,0 +1,66 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Shears.Domain.Persistence;
+using Shears.Worker.Jobs;
+
+namespace Shears.Worker.Hosting;
+
+/// <summary>Registrations shared by the Api (which may run jobs in-process) and the Worker process.</summary>
+public static class ServiceCollectionExtensions
+{
+    /// <summary>Database (SQLite or PostgreSQL by configuration), artifact store and the job event log.</summary>
+    public static IServiceCollection AddShearsPersistence(this IServiceCollection services, IConfiguration configuration)
+    {
+        var database = configuration.GetDatabaseSettings();
+        services.AddSingleton(database);
+        services.AddDbContextFactory<ShearsDbContext>(options => options.UseShearsDatabase(database));
+        services.AddSingleton<IArtifactStore>(new LocalArtifactStore(configuration.GetArtifactsPath()));
+        services.AddSingleton<JobEventSignal>();
+        services.AddSingleton<JobEventLog>();
+        return services;
+    }
+
+    /// <summary>Hangfire's client side: the dispatcher that enqueues job ids.</summary>
+    public static IServiceCollection AddShearsJobDispatch(this IServiceCollection services, Action<IGlobalConfiguration> storage)
+    {
+        services.AddHangfire(configuration =>
+        {
+            configuration.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            storage(configuration);
+        });
+        services.AddSingleton<JobDispatcher>();
+        return services;
+    }
+
+    /// <summary>
+    /// A Hangfire server that runs pruning jobs from <paramref name="queues"/>, one at a time: libtorch's
+    /// threads are process-wide, so more parallelism means more worker processes.
+    /// </summary>
+    public static IServiceCollection AddShearsJobServer(this IServiceCollection services, string[] queues)
+    {
+        services.AddScoped<IPruneJob, PruneJobRunner>();
+        services.AddHangfireServer(options =>
+        {
+            options.WorkerCount = 1;
+            options.Queues = queues;
+            options.ServerName = $"shears-{Environment.MachineName}-{Environment.ProcessId}";
+        });
+        return services;
+    }
+
+    /// <summary>Hangfire on PostgreSQL; the sliding invisibility timeout keeps hours-long jobs owned by their live worker.</summary>
+    public static IGlobalConfiguration UseShearsPostgresStorage(this IGlobalConfiguration configuration, string connectionString)
+        => configuration.UsePostgreSqlStorage(
+            options => options.UseNpgsqlConnection(connectionString),
+            new PostgreSqlStorageOptions
+            {
+                SchemaName = "hangfire",
+                UseSlidingInvisibilityTimeout = true,
+                InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                PrepareSchemaIfNecessary = true,
+            });
+}

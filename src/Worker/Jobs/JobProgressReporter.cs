@@ -1,0 +1,36 @@
+using Shears.Domain.Persistence;
+using Shears.Worker.Engine;
+
+namespace Shears.Worker.Jobs;
+
+/// <summary>
+/// The engine's <see cref="IPruningProgress"/> for a job: every report becomes a job event (and moves the
+/// job's progress). Reporting is also where a cancel request stops the engine, at the latest one step after it.
+/// </summary>
+public sealed class JobProgressReporter(JobEventLog events, PruningJob job, CancellationToken cancellationToken) : IPruningProgress
+{
+    public void Progress(ProgressUpdate update)
+    {
+        var fraction = Math.Clamp(update.Fraction, 0, 1);
+        var data = new ProgressEventData(fraction, update.Step, update.TotalSteps, update.Loss, update.Accuracy,
+            update.FlopsFraction, update.ParamsFraction, update.Message, update.EtaSeconds);
+        Append(JobEventType.Progress, data, async db =>
+        {
+            var row = await db.Jobs.FindAsync([job.Id], cancellationToken);
+            row!.Progress = fraction;
+        });
+    }
+
+    public void Log(string message) => Append(JobEventType.Log, new LogEventData(message), null);
+
+    private void Append(JobEventType type, object data, Func<ShearsDbContext, Task>? alsoChange)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        // The engine reports from its own (synchronous) training loop; waiting here keeps events in order.
+        events.AppendAsync(job.Id, job.TenantId, type, data, cancellationToken, alsoChange).GetAwaiter().GetResult();
+    }
+}
+
+/// <summary>The <c>data:</c> of a <c>progress</c> event; <c>flops</c> and <c>params</c> are fractions of the original.</summary>
+public sealed record ProgressEventData(double Progress, int Step, int TotalSteps, double? Loss, double? Accuracy,
+    double? Flops, double? Params, string? Message, double? EtaSeconds);

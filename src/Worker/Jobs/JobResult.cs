@@ -1,0 +1,19 @@
+using Shears.Worker.Engine;
+
+namespace Shears.Worker.Jobs;
+
+/// <summary>The <c>result</c> object of a succeeded job.</summary>
+public sealed record JobResult(Guid ModelId, NetworkMetrics Before, NetworkMetrics After, IReadOnlyList<LayerWidth> Layers);
+
+/// <summary>What <c>report.json</c> holds: the request, the result and the pruning trajectory.</summary>
+public sealed record JobReport(
+    Guid JobId,
+    Guid ModelId,
+    Guid DatasetId,
+    string Method,
+    double? TargetFlops,
+    double? TargetParams,
+    object Options,
+    JobResult Result,
+    IReadOnlyList<TrajectoryPoint> Trajectory,
+    DateTime FinishedAt);

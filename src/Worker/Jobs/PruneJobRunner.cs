@@ -1,0 +1,198 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Shears.Domain.Datasets;
+using Shears.Domain.Graph;
+using Shears.Domain.Jobs;
+using Shears.Domain.Persistence;
+using Shears.Worker.Engine;
+
+namespace Shears.Worker.Jobs;
+
+/// <summary>
+/// Runs one pruning job by id: claims it in the database, feeds the engine from the artifact store, reports
+/// progress as job events, and records the outcome (artifacts, the pruned model, the result) in one commit.
+/// </summary>
+public sealed partial class PruneJobRunner(
+    IDbContextFactory<ShearsDbContext> contexts,
+    IArtifactStore store,
+    JobEventLog events,
+    ILogger<PruneJobRunner> logger) : IPruneJob
+{
+    /// <summary>Starts of one job (first run plus retries) before an infrastructure failure fails it for good.</summary>
+    public const int MaxAttempts = 3;
+
+    private static readonly string WorkerId = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    public Task RunOnCpuAsync(Guid jobId, CancellationToken shutdown) => RunAsync(jobId, shutdown);
+
+    public Task RunOnGpuAsync(Guid jobId, CancellationToken shutdown) => RunAsync(jobId, shutdown);
+
+    public async Task RunAsync(Guid jobId, CancellationToken shutdown)
+    {
+        var job = await ClaimAsync(jobId, shutdown);
+        if (job is null)
+        {
+            return;
+        }
+        LogStarted(jobId, job.Attempts);
+        await events.AppendStatusAsync(job, JobStatus.Running, $"Started on {WorkerId} (attempt {job.Attempts}).", shutdown);
+
+        await using var watchdog = new JobWatchdog(contexts, jobId, WorkerId);
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(shutdown, watchdog.CancelRequested);
+        try
+        {
+            var request = await LoadRequestAsync(job, shutdown);
+            var progress = new JobProgressReporter(events, job, cancellation.Token);
+            var outcome = await Task.Run(() => new PruningEngine().Run(request, progress, cancellation.Token), cancellation.Token);
+            await CompleteAsync(job, outcome, shutdown);
+        }
+        catch (OperationCanceledException) when (watchdog.CancelRequested.IsCancellationRequested)
+        {
+            await FinishAsync(job, JobStatus.Cancelled, "Cancelled at the user's request.", CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            await ReleaseAsync(job, "The worker is shutting down; the job goes back to the queue.");
+            throw;
+        }
+        catch (Exception ex) when (IsTheJobsOwnFault(ex) || job.Attempts >= MaxAttempts)
+        {
+            LogFailed(ex, jobId);
+            await FinishAsync(job, JobStatus.Failed, ex.Message, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            LogWillRetry(ex, jobId, job.Attempts);
+            await ReleaseAsync(job, $"Attempt {job.Attempts} failed ({ex.Message}); it will be retried.");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Takes the job if it is queued, or running with a stale heartbeat (its worker died). Returns null when
+    /// there is nothing to do: unknown id, already finished, or held by a live worker.
+    /// </summary>
+    private async Task<PruningJob?> ClaimAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = DateTime.UtcNow;
+        var staleBefore = now - JobTimings.StaleAfter;
+        var claimed = await db.Jobs
+            .Where(j => j.Id == jobId && !j.CancelRequested
+                && (j.Status == JobStatus.Queued || (j.Status == JobStatus.Running && (j.HeartbeatAt == null || j.HeartbeatAt < staleBefore))))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Status, JobStatus.Running)
+                .SetProperty(j => j.StartedAt, j => j.StartedAt ?? now)
+                .SetProperty(j => j.HeartbeatAt, now)
+                .SetProperty(j => j.WorkerId, WorkerId)
+                .SetProperty(j => j.Attempts, j => j.Attempts + 1), cancellationToken);
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, cancellationToken);
+        if (claimed == 0 && job is { CancelRequested: true, Status: JobStatus.Queued or JobStatus.Running })
+        {
+            await FinishAsync(job, JobStatus.Cancelled, "Cancelled before it started.", cancellationToken);
+        }
+        return claimed == 1 ? job : null;
+    }
+
+    private async Task<PruneRequest> LoadRequestAsync(PruningJob job, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var model = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Id == job.ModelId, cancellationToken)
+            ?? throw new PruningFailedException($"Model {job.ModelId} no longer exists.");
+        var datasetRow = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == job.DatasetId, cancellationToken)
+            ?? throw new PruningFailedException($"Dataset {job.DatasetId} no longer exists.");
+        var onnx = await store.ReadAllBytesAsync(model.Sha256, cancellationToken);
+        await using var inputs = store.OpenRead(datasetRow.InputsSha256);
+        await using var labels = store.OpenRead(datasetRow.LabelsSha256);
+        var dataset = DatasetReader.Read(inputs, datasetRow.InputsFileName, labels, datasetRow.LabelsFileName, new DatasetLimits());
+        if (!PruningMethodNames.TryParse(job.Method, out var method))
+        {
+            throw new PruningFailedException($"Unknown method '{job.Method}'.");
+        }
+        var options = JsonSerializer.Deserialize<PruningOptions>(job.OptionsJson, JobEventLog.Json) ?? new PruningOptions();
+        return new PruneRequest(onnx, dataset, method, new PruningTarget(job.TargetFlops, job.TargetParams), options);
+    }
+
+    /// <summary>
+    /// Stores the artifacts (each written whole before it is visible), registers the pruned model and marks the
+    /// job succeeded, all rows in one transaction with the final status event.
+    /// </summary>
+    private async Task CompleteAsync(PruningJob job, PruneOutcome outcome, CancellationToken cancellationToken)
+    {
+        var sourceName = await SourceModelNameAsync(job, cancellationToken);
+        var prunedBlob = await store.SaveAsync(outcome.PrunedOnnx, cancellationToken);
+        var prunedModel = StoredModelFactory.Create(job.TenantId, $"{sourceName} (pruned by job {job.Id:N})", prunedBlob,
+            ModelInspector.Inspect(outcome.PrunedOnnx), job.Id);
+        var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers);
+        var finishedAt = DateTime.UtcNow;
+        var report = new JobReport(job.Id, job.ModelId, job.DatasetId, job.Method, job.TargetFlops, job.TargetParams,
+            JsonSerializer.Deserialize<JsonElement>(job.OptionsJson), result, outcome.Trajectory, finishedAt);
+        var artifacts = new List<JobArtifact>
+        {
+            Artifact(job.Id, JobArtifactNames.PrunedOnnx, prunedBlob),
+            Artifact(job.Id, JobArtifactNames.Weights, await store.SaveAsync(outcome.WeightsSafetensors, cancellationToken)),
+            Artifact(job.Id, JobArtifactNames.Report,
+                await store.SaveAsync(JsonSerializer.SerializeToUtf8Bytes(report, JobEventLog.Json), cancellationToken)),
+        };
+
+        await events.AppendStatusAsync(job, JobStatus.Succeeded, "Pruned network ready.", cancellationToken, async db =>
+        {
+            var row = await db.Jobs.FindAsync([job.Id], cancellationToken);
+            row!.Status = JobStatus.Succeeded;
+            row.Progress = 1;
+            row.FinishedAt = finishedAt;
+            row.ResultJson = JsonSerializer.Serialize(result, JobEventLog.Json);
+            db.Models.Add(prunedModel);
+            db.JobArtifacts.AddRange(artifacts);
+        });
+    }
+
+    private static JobArtifact Artifact(Guid jobId, string name, StoredBlob blob) => new()
+    {
+        JobId = jobId,
+        Name = name,
+        Sha256 = blob.Sha256,
+        SizeBytes = blob.SizeBytes,
+        ContentType = JobArtifactNames.ContentTypes[name],
+    };
+
+    private async Task<string> SourceModelNameAsync(PruningJob job, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Models.Where(m => m.Id == job.ModelId).Select(m => m.Name).FirstOrDefaultAsync(cancellationToken) ?? "model";
+    }
+
+    private Task<long> FinishAsync(PruningJob job, JobStatus status, string message, CancellationToken cancellationToken)
+        => events.AppendStatusAsync(job, status, message, cancellationToken, async db =>
+        {
+            var row = await db.Jobs.FindAsync([job.Id], cancellationToken);
+            row!.Status = status;
+            row.FinishedAt = DateTime.UtcNow;
+            row.Error = status == JobStatus.Failed ? message : null;
+            row.WorkerId = null;
+        });
+
+    /// <summary>Gives the job back (status queued) so that the retry, or another worker, starts it again.</summary>
+    private Task<long> ReleaseAsync(PruningJob job, string message)
+        => events.AppendAsync(job.Id, job.TenantId, JobEventType.Log, new LogEventData(message), CancellationToken.None, async db =>
+        {
+            var row = await db.Jobs.FindAsync([job.Id]);
+            row!.Status = JobStatus.Queued;
+            row.WorkerId = null;
+            row.HeartbeatAt = null;
+        });
+
+    /// <summary>Failures that running again would only repeat: the job itself is wrong, not the infrastructure.</summary>
+    private static bool IsTheJobsOwnFault(Exception ex) => ex is PruningFailedException or InvalidModelException
+        or InvalidDatasetException or NotImplementedException or NotSupportedException or ArgumentException or FormatException;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started (attempt {Attempt})")]
+    private partial void LogStarted(Guid jobId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} failed")]
+    private partial void LogFailed(Exception ex, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} failed; Hangfire will retry")]
+    private partial void LogWillRetry(Exception ex, Guid jobId, int attempt);
+}

@@ -1,0 +1,97 @@
+using Shears.Domain.Graph;
+using static Shears.Domain.Graph.SliceRole;
+
+namespace Shears.Domain.Tests.Graph;
+
+public class ChannelGroupAnalysisTests
+{
+    [Fact]
+    public void MlpChainGroupsOneHiddenLayerEach()
+    {
+        var (b, output) = CouplingGraphs.Mlp();
+        var analysis = ChannelGroupAnalysis.Find(b.Graph(output));
+        Assert.Equal(["fc1", "fc2"], analysis.Groups.Select(g => g.Name));
+        AssertMembers(analysis.Groups[0], ("fc1.weight", 0, 0, 1, Producer), ("fc1.bias", 0, 0, 1, Producer), ("fc2.weight", 1, 0, 1, Consumer));
+        AssertMembers(analysis.Groups[1], ("fc2.weight", 0, 0, 1, Producer), ("fc2.bias", 0, 0, 1, Producer), ("fc3.weight", 1, 0, 1, Consumer));
+    }
+
+    [Fact]
+    public void FlattenIntoGemmGivesEachChannelABlockOfColumns()
+    {
+        var (b, output) = CouplingGraphs.ConvIntoGemm();
+        var analysis = ChannelGroupAnalysis.Find(b.Graph(output));
+        var conv = Assert.Single(analysis.Groups);
+        Assert.Equal(3, conv.Channels);
+        AssertMembers(conv, ("conv.weight", 0, 0, 1, Producer), ("conv.bias", 0, 0, 1, Producer), ("fc.weight", 1, 0, 9, Consumer));
+        var gate = Assert.Single(conv.GateSites);
+        Assert.Equal((1, 0), (gate.Axis, gate.Offset));
+        Assert.StartsWith("pool", gate.Tensor);
+    }
+
+    [Fact]
+    public void ResidualAddTiesAllBranchesIntoOneGroup()
+    {
+        var (b, output) = CouplingGraphs.Residual();
+        var analysis = ChannelGroupAnalysis.Find(b.Graph(output));
+        var residual = Assert.Single(analysis.Groups);
+        Assert.Equal("stem+a+b", residual.Name);
+        AssertMembers(residual,
+            ("stem.weight", 0, 0, 1, Producer), ("stem.bias", 0, 0, 1, Producer),
+            ("a.weight", 1, 0, 1, Consumer), ("a.weight", 0, 0, 1, Producer), ("a.bias", 0, 0, 1, Producer),
+            ("b.weight", 1, 0, 1, Consumer), ("b.weight", 0, 0, 1, Producer), ("b.bias", 0, 0, 1, Producer),
+            ("head.weight", 1, 0, 1, Consumer));
+    }
+
+    [Fact]
+    public void ConcatPlacesEachInputAtItsOffset()
+    {
+        var (b, output) = CouplingGraphs.Concat();
+        var analysis = ChannelGroupAnalysis.Find(b.Graph(output));
+        Assert.Equal(["left", "right"], analysis.Groups.Select(g => g.Name));
+        string[] bn = ["bn.weight", "bn.bias", "bn.mean", "bn.var"];
+        AssertMembers(analysis.Groups[0], [("left.weight", 0, 0, 1, Producer), ("left.bias", 0, 0, 1, Producer),
+            .. bn.Select(p => (p, 0, 0, 1, PassThrough)), ("mix.weight", 1, 0, 1, Consumer)]);
+        AssertMembers(analysis.Groups[1], [("right.weight", 0, 0, 1, Producer), ("right.bias", 0, 0, 1, Producer),
+            .. bn.Select(p => (p, 0, 2, 1, PassThrough)), ("mix.weight", 1, 2, 1, Consumer)]);
+        Assert.Equal([0, 2], analysis.Groups.Select(g => Assert.Single(g.GateSites).Offset));
+    }
+
+    [Fact]
+    public void DepthwiseConvTiesItsInputAndOutputChannels()
+    {
+        var (b, output) = CouplingGraphs.Depthwise();
+        var analysis = ChannelGroupAnalysis.Find(b.Graph(output));
+        var expand = Assert.Single(analysis.Groups);
+        AssertMembers(expand, ("expand.weight", 0, 0, 1, Producer), ("expand.bias", 0, 0, 1, Producer),
+            ("dw.weight", 0, 0, 1, PassThrough), ("dw.bias", 0, 0, 1, PassThrough), ("project.weight", 1, 0, 1, Consumer));
+    }
+
+    [Fact]
+    public void SharedWeightTiesTheLayersThatShareIt()
+    {
+        var (b, output) = CouplingGraphs.SharedWeight();
+        var analysis = ChannelGroupAnalysis.Find(b.Graph(output));
+        var shared = Assert.Single(analysis.Groups);
+        Assert.Equal("stem+shared1+shared2", shared.Name);
+        AssertMembers(shared, ("stem.weight", 0, 0, 1, Producer), ("stem.bias", 0, 0, 1, Producer),
+            ("shared.weight", 1, 0, 1, Consumer), ("shared.weight", 0, 0, 1, Producer), ("head.weight", 1, 0, 1, Consumer));
+    }
+
+    [Fact]
+    public void SoftmaxOverChannelsAndUnknownOperatorsHoldWhatTheyTouch()
+    {
+        var b = new Onnx.GraphBuilder("x", CouplingGraphs.VectorInput);
+        var h = b.Node("Softmax", "squash", [b.Gemm("fc1", b.Input, 12, 6)], Onnx.GraphBuilder.Attr("axis", 1));
+        h = b.Op("Relu", b.Gemm("fc2", h, 6, 5));
+        h = b.Node("Gather", "pick", [h, b.Ints("first_five", 0, 1, 2, 3, 4)], Onnx.GraphBuilder.Attr("axis", 1));
+        var analysis = ChannelGroupAnalysis.Find(b.Graph(b.Gemm("fc3", h, 5, 3)));
+        Assert.Empty(analysis.Groups);
+        Assert.Contains(analysis.Held, t => t.Reason.Contains("normalizes over the channels", StringComparison.Ordinal));
+        Assert.Contains(analysis.Held, t => t.Reason.Contains("Gather 'pick'", StringComparison.Ordinal));
+    }
+
+    private static void AssertMembers(ChannelGroup group, params (string Initializer, int Axis, int Offset, int Block, SliceRole Role)[] expected) =>
+        Assert.Equal(
+            expected.Select(e => new ParameterSlice(e.Initializer, e.Axis, e.Offset, e.Block, e.Role)).OrderBy(s => s.ToString()),
+            group.Members.OrderBy(s => s.ToString()));
+}

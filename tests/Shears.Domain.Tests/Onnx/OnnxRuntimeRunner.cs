@@ -1,0 +1,27 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Shears.Domain.Tests.Onnx;
+
+/// <summary>Runs a model once in ONNX Runtime on a seeded random input.</summary>
+internal static class OnnxRuntimeRunner
+{
+    public static float[] Run(byte[] model, long[] inputShape, int seed = 7)
+    {
+        using var session = new InferenceSession(model);
+        var input = session.InputMetadata.Keys.Single();
+        var random = new Random(seed);
+        var count = (int)inputShape.Aggregate(1L, (a, d) => a * d);
+        var data = Enumerable.Range(0, count).Select(_ => (float)random.NextDouble()).ToArray();
+        var tensor = new DenseTensor<float>(data, [.. inputShape.Select(d => (int)d)]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(input, tensor)]);
+        return [.. results[0].AsEnumerable<float>()];
+    }
+
+    public static void AssertClose(float[] expected, float[] actual, float tolerance)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+        Assert.True(worst <= tolerance, $"outputs differ by up to {worst}, more than {tolerance}");
+    }
+}
