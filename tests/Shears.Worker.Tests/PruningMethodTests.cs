@@ -11,6 +11,7 @@ namespace Shears.Worker.Tests;
 public class PruningMethodTests
 {
     [Theory]
+    [Trait("Category", "Slow")]
     [InlineData("tiny_cnn", PruningMethod.Fisher)]
     [InlineData("tiny_mlp", PruningMethod.Fisher)]
     [InlineData("tiny_cnn", PruningMethod.Magnitude)]
