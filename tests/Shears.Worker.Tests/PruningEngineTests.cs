@@ -16,6 +16,7 @@ public class PruningEngineTests
     [Trait("Category", "Slow")]
     [InlineData("tiny_cnn", PruningMethod.Fisher)]
     [InlineData("tiny_mlp", PruningMethod.Magnitude)]
+    [InlineData("tiny_cnn", PruningMethod.L0)]
     public void Job_returns_a_smaller_network_that_onnx_runtime_runs(string network, PruningMethod method)
     {
         var onnx = Fixtures.Network(network);

@@ -6,6 +6,8 @@ using Shears.Domain.Onnx;
 using Shears.Worker.Engine.Graph;
 using static TorchSharp.torch;
 
+using Shears.Worker.Engine.L0;
+
 namespace Shears.Worker.Engine;
 
 /// <summary>
@@ -92,6 +94,9 @@ public sealed class PruningEngine(EngineSettings? settings = null)
                 break;
             case PruningMethod.Fisher:
                 FisherPruning.Run(session);
+                break;
+            case PruningMethod.L0:
+                L0Pruning.Run(session);
                 break;
             default:
                 throw new PruningFailedException($"The method '{method}' is not available in this worker yet.");
