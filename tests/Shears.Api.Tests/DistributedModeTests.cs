@@ -90,7 +90,7 @@ public sealed class DistributedModeTests(PostgresServer postgres) : IAsyncLifeti
         Assert.Equal(1, job.GetProperty("attempts").GetInt32());
     }
 
-    [Fact(Skip = Pending.Engine)]
+    [Fact]
     [Trait("Category", "Slow")]
     public async Task A_magnitude_job_runs_on_a_separate_worker_process_from_upload_to_a_smaller_network()
     {
