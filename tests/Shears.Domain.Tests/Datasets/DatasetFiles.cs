@@ -11,17 +11,7 @@ public static class DatasetFiles
 
     public static string Debian(string name) => Path.Combine(DebianFashionMnist, name);
 
-    public static string Fixture(string name) => Path.Combine(FixturesDirectory.Value, name);
-
-    private static readonly Lazy<string> FixturesDirectory = new(() =>
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "fixtures");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException($"tests/fixtures not found above {AppContext.BaseDirectory}");
-    });
+    public static string Fixture(string name) => Onnx.Fixtures.PathOf(name);
 
     public static byte[] Idx(byte typeCode, int[] shape, byte[] data)
     {

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Shears.Domain.Datasets;
+using Shears.Domain.Onnx;
+
+namespace Shears.Domain.Tests.Datasets;
+
+/// <summary>
+/// The committed networks are what tools/make_fixtures.py says they are: ONNX Runtime reproduces the
+/// accuracy PyTorch recorded in fixtures.json on the committed 1k test subset, read by the dataset reader.
+/// </summary>
+public class FixtureNetworksTests
+{
+    private static readonly JsonElement Networks = JsonDocument.Parse(File.ReadAllText(DatasetFiles.Fixture("fixtures.json")))
+        .RootElement.GetProperty("networks");
+
+    public static TheoryData<string> TrainedNetworks() =>
+        [.. Networks.EnumerateObject().Where(n => n.Value.GetProperty("testAccuracy1k").ValueKind == JsonValueKind.Number).Select(n => n.Name)];
+
+    public static TheoryData<string> AllNetworks() => [.. Networks.EnumerateObject().Select(n => n.Name)];
+
+    [Theory]
+    [MemberData(nameof(TrainedNetworks))]
+    public void OnnxRuntime_reproduces_the_recorded_accuracy_on_the_1k_test_subset(string network)
+    {
+        using var images = File.OpenRead(DatasetFiles.Fixture("fashion_test_1k-images-idx3-ubyte.gz"));
+        using var labels = File.OpenRead(DatasetFiles.Fixture("fashion_test_1k-labels-idx1-ubyte.gz"));
+        var test = DatasetReader.Read(images, "images", labels, "labels", new DatasetLimits());
+        using var session = new InferenceSession(DatasetFiles.Fixture($"{network}.onnx"));
+
+        var correct = 0;
+        const int batch = 250;
+        for (var start = 0; start < test.Samples; start += batch)
+        {
+            var pixels = test.Inputs.AsSpan(start * 784, batch * 784).ToArray().Select(p => p / 255f).ToArray();
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor<float>(pixels, [batch, 1, 28, 28]))]);
+            var logits = results[0].AsTensor<float>();
+            for (var i = 0; i < batch; i++)
+            {
+                var predicted = Enumerable.Range(0, 10).MaxBy(c => logits[i, c]);
+                if (predicted == test.Labels[start + i]) correct++;
+            }
+        }
+
+        var recorded = Networks.GetProperty(network).GetProperty("testAccuracy1k").GetDouble();
+        Assert.Equal(recorded, correct / (double)test.Samples, 0.0015); // one image may flip on float rounding
+    }
+
+    [Theory]
+    [MemberData(nameof(AllNetworks))]
+    public void Every_network_is_opset_13_with_a_dynamic_batch_axis_and_the_recorded_ops(string network)
+    {
+        var facts = Networks.GetProperty(network);
+        var model = OnnxGraph.Parse(File.ReadAllBytes(DatasetFiles.Fixture(facts.GetProperty("file").GetString()!))).Model;
+        using var session = new InferenceSession(DatasetFiles.Fixture(facts.GetProperty("file").GetString()!));
+
+        Assert.Equal(13, model.OpsetImport.Single(o => o.Domain is "" or "ai.onnx").Version);
+        Assert.Equal([-1, 1, 28, 28], session.InputMetadata["input"].Dimensions);
+        Assert.Equal(
+            facts.GetProperty("ops").EnumerateArray().Select(op => op.GetString()).Order(),
+            model.Graph.Node.Select(node => node.OpType).Distinct().Order());
+    }
+
+    [Fact]
+    public void Tiny_cnn_keeps_BatchNormalization_and_unsupported_op_holds_an_LSTM()
+    {
+        Assert.Contains(Graph("tiny_cnn").Graph.Node, node => node.OpType == "BatchNormalization");
+        Assert.Contains(Graph("unsupported_op").Graph.Node, node => node.OpType == "LSTM");
+    }
+
+    private static global::Onnx.ModelProto Graph(string network) => OnnxGraph.Parse(File.ReadAllBytes(DatasetFiles.Fixture($"{network}.onnx"))).Model;
+}
