@@ -100,12 +100,16 @@ public sealed class CostModel
         long flops = 0;
         foreach (var cost in nodes)
         {
-            var value = cost.Weight >= 0 ? 2 * sizes[cost.Weight] * cost.PerWeight : cost.Fixed;
+            var value = cost.Weight >= 0 ? checked(2 * sizes[cost.Weight] * cost.PerWeight) : cost.Fixed;
             nodeFlops[cost.Node] = value;
             flops += value;
         }
         return new CostMeasurement(parameters, flops, nodeFlops);
     }
+
+    /// <summary>Parameters of the unpruned graph; needs no shapes, so it works for graphs with unsupported operators.</summary>
+    public static long CountParameters(OnnxGraph graph) =>
+        ParameterNames(graph).Sum(name => OnnxTensors.ElementCount(graph.Initializers[name]));
 
     private static IEnumerable<string> ParameterNames(OnnxGraph graph)
     {

@@ -1,8 +1,60 @@
+using System.Globalization;
+using Shears.Domain.Onnx;
+
 namespace Shears.Domain.Graph;
 
-/// <summary>Upload-time inspection: parse, infer shapes, count cost, find groups. (Placeholder until the domain work lands.)</summary>
+/// <summary>Upload-time inspection: parse, infer shapes, count cost, find channel groups.</summary>
 public static class ModelInspector
 {
-    /// <summary>Throws <see cref="InvalidModelException"/> for a malformed file.</summary>
-    public static ModelInspection Inspect(byte[] onnx) => throw new NotImplementedException("Inspection has not landed yet.");
+    /// <summary>Oldest default-domain opset whose operator semantics Shears follows.</summary>
+    public const long MinimumOpset = 7;
+
+    /// <summary>
+    /// Inspects an ONNX file. A model with unsupported operators is described (with them listed in
+    /// <see cref="ModelInspection.UnsupportedOps"/>) but gets no FLOPs or groups.
+    /// </summary>
+    /// <exception cref="InvalidModelException">The file is not a usable ONNX model; the message says why.</exception>
+    public static ModelInspection Inspect(byte[] onnx)
+    {
+        try
+        {
+            return Describe(OnnxGraph.Parse(onnx));
+        }
+        catch (Exception e) when (e is not InvalidModelException and not OutOfMemoryException)
+        {
+            throw new InvalidModelException($"The model could not be analysed ({e.GetType().Name}: {e.Message}); check that it is a valid ONNX export.");
+        }
+    }
+
+    public static ModelInspection Describe(OnnxGraph graph)
+    {
+        if (graph.Opset < MinimumOpset)
+            throw new InvalidModelException($"The model uses ONNX opset {graph.Opset}; export it with opset {MinimumOpset} or later (torch.onnx.export(..., opset_version=13)).");
+        var inputs = new[] { new TensorDescription(graph.InputName, graph.InputShape) };
+        var unsupported = SupportedOps.Unsupported(graph.Nodes);
+        if (unsupported.Count > 0)
+            return new ModelInspection(graph.Opset, inputs, [new TensorDescription(graph.OutputName, graph.OutputShape)],
+                CostModel.CountParameters(graph), 0, 0, unsupported, [], []);
+
+        var outputShape = graph.OutputShape.Count > 0 ? graph.OutputShape : graph.Shapes[graph.OutputName];
+        var analysis = ChannelGroupAnalysis.Find(graph);
+        var cost = CostModel.For(graph, analysis.Groups);
+        var full = cost.Measure(null);
+        var groups = analysis.Groups.Select(g => new GroupDescription(g.Id, g.Name, g.Channels,
+            [.. g.Members.Select(Describe)],
+            full.Flops == 0 ? 0 : (double)(full.Flops - cost.Measure(new Dictionary<int, int> { [g.Id] = 0 }).Flops) / full.Flops)).ToList();
+        return new ModelInspection(graph.Opset, inputs, [new TensorDescription(graph.OutputName, outputShape)],
+            full.Params, full.Flops, groups.Count, [], groups, analysis.Held);
+    }
+
+    /// <summary>E.g. "fc1.weight axis 1 (consumer, offset 16, blocks of 25)".</summary>
+    private static string Describe(ParameterSlice slice)
+    {
+        var details = new List<string> { slice.Role.ToString().ToLowerInvariant() };
+        if (slice.Offset != 0)
+            details.Add(string.Create(CultureInfo.InvariantCulture, $"offset {slice.Offset}"));
+        if (slice.BlockSize != 1)
+            details.Add(string.Create(CultureInfo.InvariantCulture, $"blocks of {slice.BlockSize}"));
+        return string.Create(CultureInfo.InvariantCulture, $"{slice.Initializer} axis {slice.Axis} ({string.Join(", ", details)})");
+    }
 }

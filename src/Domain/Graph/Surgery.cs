@@ -110,9 +110,9 @@ public static class Surgery
                 return;
             }
         var constant = graph.Node.First(n => n.OpType == "Constant" && n.Output[0] == tensor.Name);
-        var attribute = constant.Attribute.First(a => a.Name == "value");
         tensor.Name = "";
-        attribute.T = tensor;
+        constant.Attribute.Clear();
+        constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
     }
 
     /// <summary>A depthwise Conv keeps group = channels.</summary>

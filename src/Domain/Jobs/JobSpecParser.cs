@@ -15,11 +15,6 @@ public static class JobSpecParser
         {
             errors["method"] = [$"Unknown method '{method}'. Use one of: {string.Join(", ", PruningMethodNames.All)}."];
         }
-        var targetErrors = TargetErrors(target);
-        if (targetErrors.Length > 0)
-        {
-            errors["target"] = targetErrors;
-        }
         var parsedOptions = new PruningOptions();
         if (errors.Count == 0)
         {
@@ -30,18 +25,25 @@ public static class JobSpecParser
                 errors[$"options.{name}"] = [message];
             }
         }
+        // L0 without a target trains with the given λ and keeps whatever its gates decide (the paper's setting).
+        var targetOptional = pruningMethod == PruningMethod.L0 && parsedOptions.Lambda is not null;
+        var targetErrors = TargetErrors(target, targetOptional);
+        if (targetErrors.Length > 0)
+        {
+            errors["target"] = targetErrors;
+        }
         if (errors.Count > 0)
         {
             throw new InvalidJobSpecException(errors);
         }
-        return new JobSpec(pruningMethod, target!, parsedOptions);
+        return new JobSpec(pruningMethod, target ?? new PruningTarget(null, null), parsedOptions);
     }
 
-    private static string[] TargetErrors(PruningTarget? target)
+    private static string[] TargetErrors(PruningTarget? target, bool optional)
     {
         if (target is null || (target.Flops is null && target.Params is null))
         {
-            return ["Give a target: {\"flops\": f} and/or {\"params\": f}, the fraction of the original cost to keep (0 < f < 1)."];
+            return optional ? [] : ["Give a target: {\"flops\": f} and/or {\"params\": f}, the fraction of the original cost to keep (0 < f < 1) (an l0 job may give options.lambda instead)."];
         }
         return new[] { ("flops", target.Flops), ("params", target.Params) }
             .Where(t => t.Item2 is { } f && !(f > 0 && f < 1))

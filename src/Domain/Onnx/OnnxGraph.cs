@@ -92,9 +92,9 @@ public sealed class OnnxGraph
             initializers[tensor.Name] = tensor;
         foreach (var node in graph.Node.Where(n => n.OpType == "Constant"))
         {
-            var value = node.Attribute.FirstOrDefault(a => a.Name == "value")?.T
-                ?? throw new InvalidModelException($"Constant node '{node.Name}' has no tensor 'value' attribute; only tensor constants are supported.");
-            initializers[node.Output[0]] = value;
+            if (node.Output.Count != 1)
+                throw new InvalidModelException($"Constant node '{node.Name}' must have exactly one output.");
+            initializers[node.Output[0]] = ConstantValue(node);
         }
 
         var dataInputs = graph.Input.Where(i => !initializers.ContainsKey(i.Name)).ToList();
@@ -107,6 +107,22 @@ public sealed class OnnxGraph
     }
 
     public byte[] ToBytes() => Model.ToByteArray();
+
+    /// <summary>The tensor a Constant node produces, from its value / value_float(s) / value_int(s) attribute.</summary>
+    private static TensorProto ConstantValue(NodeProto node)
+    {
+        var attribute = node.Attribute.FirstOrDefault()
+            ?? throw new InvalidModelException($"Constant node '{node.Name}' has no value.");
+        return attribute.Name switch
+        {
+            "value" when attribute.T is not null => attribute.T,
+            "value_float" => OnnxTensors.FromFloats(node.Output[0], [], [attribute.F]),
+            "value_floats" => OnnxTensors.FromFloats(node.Output[0], [attribute.Floats.Count], [.. attribute.Floats]),
+            "value_int" => OnnxTensors.FromInt64s(node.Output[0], [], [attribute.I]),
+            "value_ints" => OnnxTensors.FromInt64s(node.Output[0], [attribute.Ints.Count], [.. attribute.Ints]),
+            _ => throw new InvalidModelException($"Constant node '{node.Name}' uses '{attribute.Name}'; Shears supports tensor, float and int constants."),
+        };
+    }
 
     /// <summary>Kahn's algorithm over tensor names; a node is ready once every input it reads exists.</summary>
     private static List<NodeProto> TopologicalOrder(GraphProto graph, IEnumerable<string> available)

@@ -10,7 +10,17 @@ public static class OnnxTensors
 {
     public static long[] Dims(TensorProto tensor) => [.. tensor.Dims];
 
-    public static long ElementCount(TensorProto tensor) => tensor.Dims.Aggregate(1L, (a, b) => a * b);
+    /// <summary>Product of the dimensions; long.MaxValue when a hostile file's dimensions overflow it.</summary>
+    public static long ElementCount(TensorProto tensor)
+    {
+        long count = 1;
+        foreach (var dim in tensor.Dims)
+            if (dim != 0 && Math.Abs(count) > long.MaxValue / Math.Abs(dim))
+                return long.MaxValue;
+            else
+                count *= dim;
+        return count;
+    }
 
     public static float[] ToFloats(TensorProto tensor)
     {

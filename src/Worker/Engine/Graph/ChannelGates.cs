@@ -35,6 +35,8 @@ public sealed class ChannelGates : IDisposable
 
     public IReadOnlyList<ChannelGroup> Groups => groups;
 
+    public Device Device => module.Device;
+
     /// <summary>
     /// Multiplies the group's channels by <paramref name="multiplier"/> (shape [Channels]) from the next forward on.
     /// With <paramref name="keep"/> the combined tensors outlive the caller's dispose scope (a mask set once);

@@ -1,0 +1,102 @@
+using Shears.Domain.Graph;
+using Shears.Domain.Jobs;
+using Shears.Domain.Onnx;
+
+namespace Shears.Worker.Engine;
+
+/// <summary>
+/// The network's cost as channels are removed, against the job's target: FLOPs and parameters of
+/// the current pruning state from the Domain <see cref="CostModel"/>, and what removing one more
+/// channel of a group would save (its own layer and every consumer).
+/// </summary>
+public sealed class CostTracker
+{
+    private readonly CostModel model;
+    private readonly IReadOnlyList<ChannelGroup> groups;
+    private readonly PruningTarget target;
+    private readonly Dictionary<int, int> kept;
+
+    public CostTracker(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, PruningTarget target)
+    {
+        model = CostModel.For(graph, groups);
+        this.groups = groups;
+        this.target = target;
+        kept = groups.ToDictionary(g => g.Id, g => g.Channels);
+        Original = model.Measure(null);
+        Current = Original;
+        if (Original.Flops == 0 && target.Flops is not null)
+            throw new PruningFailedException("The network has no counted FLOPs (no Conv/Gemm/MatMul with weights); use a params target.");
+    }
+
+    public CostMeasurement Original { get; }
+
+    public CostMeasurement Current { get; private set; }
+
+    public double FlopsFraction => Original.Flops == 0 ? 1 : (double)Current.Flops / Original.Flops;
+
+    public double ParamsFraction => Original.Params == 0 ? 1 : (double)Current.Params / Original.Params;
+
+    public IReadOnlyDictionary<int, int> KeptChannels => kept;
+
+    public bool TargetReached =>
+        (target.Flops is not { } f || FlopsFraction <= f) && (target.Params is not { } p || ParamsFraction <= p);
+
+    /// <summary>How far from the original towards the target, 0..1 (by the metric furthest from its target).</summary>
+    public double Progress
+    {
+        get
+        {
+            var flops = target.Flops is { } f ? (1 - FlopsFraction) / (1 - f) : 1;
+            var parameters = target.Params is { } p ? (1 - ParamsFraction) / (1 - p) : 1;
+            return Math.Clamp(Math.Min(flops, parameters), 0, 1);
+        }
+    }
+
+    /// <summary>The fraction the job aims at: FLOPs when a FLOPs target is set, else parameters; null without a target.</summary>
+    public double? TargetFraction => target.Flops ?? target.Params;
+
+    /// <summary>The cost the target counts (FLOPs for a FLOPs target, else parameters) of a hypothetical pruning state.</summary>
+    public long TargetCostOf(IReadOnlyDictionary<int, int> keptChannels)
+    {
+        var cost = model.Measure(keptChannels);
+        return target.Flops is not null ? cost.Flops : cost.Params;
+    }
+
+    public bool CanShrink(int groupId) => kept[groupId] > 1;
+
+    /// <summary>
+    /// The change (≤ 0) in the target's cost — FLOPs, or parameters for a params-only target — if
+    /// group <paramref name="groupId"/> lost one more channel, as a fraction of the original cost.
+    /// </summary>
+    public double CostChangeOfRemoving(int groupId)
+    {
+        kept[groupId]--;
+        var after = model.Measure(kept);
+        kept[groupId]++;
+        return target.Flops is not null || Original.Params == 0
+            ? (double)(after.Flops - Current.Flops) / Math.Max(1, Original.Flops)
+            : (double)(after.Params - Current.Params) / Original.Params;
+    }
+
+    public void Removed(int groupId)
+    {
+        if (kept[groupId] <= 1)
+            throw new InvalidOperationException($"Group {groups[groupId].Name} would lose its last channel.");
+        kept[groupId]--;
+        Current = model.Measure(kept);
+    }
+
+    /// <summary>Refuses up front a target that even one channel per group cannot reach.</summary>
+    public void EnsureReachable()
+    {
+        if (TargetFraction is null)
+            throw new PruningFailedException("The job has no target: set target.flops or target.params (a fraction between 0 and 1).");
+        var minimal = model.Measure(groups.ToDictionary(g => g.Id, _ => 1));
+        var flops = Original.Flops == 0 ? 1 : (double)minimal.Flops / Original.Flops;
+        var parameters = Original.Params == 0 ? 1 : (double)minimal.Params / Original.Params;
+        if (target.Flops is { } f && flops > f)
+            throw new PruningFailedException($"Target unreachable: with one channel left in every prunable group the network still has {flops:P1} of its FLOPs (target {f:P1}); the rest is in layers Shears holds fixed (input, output, unsupported ops).");
+        if (target.Params is { } p && parameters > p)
+            throw new PruningFailedException($"Target unreachable: with one channel left in every prunable group the network still has {parameters:P1} of its parameters (target {p:P1}); the rest is in layers Shears holds fixed (input, output, unsupported ops).");
+    }
+}

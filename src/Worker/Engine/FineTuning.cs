@@ -1,0 +1,31 @@
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Engine;
+
+/// <summary>Training with the pruned channels masked, for the job's configured steps or epochs.</summary>
+public static class FineTuning
+{
+    /// <summary>Runs <paramref name="steps"/> steps; progress goes from <paramref name="fromFraction"/> to <paramref name="toFraction"/>.</summary>
+    public static void Run(PruningSession session, int steps, double fromFraction, double toFraction)
+    {
+        var progress = session.Progress;
+        var interval = Math.Max(1, steps / 10);
+        for (var step = 1; step <= steps; step++)
+        {
+            progress.ThrowIfCancelled();
+            float loss;
+            using (NewDisposeScope())
+            {
+                var (x, y) = session.Data.NextTrainBatch();
+                loss = session.Trainer.Step(x, y);
+            }
+            if (step % interval == 0 || step == steps)
+            {
+                var accuracy = step == steps || step % (interval * 5) == 0 ? Evaluation.Accuracy(session.Module, session.Data) : (double?)null;
+                progress.Report(fromFraction + (toFraction - fromFraction) * step / steps, session.StepsTaken + step, session.StepsTaken + steps, loss, accuracy,
+                    $"fine-tuning step {step}/{steps}");
+            }
+        }
+        session.StepsTaken += steps;
+    }
+}

@@ -1,0 +1,59 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Engine.L0;
+
+/// <summary>
+/// The hard-concrete distribution of Louizos, Welling &amp; Kingma (2018, arXiv 1712.01312), eq. 10–13:
+/// a binary-concrete variable stretched to (γ, ζ) and clipped to [0, 1], so a gate is exactly 0 or 1
+/// with non-zero probability while staying differentiable in log α.
+/// </summary>
+public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = -0.1, double zeta = 1.1)
+{
+    /// <summary>u is drawn from U(ε, 1−ε) so that ln u and ln(1−u) stay finite.</summary>
+    public const double Epsilon = 1e-6;
+
+    public double Temperature { get; } = temperature;
+    public double Gamma { get; } = gamma;
+    public double Zeta { get; } = zeta;
+
+    /// <summary>log α ~ N(ln(1−p) − ln p, 0.01²): every gate starts open with probability about 1−p.</summary>
+    public static Tensor InitialLogAlpha(long count, double droprate, Generator? generator = null)
+    {
+        var mean = Math.Log(1 - droprate) - Math.Log(droprate);
+        return normal(mean, 0.01, [count], generator: generator);
+    }
+
+    /// <summary>One reparameterised sample z = min(1, max(0, σ((ln u − ln(1−u) + log α)/β)(ζ−γ)+γ)).</summary>
+    public Tensor Sample(Tensor logAlpha, Generator? generator = null)
+    {
+        using var scope = NewDisposeScope();
+        var u = rand(logAlpha.shape, dtype: logAlpha.dtype, device: logAlpha.device, generator: generator) * (1 - 2 * Epsilon) + Epsilon;
+        var s = sigmoid((log(u) - log(1 - u) + logAlpha) / Temperature);
+        return Stretch(s).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The test-time gate ẑ = min(1, max(0, σ(log α)(ζ−γ)+γ)).</summary>
+    public Tensor TestTimeGate(Tensor logAlpha)
+    {
+        using var scope = NewDisposeScope();
+        return Stretch(sigmoid(logAlpha)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>P(z ≠ 0) = σ(log α − β·ln(−γ/ζ)): the expected-L0 contribution of each gate (eq. 12).</summary>
+    public Tensor OpenProbability(Tensor logAlpha) => sigmoid(logAlpha - Temperature * Math.Log(-Gamma / Zeta));
+
+    /// <summary>P(z = 0) in closed form: the binary-concrete CDF at the point the stretch maps to 0.</summary>
+    public double ClosedProbability(double logAlpha)
+    {
+        var zeroAt = -Gamma / (Zeta - Gamma);
+        return Sigmoid(Temperature * Math.Log(zeroAt / (1 - zeroAt)) - logAlpha);
+    }
+
+    /// <summary>log α below this gives ẑ = 0: σ(log α)(ζ−γ)+γ ≤ 0.</summary>
+    public double ClosedBelowLogAlpha => Math.Log(-Gamma / Zeta);
+
+    private Tensor Stretch(Tensor s) => clamp(s * (Zeta - Gamma) + Gamma, 0.0, 1.0);
+
+    private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+}

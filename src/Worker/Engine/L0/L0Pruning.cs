@@ -1,0 +1,155 @@
+using Shears.Domain.Graph;
+using Shears.Worker.Engine.Graph;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Engine.L0;
+
+/// <summary>
+/// L0 regularisation (Louizos, Welling &amp; Kingma 2018): one hard-concrete gate per channel of every
+/// group, sampled once per mini-batch, trained jointly with the weights against the cross-entropy plus
+/// an expected-cost penalty. The expected cost counts what each gate's group really removes
+/// (parameters, or FLOPs for a FLOPs target; see <see cref="ExpectedCost"/>), the paper's group form.
+/// <list type="bullet">
+/// <item>With a target, λ is a dual variable: it grows while the expected cost is above the target and
+/// shrinks below it, so nobody has to guess λ.</item>
+/// <item>Without one, the penalty is the paper's λ/N · E[cost] with the job's <c>lambda</c>.</item>
+/// </list>
+/// At the end, channels whose test-time gate ẑ is 0 are removed; if the target is still not met the
+/// lowest log α go next (the final projection is reported). Fractional gates 0 &lt; ẑ &lt; 1 are folded
+/// into the consumers' weights, so the shrunk network computes what the gated one did; then the
+/// weights are fine-tuned with the gates frozen.
+/// </summary>
+public static class L0Pruning
+{
+    /// <summary>log α is clamped to [ln 0.01, ln 100] after every step, as in the authors' code.</summary>
+    private static readonly double MinLogAlpha = Math.Log(0.01), MaxLogAlpha = Math.Log(100);
+
+    /// <summary>Gates need a larger step than the weights: at 1e-3 nothing closes for epochs (DESIGN.md).</summary>
+    private const double GateLearningRate = 0.05;
+
+    /// <summary>How fast the dual variable λ moves: a factor e^(rate·gap/target) per step.</summary>
+    private const double DualRate = 0.05;
+
+    /// <summary>Fine-tuning with frozen gates takes this share of the job's steps.</summary>
+    private const double FineTuningShare = 0.2;
+
+    public static void Run(PruningSession session)
+    {
+        var target = session.Cost.TargetFraction;
+        if (target is not null)
+            session.Cost.EnsureReachable();
+        if (session.Options.Lambda is null && target is null)
+            throw new PruningFailedException("An l0 job needs a target (target.flops or target.params) or options.lambda.");
+
+        var totalSteps = session.FineTuningSteps;
+        var fineTuningSteps = (int)Math.Round(totalSteps * FineTuningShare);
+        var gateSteps = Math.Max(1, totalSteps - fineTuningSteps);
+        var gate = new HardConcrete(session.Options.Temperature);
+        var expected = ExpectedCost.Fit(session.Groups, session.Cost.TargetCostOf);
+
+        using var logAlphas = new L0Gates(session, gate);
+        TrainGates(session, gate, logAlphas, expected, target, gateSteps);
+        RemoveClosedChannels(session, logAlphas);
+        FineTuning.Run(session, fineTuningSteps, 0.8, 0.95);
+    }
+
+    private static void TrainGates(PruningSession session, HardConcrete gate, L0Gates gates, ExpectedCost expected, double? target, int steps)
+    {
+        var lambda = target is null ? session.Options.Lambda!.Value / session.Data.TrainCount * expected.Full : 1e-2;
+        var interval = Math.Max(1, steps / 20);
+        using var optimizer = optim.Adam(gates.LogAlphas, GateLearningRate);
+        for (var step = 1; step <= steps; step++)
+        {
+            session.Progress.ThrowIfCancelled();
+            float loss;
+            double fraction;
+            using (NewDisposeScope())
+            {
+                var (x, y) = session.Data.NextTrainBatch();
+                optimizer.zero_grad();
+                gates.Sample();
+                Tensor? expectedFraction = null;
+                loss = session.Trainer.Step(x, y, penalty: () => lambda * (expectedFraction = expected.FractionAt(gates.ExpectedRemoved())), afterBackward: () => optimizer.step());
+                gates.Clamp(MinLogAlpha, MaxLogAlpha);
+                fraction = expectedFraction!.item<float>();
+            }
+
+            // λ follows the cost of the network the test-time gates would keep, so it stops pushing once
+            // enough gates are really closed (the expected cost alone lags and overshoots).
+            if (target is { } t)
+                lambda = Math.Clamp(lambda * Math.Exp(DualRate * (gates.TestTimeCostFraction(expected) - t) / Math.Max(t, 0.05)), 1e-8, 1e8);
+
+            if (step % interval == 0 || step == steps)
+            {
+                var accuracy = step == steps || step % (interval * 5) == 0 ? gates.AccuracyWithTestTimeGates() : (double?)null;
+                session.Progress.Report(0.8 * step / steps, session.StepsTaken + step, session.StepsTaken + steps, loss, accuracy,
+                    $"l0 step {step}/{steps}: expected cost {fraction:P1}, λ {lambda:G3}, open gates per layer {gates.DescribeOpen()}");
+            }
+        }
+        session.StepsTaken += steps;
+    }
+
+    /// <summary>
+    /// Without a target every channel whose test-time gate ẑ is 0 goes. With one, channels go in
+    /// ascending log α — closed gates first, since ẑ rises with log α — until the target is met, so the
+    /// result lands on the target even when the controller closed a few gates too many; such gates
+    /// are reopened at 1 and fine-tuning takes them back in. Kept fractional gates fold into the consumers.
+    /// </summary>
+    internal static void RemoveClosedChannels(PruningSession session, L0Gates gates)
+    {
+        var testTime = gates.TestTimeGates();
+        var logAlpha = gates.LogAlphaValues();
+        var byLogAlpha = session.Groups
+            .SelectMany(g => Enumerable.Range(0, g.Channels).Select(k => (Group: g.Id, Channel: k)))
+            .OrderBy(c => logAlpha[c.Group][c.Channel]);
+        var hasTarget = session.Cost.TargetFraction is not null;
+
+        gates.RestoreMasks();
+        foreach (var (group, channel) in byLogAlpha)
+        {
+            if (hasTarget ? session.Cost.TargetReached : testTime[group][channel] > 0f)
+                break;
+            if (session.Cost.CanShrink(group))
+                session.Remove(group, channel);
+        }
+
+        var closed = testTime.Sum(z => z.Count(v => v == 0f));
+        var removed = session.Masks.RemovedChannels().Sum(r => r.Count);
+        var reopened = 0;
+        for (var g = 0; g < testTime.Length; g++)
+            for (var k = 0; k < testTime[g].Length; k++)
+                if (session.Masks.Kept[g][k] && testTime[g][k] == 0f)
+                {
+                    testTime[g][k] = 1f;
+                    reopened++;
+                }
+
+        FoldFractionalGates(session, testTime);
+        session.Progress.Log($"l0: {closed} gates closed (ẑ = 0); removed {removed} channels ({removed - (closed - reopened)} open ones with the lowest log α, " +
+            $"{reopened} closed ones reopened to stay at the target); FLOPs {session.Cost.FlopsFraction:P1}, params {session.Cost.ParamsFraction:P1} of the original.");
+    }
+
+    /// <summary>Multiplies each kept channel's Consumer slices by its ẑ: the gate sits where consumers read the channel, so this is exact.</summary>
+    private static void FoldFractionalGates(PruningSession session, float[][] testTime)
+    {
+        using var noGrad = no_grad();
+        foreach (var group in session.Groups)
+        {
+            var z = testTime[group.Id];
+            if (z.All(v => v == 1f || v == 0f))
+                continue;
+            foreach (var slice in group.Members.Where(m => m.Role == SliceRole.Consumer))
+            {
+                if (!session.Module.Parameters.TryGetValue(slice.Initializer, out var weight))
+                    continue;
+                using var scope = NewDisposeScope();
+                var shape = Enumerable.Repeat(1L, (int)weight.dim()).ToArray();
+                shape[slice.Axis] = (long)group.Channels * slice.BlockSize;
+                var scale = tensor(z, device: weight.device).repeat_interleave(slice.BlockSize).view(shape);
+                weight.narrow(slice.Axis, slice.Offset, shape[slice.Axis]).mul_(scale);
+            }
+        }
+    }
+}

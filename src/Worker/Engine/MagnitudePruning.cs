@@ -1,0 +1,78 @@
+using Shears.Domain.Graph;
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Engine;
+
+/// <summary>
+/// The baseline: score each channel by the L1 or L2 norm of the weights that produce it, remove the
+/// lowest-scoring channels until the target is reached, then fine-tune with them masked.
+/// Scope "global" ranks all channels together after dividing each group's scores by the group's mean
+/// (raw norms are not comparable across layers of different fan-in); scope "layer" shrinks every
+/// group by the same fraction.
+/// </summary>
+public static class MagnitudePruning
+{
+    public static void Run(PruningSession session)
+    {
+        session.Cost.EnsureReachable();
+        var scores = session.Groups.Select(g => ChannelNorms(session, g, session.Options.Norm == "l2")).ToArray();
+        if (session.Options.Scope == "layer")
+            RemoveLayerByLayer(session, scores);
+        else
+            RemoveGlobally(session, scores);
+
+        session.Progress.Report(0.3, session.StepsTaken, session.StepsTaken + session.FineTuningSteps, loss: null,
+            Evaluation.Accuracy(session.Module, session.Data), $"removed channels by {session.Options.Norm} norm ({session.Options.Scope}); fine-tuning");
+        FineTuning.Run(session, session.FineTuningSteps, 0.3, 0.95);
+    }
+
+    /// <summary>Per channel, the norm over every Producer slice (PassThrough when a group has none).</summary>
+    public static double[] ChannelNorms(PruningSession session, ChannelGroup group, bool l2)
+    {
+        var role = group.Members.Any(m => m.Role == SliceRole.Producer) ? SliceRole.Producer : SliceRole.PassThrough;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var total = zeros(group.Channels, dtype: ScalarType.Float64, device: session.Module.Device);
+        foreach (var slice in group.Members.Where(m => m.Role == role))
+        {
+            if (!session.Module.Parameters.TryGetValue(slice.Initializer, out var weight))
+                continue;
+            var rows = weight.narrow(slice.Axis, slice.Offset, (long)group.Channels * slice.BlockSize)
+                .transpose(0, slice.Axis).reshape(group.Channels, -1).to_type(ScalarType.Float64);
+            total.add_(l2 ? rows.square().sum(1L) : rows.abs().sum(1L));
+        }
+        return (l2 ? total.sqrt() : total).cpu().data<double>().ToArray();
+    }
+
+    private static void RemoveGlobally(PruningSession session, double[][] scores)
+    {
+        var ranked = session.Groups
+            .SelectMany(g => Normalized(scores[g.Id]).Select((score, channel) => (Group: g.Id, Channel: channel, Score: score)))
+            .OrderBy(c => c.Score);
+        foreach (var (group, channel, _) in ranked)
+        {
+            if (session.Cost.TargetReached)
+                return;
+            if (session.Cost.CanShrink(group))
+                session.Remove(group, channel);
+        }
+    }
+
+    private static void RemoveLayerByLayer(PruningSession session, double[][] scores)
+    {
+        var queues = session.Groups.Select(g => new Queue<int>(Enumerable.Range(0, g.Channels).OrderBy(k => scores[g.Id][k]))).ToArray();
+        while (!session.Cost.TargetReached)
+        {
+            var next = session.Groups.Where(g => session.Cost.CanShrink(g.Id))
+                .MaxBy(g => (double)session.Cost.KeptChannels[g.Id] / g.Channels)
+                ?? throw new PruningFailedException("Target unreachable: every prunable group is down to one channel.");
+            session.Remove(next.Id, queues[next.Id].Dequeue());
+        }
+    }
+
+    private static IEnumerable<double> Normalized(double[] scores)
+    {
+        var mean = scores.Average();
+        return mean > 0 ? scores.Select(s => s / mean) : scores;
+    }
+}

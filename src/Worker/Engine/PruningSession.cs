@@ -1,0 +1,65 @@
+using Shears.Domain.Graph;
+using Shears.Domain.Jobs;
+using Shears.Domain.Onnx;
+using Shears.Worker.Engine.Graph;
+
+namespace Shears.Worker.Engine;
+
+/// <summary>Everything one pruning job works on: the trainable graph, its masks, data, optimizer, cost and progress.</summary>
+public sealed class PruningSession : IDisposable
+{
+    public PruningSession(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, GraphModule module, TrainingData data, PruningTarget target,
+        PruningOptions options, IPruningProgress progress, CancellationToken cancellationToken)
+    {
+        Graph = graph;
+        Groups = groups;
+        Module = module;
+        Data = data;
+        Options = options;
+        Gates = new ChannelGates(module, groups);
+        Masks = new ChannelMasks(Gates);
+        Trainer = new Trainer(module, options);
+        Cost = new CostTracker(graph, groups, target);
+        Progress = new JobProgress(progress, Cost, cancellationToken);
+    }
+
+    public OnnxGraph Graph { get; }
+
+    public IReadOnlyList<ChannelGroup> Groups { get; }
+
+    public GraphModule Module { get; }
+
+    public TrainingData Data { get; }
+
+    public PruningOptions Options { get; }
+
+    public ChannelGates Gates { get; }
+
+    public ChannelMasks Masks { get; }
+
+    public Trainer Trainer { get; }
+
+    public CostTracker Cost { get; }
+
+    public JobProgress Progress { get; }
+
+    /// <summary>Optimizer steps taken so far in the job.</summary>
+    public int StepsTaken { get; set; }
+
+    /// <summary>Fine-tuning steps the options ask for: <c>steps</c> if set, else <c>epochs</c> passes over the training split.</summary>
+    public int FineTuningSteps => Options.Steps ?? (int)Math.Ceiling(Options.Epochs * Data.StepsPerEpoch);
+
+    /// <summary>Removes one channel from the masks and the cost.</summary>
+    public void Remove(int groupId, int channel)
+    {
+        Masks.Remove(groupId, channel);
+        Cost.Removed(groupId);
+    }
+
+    public void Dispose()
+    {
+        Trainer.Dispose();
+        Masks.Dispose();
+        Gates.Dispose();
+    }
+}

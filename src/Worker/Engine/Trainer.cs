@@ -1,0 +1,58 @@
+using Shears.Domain.Jobs;
+using Shears.Worker.Engine.Graph;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Engine;
+
+/// <summary>Optimizer, classification loss and one training step of a <see cref="GraphModule"/>.</summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly GraphModule module;
+    private readonly optim.Optimizer optimizer;
+    private readonly Func<Tensor, Tensor, Tensor> loss;
+
+    public Trainer(GraphModule module, PruningOptions options)
+    {
+        this.module = module;
+        var parameters = module.Parameters.Values.ToList();
+        optimizer = options.Optimizer == "sgd"
+            ? optim.SGD(parameters, options.LearningRate, momentum: 0.9)
+            : optim.Adam(parameters, options.LearningRate);
+        loss = LossFor(module.OutputOp);
+    }
+
+    /// <summary>
+    /// Mean cross-entropy on integer labels. A graph that already ends in Softmax or LogSoftmax gives
+    /// probabilities or log-probabilities, so the loss takes their log (or uses them) instead of applying softmax twice.
+    /// </summary>
+    public static Func<Tensor, Tensor, Tensor> LossFor(string outputOp) => outputOp switch
+    {
+        "LogSoftmax" => (output, labels) => nn.functional.nll_loss(output, labels),
+        "Softmax" => (output, labels) => nn.functional.nll_loss(output.clamp_min(1e-12).log(), labels),
+        _ => (output, labels) => nn.functional.cross_entropy(output, labels),
+    };
+
+    public Tensor Loss(Tensor output, Tensor labels) => loss(output, labels);
+
+    /// <summary>
+    /// Forward, backward, optional work on the gradients (<paramref name="afterBackward"/>, e.g. the
+    /// Fisher signal), optimizer step. Returns the batch's mean loss (without <paramref name="penalty"/>,
+    /// a regulariser added to the loss before backward, e.g. the L0 penalty). Call inside a dispose scope.
+    /// </summary>
+    public float Step(Tensor x, Tensor y, Action? afterBackward = null, Func<Tensor>? penalty = null)
+    {
+        module.train();
+        optimizer.zero_grad();
+        var value = loss(module.forward(x), y);
+        (penalty is null ? value : value + penalty()).backward();
+        afterBackward?.Invoke();
+        optimizer.step();
+        var result = value.item<float>();
+        if (!float.IsFinite(result))
+            throw new PruningFailedException($"The training loss became {result}; lower the learning rate.");
+        return result;
+    }
+
+    public void Dispose() => optimizer.Dispose();
+}

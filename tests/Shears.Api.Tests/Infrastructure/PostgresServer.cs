@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Shears.Api.Tests.Infrastructure;
+
+/// <summary>
+/// A real PostgreSQL for the tests: the one in <c>SHEARS_TEST_POSTGRES</c> (a connection string), or a throwaway
+/// cluster started from /usr/lib/postgresql/15/bin on a free loopback port in a temp folder and removed at the end.
+/// Each test gets a database of its own from <see cref="CreateDatabaseAsync"/>.
+/// </summary>
+public sealed class PostgresServer : IAsyncLifetime
+{
+    private const string BinDir = "/usr/lib/postgresql/15/bin";
+    private string? _clusterDir;
+
+    public string AdminConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var external = Environment.GetEnvironmentVariable("SHEARS_TEST_POSTGRES");
+        if (!string.IsNullOrWhiteSpace(external))
+        {
+            AdminConnectionString = external;
+            return;
+        }
+        _clusterDir = Path.Combine(Path.GetTempPath(), $"shears-pg-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(_clusterDir);
+        await RunAsync("chown", "postgres:postgres", _clusterDir);
+        var data = Path.Combine(_clusterDir, "data");
+        await RunAsPostgresAsync($"{BinDir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
+        var port = FreePort();
+        await RunAsPostgresAsync($"{BinDir}/pg_ctl", "-D", data, "-l", Path.Combine(_clusterDir, "server.log"), "-w", "-t", "60",
+            "-o", $"-p {port} -k {_clusterDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start");
+        AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
+    }
+
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = $"shears_{Guid.NewGuid():N}";
+        await using (var connection = new NpgsqlConnection(AdminConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = true }.ConnectionString;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_clusterDir is null)
+        {
+            return;
+        }
+        await RunAsPostgresAsync($"{BinDir}/pg_ctl", "-D", Path.Combine(_clusterDir, "data"), "-m", "immediate", "-w", "stop");
+        Directory.Delete(_clusterDir, recursive: true);
+    }
+
+    private static Task RunAsPostgresAsync(string program, params string[] args) => RunAsync("runuser", ["-u", "postgres", "--", program, .. args]);
+
+    private static async Task RunAsync(string program, params string[] args)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {process.ExitCode}: {await output}{await error}");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresTests : ICollectionFixture<PostgresServer>
+{
+    public const string Name = "postgres";
+}

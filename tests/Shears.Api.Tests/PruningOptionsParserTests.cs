@@ -1,0 +1,57 @@
+using System.Text.Json;
+using Shears.Domain.Jobs;
+
+namespace Shears.Api.Tests;
+
+public sealed class PruningOptionsParserTests
+{
+    private static (PruningOptions Options, IReadOnlyList<(string Name, string Message)> Errors) Parse(PruningMethod method, string json)
+        => PruningOptionsParser.Parse(method, JsonDocument.Parse(json).RootElement);
+
+    [Fact]
+    public void Absent_options_are_the_defaults()
+    {
+        var (options, errors) = PruningOptionsParser.Parse(PruningMethod.Magnitude, null);
+        Assert.Empty(errors);
+        Assert.Equal(new PruningOptions(), options);
+    }
+
+    [Fact]
+    public void Known_options_are_applied_with_their_types()
+    {
+        var (options, errors) = Parse(PruningMethod.Fisher, """{"epochs": 2.5, "batchSize": 64, "optimizer": "SGD", "beta": 0.001, "stepsPerPrune": 5, "inputScale": null}""");
+        Assert.Empty(errors);
+        Assert.Equal(new PruningOptions { Epochs = 2.5, BatchSize = 64, Optimizer = "sgd", Beta = 0.001, StepsPerPrune = 5 }, options);
+    }
+
+    [Theory]
+    [InlineData("""{"batchSize": 0}""", "batchSize", "from 1 to")]
+    [InlineData("""{"batchSize": 1.5}""", "batchSize", "whole number")]
+    [InlineData("""{"validationFraction": 1}""", "validationFraction", "at most 0.9")]
+    [InlineData("""{"device": "tpu"}""", "device", "\"cuda\"")]
+    [InlineData("""{"lambda": 1}""", "lambda", "l0 only")]
+    [InlineData("""{"epochs": "NaN"}""", "epochs", "must be a number")]
+    [InlineData("""{"Nope": 1}""", "Nope", "Unknown option")]
+    public void Each_bad_option_is_named_with_what_would_be_right(string json, string name, string mention)
+    {
+        var (_, errors) = Parse(PruningMethod.Magnitude, json);
+        var error = Assert.Single(errors);
+        Assert.Equal(name, error.Name);
+        Assert.Contains(mention, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_that_are_not_an_object_are_refused()
+    {
+        var (_, errors) = Parse(PruningMethod.L0, "[1, 2]");
+        Assert.Contains("JSON object", Assert.Single(errors).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_job_spec_collects_method_and_target_errors_together()
+    {
+        var error = Assert.Throws<InvalidJobSpecException>(() => JobSpecParser.Parse("prune", new PruningTarget(0, 2), null));
+        Assert.Contains("method", error.Errors.Keys);
+        Assert.Equal(2, error.Errors["target"].Length);
+    }
+}

@@ -1,0 +1,127 @@
+using Google.Protobuf;
+using Onnx;
+using Shears.Domain.Graph;
+using Shears.Domain.Onnx;
+using Shears.Domain.Tests.Onnx;
+
+namespace Shears.Domain.Tests.Graph;
+
+public class ModelInspectorTests
+{
+    [Theory]
+    [InlineData("tiny_cnn")]
+    [InlineData("tiny_mlp")]
+    [InlineData("lenet5")]
+    [InlineData("mlp")]
+    public void FixtureNetworksInspectCleanly(string network)
+    {
+        if (!Fixtures.Exists($"{network}.onnx"))
+            return; // the fixtures helper adds the larger networks later
+        var inspection = ModelInspector.Inspect(Fixtures.Bytes($"{network}.onnx"));
+        Assert.Empty(inspection.UnsupportedOps);
+        Assert.Equal(Fixtures.Params(network), inspection.Params);
+        Assert.True(inspection.Flops > 0);
+        Assert.True(inspection.PrunableGroups > 0);
+        Assert.Equal(-1, inspection.Inputs.Single().Shape[0]);
+        Assert.Equal(10, inspection.Outputs.Single().Shape[^1]);
+        Assert.All(inspection.Groups, g => Assert.InRange(g.FlopsShare, 0.0, 1.0));
+        Assert.All(inspection.Groups, g => Assert.NotEmpty(g.Members));
+    }
+
+    [Fact]
+    public void TinyCnnInspectionDescribesGroupsAndHeldTensors()
+    {
+        var inspection = ModelInspector.Inspect(Fixtures.Bytes("tiny_cnn.onnx"));
+        Assert.Equal(13, inspection.Opset);
+        Assert.Equal([-1, 1, 28, 28], inspection.Inputs.Single().Shape);
+        var conv2 = inspection.Groups.Single(g => g.Name == "/conv2/Conv");
+        Assert.Contains("fc1.weight axis 1 (consumer, blocks of 25)", conv2.Members);
+        // Removing all of conv2's filters would remove conv2 (69 696 FLOPs) and fc1's reads of them (12 800 FLOPs).
+        Assert.Equal((69696.0 + 12800) / 131808, conv2.FlopsShare, 6);
+        Assert.Contains(inspection.Held, h => h.Tensor == "logits" && h.Reason.Contains("output", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void UnsupportedOperatorsAreListedByName()
+    {
+        var inspection = ModelInspector.Inspect(Fixtures.Bytes("unsupported_op.onnx"));
+        Assert.Contains("LSTM", inspection.UnsupportedOps);
+        Assert.Contains("ConstantOfShape", inspection.UnsupportedOps);
+        Assert.Equal(Fixtures.Params("unsupported_op"), inspection.Params);
+        Assert.Empty(inspection.Groups);
+    }
+
+    public static TheoryData<string, byte[]> MalformedFiles()
+    {
+        var cnn = Fixtures.Bytes("tiny_cnn.onnx");
+        return new()
+        {
+            { "empty", [] },
+            { "text", "this is not a model"u8.ToArray() },
+            { "truncated", cnn[..(cnn.Length / 2)] },
+            { "random", [.. Enumerable.Range(0, 4096).Select(i => (byte)((i * 7919) % 251))] },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(MalformedFiles))]
+    public void MalformedFilesAreRefusedWithAnInvalidModelException(string kind, byte[] bytes)
+    {
+        var error = Assert.Throws<InvalidModelException>(() => ModelInspector.Inspect(bytes));
+        Assert.False(string.IsNullOrWhiteSpace(error.Message), kind);
+    }
+
+    [Fact]
+    public void AbsurdInitializerDimensionsAreRefusedWithoutAllocating()
+    {
+        var (builder, output) = CouplingGraphs.Mlp();
+        var model = builder.Model(output);
+        var weight = model.Graph.Initializer.First(t => t.Name == "fc1.weight");
+        weight.Dims.Clear();
+        weight.Dims.AddRange([1L << 40, 1L << 40]);
+        var error = Assert.Throws<InvalidModelException>(() => ModelInspector.Inspect(model.ToByteArray()));
+        Assert.Contains("fc1.weight", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AbsurdInputDimensionsAreRefused()
+    {
+        var model = CouplingGraphs.Mlp().Builder.Model("fc3_out");
+        model.Graph.Input[0].Type.TensorType.Shape.Dim[1].DimValue = 1L << 50;
+        Assert.Throws<InvalidModelException>(() => ModelInspector.Inspect(model.ToByteArray()));
+    }
+
+    [Fact]
+    public void DynamicSpatialDimensionsAskForAFixedExport()
+    {
+        var (builder, output) = CouplingGraphs.ConvIntoGemm();
+        var model = builder.Model(output);
+        model.Graph.Input[0].Type.TensorType.Shape.Dim[2].DimParam = "height";
+        var error = Assert.Throws<InvalidModelException>(() => ModelInspector.Inspect(model.ToByteArray()));
+        Assert.Contains("fixed input size", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InconsistentShapesAreRefusedNamingTheNode()
+    {
+        var b = new GraphBuilder("x", CouplingGraphs.VectorInput);
+        var error = Assert.Throws<InvalidModelException>(() => ModelInspector.Inspect(b.Bytes(b.Gemm("fc", b.Input, 7, 3))));
+        Assert.Contains("'fc'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DeeplyNestedProtobufIsRefused()
+    {
+        // A graph attribute nested inside itself, 200 levels deep.
+        var graph = new GraphProto { Name = "inner" };
+        for (var i = 0; i < 200; i++)
+        {
+            var node = new NodeProto { OpType = "If" };
+            node.Attribute.Add(new AttributeProto { Name = "then_branch", G = graph });
+            graph = new GraphProto { Name = $"level{i}" };
+            graph.Node.Add(node);
+        }
+        var model = new ModelProto { Graph = graph };
+        Assert.Throws<InvalidModelException>(() => ModelInspector.Inspect(model.ToByteArray()));
+    }
+}

@@ -1,0 +1,96 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using Shears.Domain.Jobs;
+using Shears.Domain.Onnx;
+using Shears.Worker.Engine;
+
+namespace Shears.Worker.Tests;
+
+/// <summary>Whole jobs through <see cref="PruningEngine.Run"/>: real training, real surgery, checked in ONNX Runtime.</summary>
+public class PruningEngineTests
+{
+    private static readonly PruningOptions QuickOptions = new() { Steps = 30, StepsPerPrune = 2, BatchSize = 50, ValidationFraction = 0.2 };
+
+    [Theory]
+    [Trait("Category", "Slow")]
+    [InlineData("tiny_cnn", PruningMethod.Fisher)]
+    [InlineData("tiny_mlp", PruningMethod.Magnitude)]
+    [InlineData("tiny_cnn", PruningMethod.L0)]
+    public void Job_returns_a_smaller_network_that_onnx_runtime_runs(string network, PruningMethod method)
+    {
+        var onnx = Fixtures.Network(network);
+        var progress = new RecordingProgress();
+        // Layer scope for magnitude: a global ranking would cut the 16-unit fc2 down to a few units before fc1 halves.
+        var options = method == PruningMethod.Magnitude ? QuickOptions with { Scope = "layer" } : QuickOptions;
+        var request = new PruneRequest(onnx, Fixtures.Train2k(1000), method, new PruningTarget(0.5, null), options);
+
+        var outcome = new PruningEngine(new EngineSettings(Threads: 1, LatencyRepeats: 5)).Run(request, progress, CancellationToken.None);
+
+        Assert.True(outcome.After.Flops <= 0.5 * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
+        Assert.True(outcome.After.Params < outcome.Before.Params);
+        Assert.True(outcome.PrunedOnnx.Length < onnx.Length);
+        Assert.Contains(outcome.Layers, l => l.ChannelsAfter < l.ChannelsBefore);
+        Assert.True(outcome.After.Accuracy > 0.5, $"accuracy {outcome.Before.Accuracy:P1} → {outcome.After.Accuracy:P1}; {string.Join(", ", outcome.Layers)}");
+        Assert.NotEmpty(outcome.Trajectory);
+        Assert.Equal(1.0, progress.Updates.Last().Fraction);
+
+        // The shrunk network runs in ONNX Runtime on fresh test data and classifies about as the engine measured.
+        var test = Fixtures.Test1k(200);
+        using var runtime = new OnnxRuntimeRunner(outcome.PrunedOnnx);
+        var logits = runtime.Run([.. test.Inputs.Select(v => v / 255f)], [200, 1, 28, 28]);
+        var correct = Enumerable.Range(0, 200).Count(n => ArgMax(logits.AsSpan(n * 10, 10)) == test.Labels[n]);
+        Assert.True(correct > 100, $"ORT accuracy on 200 test samples: {correct / 200.0:P1}");
+
+        AssertSafetensorsHoldThePrunedWeights(outcome);
+    }
+
+    [Fact]
+    public void Unreachable_target_fails_with_a_reason()
+    {
+        // tiny_mlp's first layer reads 784 input pixels the engine holds fixed: 1% of its FLOPs is out of reach.
+        var request = new PruneRequest(Fixtures.Network("tiny_mlp"), Fixtures.Train2k(300), PruningMethod.Fisher, new PruningTarget(0.01, null), QuickOptions);
+        var error = Assert.Throws<PruningFailedException>(() => new PruningEngine().Run(request, new RecordingProgress(), CancellationToken.None));
+        Assert.Contains("unreachable", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Cancellation_stops_a_running_job_within_a_step()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var progress = new RecordingProgress(cancellation, step: 4);
+        var options = QuickOptions with { Steps = 10_000 };
+        var request = new PruneRequest(Fixtures.Network("tiny_cnn"), Fixtures.Train2k(500), PruningMethod.Fisher, new PruningTarget(0.3, null), options);
+
+        Assert.ThrowsAny<OperationCanceledException>(() => new PruningEngine(new EngineSettings(Threads: 1, LatencyRepeats: 3)).Run(request, progress, cancellation.Token));
+        // The cancel came with the event at step ≥ 4; at most one more pruning round (2 steps) ran after it.
+        Assert.True(progress.Updates.Max(u => u.Step) <= 6, $"last step reported {progress.Updates.Max(u => u.Step)}");
+    }
+
+    private static void AssertSafetensorsHoldThePrunedWeights(PruneOutcome outcome)
+    {
+        var file = outcome.WeightsSafetensors;
+        var headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(file);
+        using var header = JsonDocument.Parse(Encoding.UTF8.GetString(file, 8, headerLength));
+        var pruned = OnnxGraph.Parse(outcome.PrunedOnnx);
+        foreach (var initializer in pruned.Model.Graph.Initializer.Where(t => t.DataType == 1))
+        {
+            var entry = header.RootElement.GetProperty(initializer.Name);
+            Assert.Equal("F32", entry.GetProperty("dtype").GetString());
+            Assert.Equal(initializer.Dims.ToArray(), entry.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray());
+            var offsets = entry.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt32()).ToArray();
+            var stored = new float[(offsets[1] - offsets[0]) / 4];
+            Buffer.BlockCopy(file, 8 + headerLength + offsets[0], stored, 0, offsets[1] - offsets[0]);
+            Assert.Equal(OnnxTensors.ToFloats(initializer), stored);
+        }
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        var best = 0;
+        for (var i = 1; i < values.Length; i++)
+            if (values[i] > values[best])
+                best = i;
+        return best;
+    }
+}
