@@ -78,6 +78,29 @@ public class ChannelGroupAnalysisTests
     }
 
     [Fact]
+    public void SameShapeMulTiesTheExcitationToTheChannelsItScales()
+    {
+        var (b, output) = CouplingGraphs.SqueezeExcitation();
+        var analysis = ChannelGroupAnalysis.Find(b.Graph(output));
+        Assert.Equal(["body+up", "down"], analysis.Groups.Select(g => g.Name));
+        AssertMembers(analysis.Groups[0], ("body.weight", 0, 0, 1, Producer), ("body.bias", 0, 0, 1, Producer),
+            ("down.weight", 1, 0, 1, Consumer), ("up.weight", 0, 0, 1, Producer), ("up.bias", 0, 0, 1, Producer), ("head.weight", 1, 0, 1, Consumer));
+    }
+
+    [Fact]
+    public void ChannelsPassThroughPadPoolingClipAndTransposes()
+    {
+        var (b, output) = CouplingGraphs.ChannelsLast();
+        var analysis = ChannelGroupAnalysis.Find(b.Graph(output));
+        Assert.Equal(["conv", "proj"], analysis.Groups.Select(g => g.Name));
+        AssertMembers(analysis.Groups[0], ("conv.weight", 0, 0, 1, Producer), ("conv.bias", 0, 0, 1, Producer), ("proj.weight", 0, 0, 1, Consumer));
+        AssertMembers(analysis.Groups[1], ("proj.weight", 1, 0, 1, Producer), ("proj.bias", 0, 0, 1, PassThrough), ("head.weight", 1, 0, 1, Consumer));
+        Assert.Equal((3, 0), (analysis.Groups[0].GateSites.Single().Axis, analysis.Groups[0].GateSites.Single().Offset));
+        Assert.StartsWith("to_last", analysis.Groups[0].GateSites.Single().Tensor);
+        Assert.StartsWith("to_first", analysis.Groups[1].GateSites.Single().Tensor);
+    }
+
+    [Fact]
     public void SoftmaxOverChannelsAndUnknownOperatorsHoldWhatTheyTouch()
     {
         var b = new Onnx.GraphBuilder("x", CouplingGraphs.VectorInput);

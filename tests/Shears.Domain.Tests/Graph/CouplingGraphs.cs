@@ -66,4 +66,32 @@ internal static class CouplingGraphs
         var twice = b.Op("Relu", b.Node("Conv", "shared2", [once, weight]));
         return (b, b.Conv("head", twice, 4, 2, kernel: 1));
     }
+
+    /// <summary>Squeeze-and-excitation: body(1→4) → Relu → x · Sigmoid(up(Relu(down(GlobalAveragePool x)))) → head(4→2).</summary>
+    public static (GraphBuilder Builder, string Output) SqueezeExcitation()
+    {
+        var b = new GraphBuilder("x", ImageInput);
+        var body = b.Op("Relu", b.Conv("body", b.Input, 1, 4, pad: 1));
+        var squeezed = b.Op("Relu", b.Conv("down", b.Op("GlobalAveragePool", body), 4, 2, kernel: 1));
+        var scale = b.Op("Sigmoid", b.Conv("up", squeezed, 2, 4, kernel: 1));
+        return (b, b.Conv("head", b.Op("Mul", body, scale), 4, 2, kernel: 1));
+    }
+
+    /// <summary>
+    /// Channels-last detour and constant plumbing: conv(1→4) → Pad (spatial) → AveragePool → Clip (Constant bounds, ReLU6)
+    /// → Transpose to N,H,W,C → MatMul(4→3) + per-feature bias → Sub(x, 0.5·x) → Transpose back → conv(3→2).
+    /// </summary>
+    public static (GraphBuilder Builder, string Output) ChannelsLast()
+    {
+        var b = new GraphBuilder("x", ImageInput);
+        var conv = b.Conv("conv", b.Input, 1, 4);
+        var padded = b.Op("Pad", conv, b.Ints("pads", 0, 0, 1, 1, 0, 0, 1, 1));
+        var pooled = b.Node("AveragePool", "pool", [padded], GraphBuilder.Attr("kernel_shape", 2, 2), GraphBuilder.Attr("strides", 2, 2));
+        var clipped = b.Op("Clip", pooled, b.Constant("zero", 0f), b.Constant("six", 6f));
+        var last = b.Node("Transpose", "to_last", [clipped], GraphBuilder.Attr("perm", 0, 2, 3, 1));
+        var projected = b.Op("Add", b.Node("MatMul", "proj", [last, b.Weight("proj.weight", 4, 3)]), b.Weight("proj.bias", 3));
+        var scaled = b.Op("Sub", projected, b.Op("Mul", projected, b.Constant("half", 0.5f)));
+        var first = b.Node("Transpose", "to_first", [scaled], GraphBuilder.Attr("perm", 0, 3, 1, 2));
+        return (b, b.Conv("head", first, 3, 2, kernel: 1));
+    }
 }

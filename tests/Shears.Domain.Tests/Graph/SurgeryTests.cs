@@ -7,7 +7,7 @@ namespace Shears.Domain.Tests.Graph;
 
 public class SurgeryTests
 {
-    public static TheoryData<string> CouplingKinds => ["Mlp", "ConvIntoGemm", "Residual", "Concat", "Depthwise", "SharedWeight"];
+    public static TheoryData<string> CouplingKinds => ["Mlp", "ConvIntoGemm", "Residual", "Concat", "Depthwise", "SharedWeight", "SqueezeExcitation", "ChannelsLast"];
 
     [Theory]
     [MemberData(nameof(CouplingKinds))]

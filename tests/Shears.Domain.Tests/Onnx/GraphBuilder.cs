@@ -39,6 +39,16 @@ internal sealed class GraphBuilder
         return name;
     }
 
+    /// <summary>A scalar float from a Constant node (as torch.onnx.export writes Clip bounds).</summary>
+    public string Constant(string name, float value)
+    {
+        var node = new NodeProto { OpType = "Constant", Name = name };
+        node.Output.Add(name);
+        node.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = OnnxTensors.FromFloats("", [], [value]) });
+        graph.Node.Add(node);
+        return name;
+    }
+
     public string Conv(string name, string x, long inChannels, long outChannels, long kernel = 3, long group = 1, long pad = 0, bool bias = true)
     {
         var weight = Weight($"{name}.weight", outChannels, inChannels / group, kernel, kernel);

@@ -1,0 +1,67 @@
+using Google.Protobuf;
+using Shears.Domain.Graph;
+using Shears.Domain.Onnx;
+using Shears.Domain.Tests.Onnx;
+
+namespace Shears.Domain.Tests.Graph;
+
+/// <summary>
+/// Every PyTorch-exported fixture network (whatever the fixtures helper has committed): it inspects
+/// with no unsupported operator, and removing every other channel of every group gives a model whose
+/// ONNX Runtime output equals the masked model's and whose cost the cost model predicted.
+/// </summary>
+public class ExportedNetworkTests
+{
+    private const long LargeBytes = 5_000_000;
+
+    /// <summary>Stands in when no fixture of a size exists yet (xunit refuses an empty theory).</summary>
+    private const string NoNetwork = "(none yet)";
+
+    public static TheoryData<string> SmallNetworks => Networks(large: false);
+
+    public static TheoryData<string> LargeNetworks => Networks(large: true);
+
+    [Theory]
+    [MemberData(nameof(SmallNetworks))]
+    public void SmallNetworkPrunesLikeItsMask(string file) => AssertPrunesLikeItsMask(file);
+
+    [Theory]
+    [Trait("Category", "Slow")]
+    [MemberData(nameof(LargeNetworks))]
+    public void LargeNetworkPrunesLikeItsMask(string file) => AssertPrunesLikeItsMask(file);
+
+    private static void AssertPrunesLikeItsMask(string file)
+    {
+        if (file == NoNetwork)
+            return;
+        var bytes = Fixtures.Bytes(file);
+        var inspection = ModelInspector.Inspect(bytes);
+        Assert.Empty(inspection.UnsupportedOps);
+        Assert.NotEmpty(inspection.Groups);
+
+        var graph = OnnxGraph.Parse(bytes);
+        var groups = ChannelGroupAnalysis.Find(graph).Groups;
+        var removed = groups.ToDictionary(g => g.Id, g => (IReadOnlySet<int>)Enumerable.Range(0, g.Channels).Where(c => c % 2 == 1).ToHashSet());
+        var pruned = Surgery.PruneToBytes(graph, groups, removed);
+        long[] inputShape = [2, .. graph.InputShape.Skip(1)];
+        OnnxRuntimeRunner.AssertClose(
+            OnnxRuntimeRunner.Run(Surgery.Mask(graph, groups, removed).ToByteArray(), inputShape),
+            OnnxRuntimeRunner.Run(pruned, inputShape), 1e-3f);
+
+        var predicted = CostModel.Measure(graph, groups, groups.ToDictionary(g => g.Id, g => g.Channels - removed[g.Id].Count));
+        var prunedInspection = ModelInspector.Inspect(pruned);
+        Assert.Equal((predicted.Params, predicted.Flops), (prunedInspection.Params, prunedInspection.Flops));
+        Assert.Equal(inspection.PrunableGroups, prunedInspection.PrunableGroups);
+    }
+
+    private static TheoryData<string> Networks(bool large)
+    {
+        var data = new TheoryData<string>();
+        foreach (var path in Directory.GetFiles(Fixtures.Directory, "*.onnx").Order())
+            if (!Path.GetFileName(path).StartsWith("unsupported", StringComparison.Ordinal) && (new FileInfo(path).Length > LargeBytes) == large)
+                data.Add(Path.GetFileName(path));
+        if (data.Count == 0)
+            data.Add(NoNetwork);
+        return data;
+    }
+}
