@@ -90,6 +90,16 @@ public sealed class DistributedModeTests(PostgresServer postgres) : IAsyncLifeti
         Assert.Equal(1, job.GetProperty("attempts").GetInt32());
     }
 
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task A_magnitude_job_runs_on_a_separate_worker_process_from_upload_to_a_smaller_network()
+    {
+        // The Api runs no jobs in this mode: only the worker process can make this job succeed.
+        using var worker = new WorkerProcess(_connectionString, _api.ArtifactsPath);
+        var outcome = await PruningFlow.RunMagnitudeJobAsync(Alpha);
+        await PruningFlow.AssertSucceededAsync(Alpha, outcome);
+    }
+
     /// <summary>A model row seeded directly (its bytes in the store) plus a real dataset upload, and a job on them.</summary>
     private async Task<Guid> CreateQueuedJobAsync()
     {

@@ -41,7 +41,7 @@ public sealed class JobValidationTests : IDisposable
         Assert.Contains("Unknown option", errors.GetProperty("options.colour")[0].GetString(), StringComparison.Ordinal);
     }
 
-    [Fact(Skip = Pending.Inspector)]
+    [Fact]
     public async Task A_model_whose_input_does_not_fit_the_dataset_is_refused_with_422()
     {
         var modelId = await (await Client.UploadModelAsync(File.ReadAllBytes(RepoPaths.Fixture("tiny_mlp.onnx")))).CreatedIdAsync();

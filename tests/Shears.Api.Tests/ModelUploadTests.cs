@@ -27,7 +27,7 @@ public sealed class ModelUploadTests : IDisposable
         Assert.Empty(Directory.EnumerateFiles(_api.ArtifactsPath, "*", SearchOption.AllDirectories));
     }
 
-    [Fact(Skip = Pending.Inspector)]
+    [Fact]
     public async Task A_malformed_file_is_refused_with_422()
     {
         var response = await Client.UploadModelAsync("this is not a protobuf"u8.ToArray());
@@ -35,7 +35,7 @@ public sealed class ModelUploadTests : IDisposable
         Assert.Equal(0, (await Client.GetJsonAsync("/v1/models")).GetProperty("count").GetInt32());
     }
 
-    [Fact(Skip = Pending.Inspector)]
+    [Fact]
     public async Task A_truncated_file_is_refused_with_422()
     {
         var onnx = File.ReadAllBytes(RepoPaths.Fixture("tiny_cnn.onnx"));
@@ -43,7 +43,7 @@ public sealed class ModelUploadTests : IDisposable
         await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity);
     }
 
-    [Fact(Skip = Pending.Inspector)]
+    [Fact]
     public async Task A_model_with_an_unsupported_operator_is_refused_with_422_naming_it()
     {
         var response = await Client.UploadModelAsync(File.ReadAllBytes(RepoPaths.Fixture("unsupported_op.onnx")));
@@ -51,7 +51,7 @@ public sealed class ModelUploadTests : IDisposable
         Assert.Empty(Directory.EnumerateFiles(_api.ArtifactsPath, "*", SearchOption.AllDirectories));
     }
 
-    [Fact(Skip = Pending.Inspector)]
+    [Fact]
     public async Task A_supported_model_is_inspected_kept_and_downloadable()
     {
         var onnx = File.ReadAllBytes(RepoPaths.Fixture("tiny_cnn.onnx"));

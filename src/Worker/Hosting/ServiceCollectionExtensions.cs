@@ -61,6 +61,8 @@ public static class ServiceCollectionExtensions
                 SchemaName = "hangfire",
                 UseSlidingInvisibilityTimeout = true,
                 InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                // An idle worker looks for work every second (the default 15 s would be most of a small job's wait).
+                QueuePollInterval = TimeSpan.FromSeconds(1),
                 PrepareSchemaIfNecessary = true,
             });
 }
