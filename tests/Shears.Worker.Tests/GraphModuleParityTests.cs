@@ -1,8 +1,3 @@
-using Shears.Domain.Onnx;
-using Shears.Worker.Engine;
-using Shears.Worker.Engine.Graph;
-using static TorchSharp.torch;
-
 namespace Shears.Worker.Tests;
 
 /// <summary>The TorchSharp graph computes what ONNX Runtime computes, on every fixture network.</summary>
@@ -26,16 +21,7 @@ public class GraphModuleParityTests
         var input = data.Inputs.Select(v => v / 255f).ToArray();
         long[] shape = [64, 1, 28, 28];
 
-        using var runtime = new OnnxRuntimeRunner(onnx);
-        var expected = runtime.Run(input, shape);
-
-        using var module = new GraphModule(OnnxGraph.Parse(onnx), CPU);
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var actual = module.forward(tensor(input, shape)).data<float>().ToArray();
-
-        Assert.Equal(expected.Length, actual.Length);
-        var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+        var worst = Parity.MaxDifference(onnx, input, shape);
         Assert.True(worst < 1e-4, $"{network}: max |ORT − TorchSharp| = {worst}");
     }
 }

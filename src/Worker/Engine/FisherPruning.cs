@@ -24,7 +24,6 @@ public static class FisherPruning
         using var signal = new FisherSignal(session.Gates);
         session.Gates.CaptureGradients = true;
         var removals = 0;
-        var batchSize = session.Data.BatchSize;
         try
         {
             while (!session.Cost.TargetReached)
@@ -33,9 +32,7 @@ public static class FisherPruning
                 for (var i = 0; i < options.StepsPerPrune; i++)
                 {
                     progress.ThrowIfCancelled();
-                    using var scope = NewDisposeScope();
-                    var (x, y) = session.Data.NextTrainBatch();
-                    lossSum += session.Trainer.Step(x, y, () => signal.Accumulate(batchSize, lossScale: batchSize));
+                    lossSum += Step(session, signal);
                 }
                 session.StepsTaken += options.StepsPerPrune;
 
@@ -57,6 +54,15 @@ public static class FisherPruning
 
         progress.Log($"Fisher pruning reached the target after {removals} removals and {session.StepsTaken} steps; fine-tuning for {session.FineTuningSteps} steps.");
         FineTuning.Run(session, session.FineTuningSteps, 0.7, 0.95);
+    }
+
+    /// <summary>One training step that also accumulates the Fisher signal (gradients captured at the gates); returns the loss.</summary>
+    public static float Step(PruningSession session, FisherSignal signal)
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = session.Data.NextTrainBatch();
+        var batchSize = x.shape[0];
+        return session.Trainer.Step(x, y, () => signal.Accumulate(batchSize, lossScale: batchSize));
     }
 
     /// <summary>The kept channel (in a group that can still shrink) with the smallest pruning cost.</summary>

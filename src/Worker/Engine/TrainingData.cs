@@ -24,8 +24,9 @@ public sealed class TrainingData : IDisposable
         var sampleShape = SampleShape(dataset, modelInputShape);
         var scale = (float)(options.InputScale ?? (dataset.IsByteData ? 1.0 / 255.0 : 1.0));
         long[] shape = [dataset.Samples, .. sampleShape];
-        using (var raw = tensor(dataset.Inputs, shape, device: device))
-            inputs = scale == 1f ? raw.clone().DetachFromDisposeScope() : (raw * scale).DetachFromDisposeScope();
+        inputs = tensor(dataset.Inputs, shape, device: device).DetachFromDisposeScope();
+        if (scale != 1f)
+            inputs.mul_(scale);
         labels = tensor(dataset.Labels, device: device).DetachFromDisposeScope();
 
         var order = Enumerable.Range(0, dataset.Samples).Select(i => (long)i).ToArray();

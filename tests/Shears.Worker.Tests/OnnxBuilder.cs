@@ -1,0 +1,93 @@
+using Google.Protobuf;
+using Onnx;
+using Shears.Domain.Onnx;
+
+namespace Shears.Worker.Tests;
+
+/// <summary>Builds small ONNX graphs in code, with seeded random weights, for op-by-op parity tests.</summary>
+internal sealed class OnnxBuilder(long[] inputShape, int opset = 13, int seed = 7)
+{
+    private readonly GraphProto graph = new() { Name = "ops" };
+    private readonly Random random = new(seed);
+    private int counter;
+
+    public string Input { get; } = "input";
+
+    public string Weight(params long[] dims)
+    {
+        var name = $"w{counter++}";
+        var values = new float[dims.Aggregate(1L, (a, b) => a * b)];
+        for (var i = 0; i < values.Length; i++)
+            values[i] = (float)(random.NextDouble() * 2 - 1) * 0.5f;
+        graph.Initializer.Add(OnnxTensors.FromFloats(name, dims, values));
+        return name;
+    }
+
+    /// <summary>Positive values (variances, scales).</summary>
+    public string PositiveWeight(params long[] dims)
+    {
+        var name = $"w{counter++}";
+        var values = new float[dims.Aggregate(1L, (a, b) => a * b)];
+        for (var i = 0; i < values.Length; i++)
+            values[i] = 0.5f + (float)random.NextDouble();
+        graph.Initializer.Add(OnnxTensors.FromFloats(name, dims, values));
+        return name;
+    }
+
+    public string Ints(params long[] values)
+    {
+        var name = $"i{counter++}";
+        graph.Initializer.Add(OnnxTensors.FromInt64s(name, [values.Length], values));
+        return name;
+    }
+
+    public string Scalar(float value)
+    {
+        var name = $"s{counter++}";
+        graph.Initializer.Add(OnnxTensors.FromFloats(name, [], [value]));
+        return name;
+    }
+
+    public string Node(string op, string[] inputs, params (string Name, object Value)[] attributes)
+    {
+        var output = $"t{counter++}";
+        var node = new NodeProto { OpType = op, Name = $"{op}_{counter}" };
+        node.Input.AddRange(inputs);
+        node.Output.Add(output);
+        foreach (var (name, value) in attributes)
+            node.Attribute.Add(value switch
+            {
+                long i => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = i },
+                float f => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = f },
+                string s => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(s) },
+                long[] ints => Attribute(name, ints),
+                _ => throw new ArgumentException(name),
+            });
+        graph.Node.Add(node);
+        return output;
+    }
+
+    public byte[] Build(string output)
+    {
+        graph.Input.Add(Value(Input, inputShape));
+        graph.Output.Add(new ValueInfoProto { Name = output, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1 } } });
+        var model = new ModelProto { IrVersion = 8, Graph = graph, ProducerName = "shears-tests" };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
+        return model.ToByteArray();
+    }
+
+    private static AttributeProto Attribute(string name, long[] ints)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(ints);
+        return attribute;
+    }
+
+    private static ValueInfoProto Value(string name, long[] shape)
+    {
+        var tensor = new TypeProto.Types.Tensor { ElemType = 1, Shape = new TensorShapeProto() };
+        foreach (var d in shape)
+            tensor.Shape.Dim.Add(d < 0 ? new TensorShapeProto.Types.Dimension { DimParam = "N" } : new TensorShapeProto.Types.Dimension { DimValue = d });
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensor } };
+    }
+}
