@@ -139,6 +139,10 @@ public sealed partial class PruneJobRunner(
             Artifact(job.Id, JobArtifactNames.Report,
                 await store.SaveAsync(JsonSerializer.SerializeToUtf8Bytes(report, JobEventLog.Json), cancellationToken)),
         };
+        if (RenderReportPlot(report) is { } png)
+        {
+            artifacts.Add(Artifact(job.Id, JobArtifactNames.ReportPng, await store.SaveAsync(png, cancellationToken)));
+        }
 
         await events.AppendStatusAsync(job, JobStatus.Succeeded, "Pruned network ready.", cancellationToken, async db =>
         {
@@ -154,6 +158,20 @@ public sealed partial class PruneJobRunner(
             db.Models.Add(prunedModel);
             db.JobArtifacts.AddRange(artifacts);
         });
+    }
+
+    /// <summary>The report's plots; a job whose network was pruned does not fail for want of a picture.</summary>
+    private byte[]? RenderReportPlot(JobReport report)
+    {
+        try
+        {
+            return ReportPlot.RenderPng(report);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogReportPlotFailed(ex, report.JobId);
+            return null;
+        }
     }
 
     private static JobArtifact Artifact(Guid jobId, string name, StoredBlob blob) => new()
@@ -200,6 +218,9 @@ public sealed partial class PruneJobRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} was taken over by another worker; this run stops")]
     private partial void LogOwnershipLost(Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: report.png could not be rendered; the job goes on without it")]
+    private partial void LogReportPlotFailed(Exception ex, Guid jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} failed")]
     private partial void LogFailed(Exception ex, Guid jobId);
