@@ -26,7 +26,7 @@ var originalAccuracy = FisherSweep.TestAccuracy(original, test);
 Console.WriteLine($"Original test accuracy: {originalAccuracy:P2}");
 
 var sweep = new List<SweepPoint>();
-foreach (var target in options.FlopsTargets)
+foreach (var target in options.StepsOnly ? [] : options.FlopsTargets)
 {
     Console.WriteLine($"Fisher pruning to {target:P0} of the FLOPs:");
     sweep.Add(FisherSweep.InChildProcess(target, args));
