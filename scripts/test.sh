@@ -49,11 +49,9 @@ set -e
 # One plain closing line summed over every test project's .trx report.
 read -r passed failed skipped < <(
   cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*' | awk '
-    { for (i = 1; i <= NF; i++) { split($i, kv, "=");
-        gsub(/"/, "", kv[2]);
-        if (kv[1] == "passed") p += kv[2];
-        if (kv[1] == "failed" || kv[1] == "error" || kv[1] == "timeout" || kv[1] == "aborted") f += kv[2];
-        if (kv[1] == "notExecuted") s += kv[2] } }
+    { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"/, "", kv[2]); n[kv[1]] = kv[2] }
+      p += n["passed"]; f += n["failed"] + n["error"] + n["timeout"] + n["aborted"]
+      s += n["total"] - n["executed"] }
     END { print p + 0, f + 0, s + 0 }')
 echo
 echo "Tests: $passed passed, $failed failed, $skipped skipped"

@@ -49,6 +49,7 @@ public static class Extensions
             services.AddShearsJobDispatch(hangfire => hangfire.UseInMemoryStorage());
             services.AddShearsJobServer(configuration.GetWorkerQueues(JobQueues.Cpu, JobQueues.Gpu));
         }
+        services.AddSingleton(ReconcilerSettings.From(configuration));
         services.AddHostedService<JobReconciler>();
     }
 

@@ -110,8 +110,10 @@ public static class ShapeInference
             case "MaxPool" or "AveragePool": c.Set(node, Pool(node, c.Shape(node, 0))); break;
             case "GlobalAveragePool" or "GlobalMaxPool": c.Set(node, [.. c.Shape(node, 0).Select((d, i) => i < 2 ? d : 1)]); break;
             case "Flatten": c.Set(node, Flatten(node, c.Shape(node, 0))); break;
-            case "Reshape": c.Set(node, Reshape(node, c.Shape(node, 0), c.RequiredValue(node, 1, "target shape"))); break;
-            case "Transpose": c.Set(node, Transpose(node, c.Shape(node, 0))); break;
+            case "Reshape": c.Set(node, Reshape(node, c.Shape(node, 0), c.RequiredValue(node, 1, "target shape")), c.Value(node, 0)); break;
+            case "Transpose": Transpose(node, c); break;
+            case "Slice": Slice(node, c); break;
+            case "ConstantOfShape": ConstantOfShape(node, c); break;
             case "Pad": c.Set(node, Pad(node, c)); break;
             case "Concat": Concat(node, c); break;
             case "Shape": Shape(node, c); break;
@@ -321,6 +323,42 @@ public static class ShapeInference
     }
 
     private static string Show(long value) => value == TensorShapes.SymbolicValue ? "batch" : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static void Transpose(NodeProto node, Context c)
+    {
+        var x = c.Shape(node, 0);
+        var shape = Transpose(node, x);
+        c.Set(node, shape, c.Value(node, 0) is { } values && x.All(d => d >= 0)
+            ? ShapeArithmetic.Transpose(values, x, node.IntsAttribute("perm") ?? [.. Enumerable.Range(0, x.Length).Reverse().Select(i => (long)i)])
+            : null);
+    }
+
+    private static void Slice(NodeProto node, Context c)
+    {
+        var x = c.Shape(node, 0);
+        var fromAttributes = node.Has("starts");
+        var starts = fromAttributes ? node.IntsAttribute("starts")! : c.RequiredValue(node, 1, "starts");
+        var ends = fromAttributes ? node.IntsAttribute("ends")! : c.RequiredValue(node, 2, "ends");
+        var axes = fromAttributes ? node.IntsAttribute("axes") : node.InputOrEmpty(3) == "" ? null : c.RequiredValue(node, 3, "axes");
+        var steps = fromAttributes || node.InputOrEmpty(4) == "" ? null : c.RequiredValue(node, 4, "steps");
+        var (shape, firsts, strides) = ShapeArithmetic.Slice(node, x, starts, ends, axes, steps);
+        c.Set(node, shape, c.Value(node, 0) is { } values && shape.All(d => d >= 0) && x.All(d => d >= 0)
+            ? ShapeArithmetic.SliceValues(values, x, shape, firsts, strides)
+            : null);
+    }
+
+    private static void ConstantOfShape(NodeProto node, Context c)
+    {
+        var shape = c.RequiredValue(node, 0, "shape");
+        if (shape.Any(d => d < 0))
+            throw new InvalidModelException($"ConstantOfShape '{node.DisplayName()}' makes a tensor of a run-time shape; Shears needs it static.");
+        var fill = node.Attribute.FirstOrDefault(a => a.Name == "value")?.T;
+        var count = shape.Aggregate(1.0, (a, d) => a * d);
+        long[]? values = fill is not null && IsInteger(fill) && count <= MaxTrackedValues
+            ? [.. Enumerable.Repeat(OnnxTensors.ToInt64s(fill)[0], (int)count)]
+            : null;
+        c.Set(node, shape, values);
+    }
 
     private static long[] Transpose(NodeProto node, long[] x)
     {

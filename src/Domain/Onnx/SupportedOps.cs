@@ -19,7 +19,7 @@ public static class SupportedOps
         "Gemm", "MatMul", "Conv", "ConvTranspose", "BatchNormalization",
         "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
         "Flatten", "Reshape", "Transpose", "Pad", "Concat", "Softmax", "LogSoftmax",
-        "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "PRelu",
+        "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "PRelu", "Slice", "ConstantOfShape",
     };
 
     public static bool IsSupported(NodeProto node) =>

@@ -4,9 +4,8 @@ using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine.Graph;
-using static TorchSharp.torch;
-
 using Shears.Worker.Engine.L0;
+using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine;
 
@@ -43,8 +42,8 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         using var session = new PruningSession(graph, groups, module, data, request.Target, request.Options, progress, cancellationToken);
 
         var probe = LatencyBatchInputs(data, out var probeShape);
-        var before = Measure(request.OnnxModel, session, probe, probeShape, session.Cost.Original);
-        progress.Log($"Original: {before.Params} parameters, {before.Flops} FLOPs, accuracy {before.Accuracy:P2}, latency {before.LatencyMs:F3} ms.");
+        var before = Measure(session, session.Cost.Original);
+        progress.Log($"Original: {before.Params} parameters, {before.Flops} FLOPs, accuracy {before.Accuracy:P2}.");
         session.Progress.Report(0.02, 0, 0, loss: null, before.Accuracy, "measured the original network");
 
         RunMethod(request.Method, session);
@@ -53,8 +52,10 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         var pruned = Shrink(session);
         var prunedBytes = pruned.ToByteArray();
         Verify(prunedBytes, module, probe, probeShape);
-        var after = Measure(prunedBytes, session, probe, probeShape, session.Cost.Current);
-        progress.Log($"Pruned: {after.Params} parameters, {after.Flops} FLOPs, accuracy {after.Accuracy:P2}, latency {after.LatencyMs:F3} ms.");
+        var after = Measure(session, session.Cost.Current);
+        var (originalMs, prunedMs) = LatencyComparison.Measure(request.OnnxModel, prunedBytes, probe, probeShape, settings.LatencyRounds, settings.LatencyRepeats);
+        (before, after) = (before with { LatencyMs = originalMs }, after with { LatencyMs = prunedMs });
+        progress.Log($"Pruned: {after.Params} parameters, {after.Flops} FLOPs, accuracy {after.Accuracy:P2}; ONNX Runtime latency at batch {LatencyBatch}, side by side: {originalMs:F3} → {prunedMs:F3} ms.");
         session.Progress.Report(1.0, session.StepsTaken, session.StepsTaken, loss: null, after.Accuracy, "done");
 
         var layers = groups.Select(g => new LayerWidth(g.Name, g.Channels, session.Masks.KeptCount(g.Id))).ToList();
@@ -138,12 +139,9 @@ public sealed class PruningEngine(EngineSettings? settings = null)
             throw new PruningFailedException($"The shrunk network disagrees with the masked one by up to {worst:G3} (tolerance {VerificationTolerance}); not handing it out.");
     }
 
-    private NetworkMetrics Measure(byte[] onnx, PruningSession session, float[] input, long[] shape, CostMeasurement cost)
-    {
-        using var runtime = new OnnxRuntimeRunner(onnx);
-        var latency = runtime.MedianLatencyMs(input, shape, settings.LatencyRepeats);
-        return new NetworkMetrics(cost.Params, cost.Flops, Evaluation.Accuracy(session.Module, session.Data), latency);
-    }
+    /// <summary>Cost and held-out accuracy; latency is filled in later, when both networks are measured side by side.</summary>
+    private static NetworkMetrics Measure(PruningSession session, CostMeasurement cost) =>
+        new(cost.Params, cost.Flops, Evaluation.Accuracy(session.Module, session.Data), LatencyMs: double.NaN);
 
     /// <summary>64 held-out samples (repeated when the held-out part is smaller).</summary>
     private static float[] LatencyBatchInputs(TrainingData data, out long[] shape)

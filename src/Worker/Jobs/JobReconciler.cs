@@ -17,16 +17,14 @@ public sealed partial class JobReconciler(
     JobStorage storage,
     JobDispatcher dispatcher,
     JobEventLog events,
+    ReconcilerSettings settings,
     ILogger<JobReconciler> logger) : BackgroundService
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
-    /// <summary>Leaves a just-created job alone while the Api is still handing it to Hangfire.</summary>
-    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(30);
     private static readonly string[] LiveStates = [EnqueuedState.StateName, ProcessingState.StateName, ScheduledState.StateName, AwaitingState.StateName];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval);
+        using var timer = new PeriodicTimer(settings.Interval);
         do
         {
             try
@@ -44,7 +42,7 @@ public sealed partial class JobReconciler(
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         var now = DateTime.UtcNow;
-        var createdBefore = now - Grace;
+        var createdBefore = now - settings.Grace;
         var staleBefore = now - JobTimings.StaleAfter;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var candidates = await db.Jobs
@@ -73,8 +71,10 @@ public sealed partial class JobReconciler(
             return false;
         }
         using var connection = storage.GetConnection();
-        var state = connection.GetJobData(job.DispatchId)?.State;
-        return state is not null && LiveStates.Contains(state);
+        var dispatched = connection.GetJobData(job.DispatchId);
+        // An in-memory queue starts its ids afresh after a restart: make sure the id still means this job.
+        return dispatched?.State is { } state && LiveStates.Contains(state)
+            && dispatched.Job?.Args is [Guid carried, ..] && carried == job.Id;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} was held by no worker; enqueued again as {DispatchId}")]

@@ -59,7 +59,8 @@ internal static class ApiCalls
     }
 
     /// <summary>Reads a job's SSE stream until the server ends it (after the final status event).</summary>
-    public static async Task<List<ServerSentEvent>> ReadEventsAsync(this HttpClient client, Guid jobId, TimeSpan timeout, long? lastEventId = null)
+    public static async Task<List<ServerSentEvent>> ReadEventsAsync(this HttpClient client, Guid jobId, TimeSpan timeout, long? lastEventId = null,
+        Func<ServerSentEvent, Task>? onEvent = null)
     {
         using var cancel = new CancellationTokenSource(timeout);
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{jobId}/events");
@@ -80,6 +81,7 @@ internal static class ApiCalls
                 if (data.Count > 0)
                 {
                     events.Add(new ServerSentEvent(id, type, string.Join('\n', data)));
+                    await (onEvent?.Invoke(events[^1]) ?? Task.CompletedTask);
                 }
                 (type, data) = ("message", []);
                 continue;

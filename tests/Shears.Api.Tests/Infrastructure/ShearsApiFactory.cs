@@ -17,9 +17,15 @@ public sealed class ShearsApiFactory : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
 
-    public ShearsApiFactory(string? postgres = null, bool withKeys = true, IDictionary<string, string?>? extra = null)
+    private readonly bool _ownsData;
+
+    /// <param name="dataDirectory">Reuse the SQLite file and artifacts of an earlier host (a restart).</param>
+    /// <param name="keepData">Leave the data folder behind on dispose, for a host that starts after this one.</param>
+    public ShearsApiFactory(string? postgres = null, bool withKeys = true, IDictionary<string, string?>? extra = null,
+        string? dataDirectory = null, bool keepData = false)
     {
-        DataDirectory = Path.Combine(Path.GetTempPath(), $"shears-test-{Guid.NewGuid():N}");
+        _ownsData = dataDirectory is null && !keepData;
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), $"shears-test-{Guid.NewGuid():N}");
         Directory.CreateDirectory(DataDirectory);
         _settings = new Dictionary<string, string?>
         {
@@ -68,7 +74,7 @@ public sealed class ShearsApiFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing && Directory.Exists(DataDirectory))
+        if (disposing && _ownsData && Directory.Exists(DataDirectory))
         {
             Directory.Delete(DataDirectory, recursive: true);
         }

@@ -40,15 +40,7 @@ public class ExportedNetworkTests
         Assert.NotEmpty(inspection.Groups);
 
         var graph = OnnxGraph.Parse(bytes);
-        var groups = ChannelGroupAnalysis.Find(graph).Groups;
-        var removed = groups.ToDictionary(g => g.Id, g => (IReadOnlySet<int>)Enumerable.Range(0, g.Channels).Where(c => c % 2 == 1).ToHashSet());
-        var pruned = Surgery.PruneToBytes(graph, groups, removed);
-        long[] inputShape = [2, .. graph.InputShape.Skip(1)];
-        OnnxRuntimeRunner.AssertClose(
-            OnnxRuntimeRunner.Run(Surgery.Mask(graph, groups, removed).ToByteArray(), inputShape),
-            OnnxRuntimeRunner.Run(pruned, inputShape), 1e-3f);
-
-        var predicted = CostModel.Measure(graph, groups, groups.ToDictionary(g => g.Id, g => g.Channels - removed[g.Id].Count));
+        var (pruned, predicted) = PruneCheck.AssertPrunedMatchesMasked(graph, [2, .. graph.InputShape.Skip(1)], period: 2, tolerance: 1e-3f);
         var prunedInspection = ModelInspector.Inspect(pruned);
         Assert.Equal((predicted.Params, predicted.Flops), (prunedInspection.Params, prunedInspection.Flops));
         Assert.Equal(inspection.PrunableGroups, prunedInspection.PrunableGroups);

@@ -26,8 +26,12 @@ public static class L0Pruning
     /// <summary>log α is clamped to [ln 0.01, ln 100] after every step, as in the authors' code.</summary>
     private static readonly double MinLogAlpha = Math.Log(0.01), MaxLogAlpha = Math.Log(100);
 
-    /// <summary>Gates need a larger step than the weights: at 1e-3 nothing closes for epochs (DESIGN.md).</summary>
-    private const double GateLearningRate = 0.05;
+    /// <summary>
+    /// Gates need a larger step than the weights: at 1e-3 nothing closes for epochs (DESIGN.md). A gate
+    /// starting at log α = ln(1/p − 1) closes below ln(1/11) ≈ −2.4, so short jobs get a step large
+    /// enough to travel that far about twice within the budget.
+    /// </summary>
+    private static double GateLearningRate(int steps) => Math.Max(0.05, 5.0 / steps);
 
     /// <summary>How fast the dual variable λ moves: a factor e^(rate·gap/target) per step.</summary>
     private const double DualRate = 0.05;
@@ -59,7 +63,7 @@ public static class L0Pruning
     {
         var lambda = target is null ? session.Options.Lambda!.Value / session.Data.TrainCount * expected.Full : 1e-2;
         var interval = Math.Max(1, steps / 20);
-        using var optimizer = optim.Adam(gates.LogAlphas, GateLearningRate);
+        using var optimizer = optim.Adam(gates.LogAlphas, GateLearningRate(steps));
         for (var step = 1; step <= steps; step++)
         {
             session.Progress.ThrowIfCancelled();

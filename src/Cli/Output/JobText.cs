@@ -1,0 +1,34 @@
+using System.Text.Json;
+
+namespace Shears.Cli.Output;
+
+/// <summary>A job as text: status, the before/after numbers, the layers that shrank, the artifacts.</summary>
+public static class JobText
+{
+    public static void Write(TextWriter output, JsonElement job)
+    {
+        output.WriteLine($"Job {job.Text("id")}: {job.Text("status")} ({job.Text("method")}, progress {job.Percent("progress")})");
+        if (job.Text("error") is var error and not "-")
+        {
+            output.WriteLine($"  error: {error}");
+        }
+        var result = job.Child("result");
+        if (result.ValueKind == JsonValueKind.Object)
+        {
+            WriteMetrics(output, "before", result.Child("before"));
+            WriteMetrics(output, "after ", result.Child("after"));
+            output.WriteLine($"  pruned model: {result.Text("modelId")}");
+            foreach (var layer in result.Child("layers").EnumerateArray())
+            {
+                output.WriteLine($"  layer {layer.Text("name")}: {layer.Text("channelsBefore")} → {layer.Text("channelsAfter")} channels");
+            }
+        }
+        if (job.Child("artifacts") is { ValueKind: JsonValueKind.Array } artifacts && artifacts.GetArrayLength() > 0)
+        {
+            output.WriteLine($"  artifacts: {string.Join(", ", artifacts.EnumerateArray().Select(a => a.GetString()))}");
+        }
+    }
+
+    private static void WriteMetrics(TextWriter output, string label, JsonElement metrics)
+        => output.WriteLine($"  {label}: {metrics.Count("params")} params, {metrics.Count("flops")} FLOPs, accuracy {metrics.Percent("accuracy")}, latency {metrics.Text("latencyMs")} ms");
+}

@@ -1,0 +1,3 @@
+using Shears.Cli;
+
+return await ShearsCommandLine.RunAsync(args, CliConsole.System());
