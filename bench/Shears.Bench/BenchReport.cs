@@ -35,7 +35,7 @@ internal static class BenchReport
         md.AppendLine();
         md.AppendLine("## Fisher pruning of LeNet-5-Caffe");
         md.AppendLine();
-        md.AppendLine(ic, $"Unpruned test accuracy (ONNX Runtime, 10,000 test images): **{originalAccuracy:P2}**. Each job: `PruningEngine.Run`, method fisher, parameter-free β, stepsPerPrune {options.StepsPerPrune}, batch 100, Adam 1e-3, then {options.FineTuneEpochs} epoch(s) of fine-tuning; accuracy is the shrunk ONNX in ONNX Runtime on the test set; latency is batch 64, one thread, original and shrunk measured alternately (median).");
+        md.AppendLine(ic, $"Unpruned test accuracy (ONNX Runtime, 10,000 test images): **{originalAccuracy:P2}**. Each job: `PruningEngine.Run`, method fisher, parameter-free β, stepsPerPrune {options.StepsPerPrune}, batch 100, Adam 1e-3, then {options.FineTuneEpochs} epoch(s) of fine-tuning; accuracy is the shrunk ONNX in ONNX Runtime on the test set; latency is batch 64, one thread, original and shrunk measured alternately (median). The jobs ran at the same time in separate processes, so their job times include each other's load.");
         md.AppendLine();
         md.AppendLine("| target FLOPs | FLOPs | params | test accuracy | Δ accuracy | ORT latency original → pruned | speed-up | kept widths | job time | peak RSS |");
         md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
