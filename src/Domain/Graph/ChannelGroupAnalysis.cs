@@ -53,9 +53,9 @@ public static class ChannelGroupAnalysis
                 case "Conv" when x is not null: Conv(node, x); break;
                 case "Gemm" when x is not null: Gemm(node, x); break;
                 case "MatMul" when x is not null && IsFloatInitializer(node.InputOrEmpty(1)): MatMul(node, x); break;
-                case "Add" or "Sub" or "Mul" or "Div" or "PRelu": Broadcasting(node); break;
+                case "Add" or "Sub" or "Mul" or "Div": Broadcasting(node); break;
                 case "BatchNormalization" when x is not null: BatchNormalization(node, x); break;
-                case "MaxPool" or "AveragePool" or "GlobalAveragePool" or "GlobalMaxPool" when x is not null: Pool(node, x); break;
+                case "MaxPool" or "AveragePool" or "GlobalAveragePool" when x is not null: Pool(node, x); break;
                 case "Flatten" when x is not null: Flatten(node, x, ShapeInference.Axis(node, node.IntAttribute("axis", 1), Rank(node.Input[0]) + 1)); break;
                 case "Reshape" when x is not null: Reshape(node, x); break;
                 case "Transpose" when x is not null: Transpose(node, x); break;
@@ -123,7 +123,7 @@ public static class ChannelGroupAnalysis
             Produce(node, [(weight, 1)], shapes[output][^1], Rank(output) - 1);
         }
 
-        /// <summary>Add/Sub/Mul/Div/PRelu: tracked inputs must carry the same channels on the same output axis.</summary>
+        /// <summary>Add/Sub/Mul/Div: tracked inputs must carry the same channels on the same output axis.</summary>
         private void Broadcasting(NodeProto node)
         {
             var output = shapes[node.Output[0]];

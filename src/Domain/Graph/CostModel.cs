@@ -15,7 +15,7 @@ namespace Shears.Domain.Graph;
 /// Parameters are the float graph initializers of rank ≥ 1, except BatchNormalization running
 /// statistics (buffers, not trained) and Constant-node values (scalars, shape constants) —
 /// the count <c>sum(p.numel() for p in model.parameters())</c> gives for a PyTorch export.
-/// FLOPs: 2 × multiply-adds of Conv/ConvTranspose/Gemm/MatMul per example (a symbolic batch counts as 1).
+/// FLOPs: 2 × multiply-adds of Conv/Gemm/MatMul per example (a symbolic batch counts as 1).
 /// </remarks>
 public sealed class CostModel
 {
@@ -128,14 +128,13 @@ public sealed class CostModel
     /// </summary>
     private static NodeCost? NodeCostOf(NodeProto node, TensorShapes shapes, bool weightIsInitializer, Func<string, int> tensorIndex)
     {
-        if (node.OpType is not ("Conv" or "ConvTranspose" or "Gemm" or "MatMul"))
+        if (node.OpType is not ("Conv" or "Gemm" or "MatMul"))
             return null;
         var output = shapes[node.Output[0]];
         var weight = shapes[node.Input[1]];
         var positions = node.OpType switch
         {
             "Conv" => TensorShapes.ElementsPerExample(output[2..]),
-            "ConvTranspose" => TensorShapes.ElementsPerExample(shapes[node.Input[0]][2..]),
             _ when weight.Length == 2 && output.Length >= 1 => TensorShapes.ElementsPerExample(output[..^1]),
             _ => -1,
         };

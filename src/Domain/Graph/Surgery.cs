@@ -35,7 +35,7 @@ public static class Surgery
         model.Graph.ValueInfo.Clear();
         foreach (var input in model.Graph.Input.Where(i => dims.ContainsKey(i.Name)))
             SetShape(input, dims[input.Name]);
-        RemoveUnused(model.Graph);
+        GraphCleanup.RemoveUnused(model.Graph);
         return model;
     }
 
@@ -156,29 +156,5 @@ public static class Surgery
             return;
         shape.Dim.Clear();
         shape.Dim.AddRange(dims.Select(d => new TensorShapeProto.Types.Dimension { DimValue = d }));
-    }
-
-    /// <summary>Drops nodes whose outputs nothing reads (the old shape arithmetic), then unread initializers.</summary>
-    private static void RemoveUnused(GraphProto graph)
-    {
-        var outputs = graph.Output.Select(o => o.Name).ToHashSet();
-        bool removed;
-        do
-        {
-            var read = graph.Node.SelectMany(n => n.Input).Concat(outputs).ToHashSet();
-            var dead = graph.Node.Where(n => n.Output.All(o => !read.Contains(o))).ToList();
-            foreach (var node in dead)
-                graph.Node.Remove(node);
-            removed = dead.Count > 0;
-        }
-        while (removed);
-
-        var used = graph.Node.SelectMany(n => n.Input).Concat(outputs).ToHashSet();
-        var unused = graph.Initializer.Where(t => !used.Contains(t.Name)).ToList();
-        foreach (var tensor in unused)
-            graph.Initializer.Remove(tensor);
-        var unusedNames = unused.Select(t => t.Name).ToHashSet();
-        foreach (var input in graph.Input.Where(i => unusedNames.Contains(i.Name)).ToList())
-            graph.Input.Remove(input);
     }
 }

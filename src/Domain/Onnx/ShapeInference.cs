@@ -13,20 +13,27 @@ public static class ShapeInference
     private const int MaxRank = 8;
     private const long MaxDimension = 1L << 31;
     private const int MaxTrackedValues = 64;
+    private const long Int32Type = (long)TensorProto.Types.DataType.Int32;
+    private const long Int64Type = (long)TensorProto.Types.DataType.Int64;
 
     public static TensorShapes Infer(OnnxGraph graph)
     {
         var shapes = new Dictionary<string, long[]>();
         var values = new Dictionary<string, long[]>();
+        var int64 = new HashSet<string>();
         foreach (var (name, tensor) in graph.Initializers)
         {
             shapes[name] = Checked(OnnxTensors.Dims(tensor), name);
             if (IsInteger(tensor) && OnnxTensors.ElementCount(tensor) <= MaxTrackedValues)
+            {
                 values[name] = OnnxTensors.ToInt64s(tensor);
+                if (tensor.DataType == Int64Type)
+                    int64.Add(name);
+            }
         }
 
         shapes[graph.InputName] = InputShape(graph);
-        var context = new Context(shapes, values);
+        var context = new Context(shapes, values, int64);
         foreach (var node in graph.Nodes.Where(n => n.OpType != "Constant"))
         {
             if (!SupportedOps.IsSupported(node))
@@ -44,7 +51,7 @@ public static class ShapeInference
                 throw new InvalidModelException($"Node '{node.DisplayName()}' ({node.OpType}) has inputs or attributes Shears cannot make sense of: {e.Message}");
             }
         }
-        return new TensorShapes(shapes, values);
+        return new TensorShapes(shapes, values, int64);
     }
 
     private static long[] InputShape(OnnxGraph graph)
@@ -72,7 +79,7 @@ public static class ShapeInference
         return shape;
     }
 
-    private sealed class Context(Dictionary<string, long[]> shapes, Dictionary<string, long[]> values)
+    private sealed class Context(Dictionary<string, long[]> shapes, Dictionary<string, long[]> values, HashSet<string> int64)
     {
         public Dictionary<string, long[]> Values => values;
 
@@ -93,8 +100,17 @@ public static class ShapeInference
         {
             foreach (var output in node.Output.Where(o => o != ""))
                 shapes[output] = Checked(shape, output);
-            if (value is not null && value.Length <= MaxTrackedValues)
-                values[node.Output[0]] = value;
+            if (value is null || value.Length > MaxTrackedValues)
+                return;
+            values[node.Output[0]] = value;
+            if (node.OpType switch
+            {
+                "Shape" => true,
+                "Cast" => node.IntAttribute("to", 0) == Int64Type,
+                "ConstantOfShape" => node.Attribute.FirstOrDefault(a => a.Name == "value")?.T?.DataType == Int64Type,
+                _ => int64.Contains(node.Input[0]),
+            })
+                int64.Add(node.Output[0]);
         }
     }
 
@@ -106,9 +122,8 @@ public static class ShapeInference
             case "MatMul": c.Set(node, MatMul(node, c.Shape(node, 0), c.Shape(node, 1))); break;
             case "Add" or "Sub" or "Mul" or "Div": Arithmetic(node, c); break;
             case "Conv": c.Set(node, Conv(node, c.Shape(node, 0), c.Shape(node, 1))); break;
-            case "ConvTranspose": c.Set(node, ConvTranspose(node, c.Shape(node, 0), c.Shape(node, 1))); break;
             case "MaxPool" or "AveragePool": c.Set(node, Pool(node, c.Shape(node, 0))); break;
-            case "GlobalAveragePool" or "GlobalMaxPool": c.Set(node, [.. c.Shape(node, 0).Select((d, i) => i < 2 ? d : 1)]); break;
+            case "GlobalAveragePool": c.Set(node, [.. c.Shape(node, 0).Select((d, i) => i < 2 ? d : 1)]); break;
             case "Flatten": c.Set(node, Flatten(node, c.Shape(node, 0))); break;
             case "Reshape": c.Set(node, Reshape(node, c.Shape(node, 0), c.RequiredValue(node, 1, "target shape")), c.Value(node, 0)); break;
             case "Transpose": Transpose(node, c); break;
@@ -120,8 +135,7 @@ public static class ShapeInference
             case "Gather": Gather(node, c); break;
             case "Unsqueeze": Unsqueeze(node, c); break;
             case "Squeeze": Squeeze(node, c); break;
-            case "Cast": c.Set(node, c.Shape(node, 0), c.Value(node, 0)); break;
-            case "PRelu": c.Set(node, Broadcast(c.Shape(node, 0), c.Shape(node, 1))); break;
+            case "Cast": c.Set(node, c.Shape(node, 0), node.IntAttribute("to", 0) is Int64Type or Int32Type ? c.Value(node, 0) : null); break;
             default: c.Set(node, c.Shape(node, 0)); break; // elementwise, BatchNormalization, Softmax, LogSoftmax
         }
     }
@@ -208,27 +222,6 @@ public static class ShapeInference
         RequireEqual(node, x[1], checked(w[1] * group), "input channels (weight in-channels × group)");
         var kernel = node.IntsAttribute("kernel_shape") ?? w[2..];
         return [x[0], w[0], .. Windows(node, x[2..], kernel, node.IntsAttribute("dilations"), ceil: false)];
-    }
-
-    private static long[] ConvTranspose(NodeProto node, long[] x, long[] w)
-    {
-        RequireSpatial(node, x);
-        var group = node.IntAttribute("group", 1);
-        RequireEqual(node, x[1], w[0], "input channels");
-        var spatial = x.Length - 2;
-        var kernel = node.IntsAttribute("kernel_shape") ?? w[2..];
-        var strides = node.IntsAttribute("strides") ?? Ones(spatial);
-        var dilations = node.IntsAttribute("dilations") ?? Ones(spatial);
-        var outputPadding = node.IntsAttribute("output_padding") ?? new long[spatial];
-        var pads = node.IntsAttribute("pads") ?? new long[2 * spatial];
-        var explicitShape = node.IntsAttribute("output_shape");
-        var autoPad = node.StringAttribute("auto_pad", "NOTSET");
-        var result = new long[spatial];
-        for (var i = 0; i < spatial; i++)
-            result[i] = explicitShape is not null ? explicitShape[^(spatial - i)]
-                : autoPad is "SAME_UPPER" or "SAME_LOWER" ? checked(x[i + 2] * strides[i])
-                : checked((strides[i] * (x[i + 2] - 1)) + outputPadding[i] + (((kernel[i] - 1) * dilations[i]) + 1) - pads[i] - pads[i + spatial]);
-        return [x[0], checked(w[1] * group), .. result];
     }
 
     private static long[] Pool(NodeProto node, long[] x)

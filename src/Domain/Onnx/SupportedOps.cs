@@ -16,10 +16,9 @@ public static class SupportedOps
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(Elementwise.Concat(Broadcasting))
     {
-        "Gemm", "MatMul", "Conv", "ConvTranspose", "BatchNormalization",
-        "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+        "Gemm", "MatMul", "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
         "Flatten", "Reshape", "Transpose", "Pad", "Concat", "Softmax", "LogSoftmax",
-        "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "PRelu", "Slice", "ConstantOfShape",
+        "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Slice", "ConstantOfShape",
     };
 
     public static bool IsSupported(NodeProto node) =>

@@ -4,7 +4,7 @@ namespace Shears.Domain.Onnx;
 /// The statically inferred shape of every tensor of a graph (-1 for a symbolic dimension, normally the
 /// batch) and the values of small integer tensors computed from shapes (Shape → Gather → Concat …).
 /// </summary>
-public sealed class TensorShapes(IReadOnlyDictionary<string, long[]> shapes, IReadOnlyDictionary<string, long[]> values)
+public sealed class TensorShapes(IReadOnlyDictionary<string, long[]> shapes, IReadOnlyDictionary<string, long[]> values, IReadOnlySet<string> int64Tensors)
 {
     /// <summary>Marks a symbolic dimension inside <see cref="Values"/> (a Shape of the batch dimension).</summary>
     public const long SymbolicValue = long.MinValue;
@@ -16,6 +16,10 @@ public sealed class TensorShapes(IReadOnlyDictionary<string, long[]> shapes, IRe
 
     public long[] this[string tensor] =>
         shapes.TryGetValue(tensor, out var shape) ? shape : throw new KeyNotFoundException($"No inferred shape for tensor '{tensor}'.");
+
+    /// <summary>True when the tensor is int64 and its every value is known statically (no batch dependence).</summary>
+    public bool IsStaticInt64(string tensor) =>
+        int64Tensors.Contains(tensor) && values.TryGetValue(tensor, out var v) && !v.Contains(SymbolicValue);
 
     public bool TryGet(string tensor, out long[] shape) => shapes.TryGetValue(tensor, out shape!);
 
