@@ -9,14 +9,18 @@ Run with Debian's interpreter (python3-torch 1.13, python3-onnx, python3-numpy):
 Reads Fashion-MNIST from the gzipped IDX files of Debian's dataset-fashion-mnist package
 (no downloads) and writes into tests/fixtures/:
 
-    tiny_mlp.onnx, tiny_cnn.onnx, lenet5.onnx, mlp.onnx, unsupported_op.onnx
+    tiny_mlp.onnx, tiny_cnn.onnx, lenet5.onnx, mlp.onnx, unsupported_op.onnx (LSTM)
+    small_resnet.onnx, small_densenet.onnx (trained), small_resnet_opset11.onnx,
+    small_densenet_opset17.onnx (the same weights at other opsets),
+    resnet18.onnx, mobilenet_v2.onnx (torchvision, random weights, 10 classes, 3x64x64 input)
     fixtures.json                       name -> test accuracy, parameter count, ops, training recipe
     fashion_train_2k-{images-idx3,labels-idx1}-ubyte.gz   first 2000 training samples
     fashion_test_1k-{images-idx3,labels-idx1}-ubyte.gz    first 1000 test samples
     fashion_test_100-inputs.npy (float32, x/255), fashion_test_100-labels.npy (int64)
 
-Every network takes float32 [N,1,28,28] pixels scaled to [0,1] (x/255, the service's default for
-byte data), is exported at opset 13 with a dynamic batch axis, and is seeded so a rerun on the same
+The Fashion-MNIST networks take float32 [N,1,28,28] pixels scaled to [0,1] (x/255, the service's
+default for byte data). Every network is exported with a dynamic batch axis (at opset 13 unless its
+name says otherwise) and is seeded so a rerun on the same
 machine reproduces the same files.
 
 Debian's python3-torch uses the reference BLAS unless an optimised one is installed; with
@@ -147,13 +151,99 @@ class UnsupportedLstm(nn.Module):
         return self.fc(out[:, -1, :])
 
 
-# name -> (constructor, epochs, learning rate, keep BatchNormalization unfolded, train at all)
+class BasicBlock(nn.Module):
+    """ResNet basic block; a 1x1 convolution shortcut when the shape changes (residual Add couples channels)."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)
+        self.conv2, self.bn2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout)
+        self.shortcut = nn.Identity()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+class SmallResNet(nn.Module):
+    """28x28 ResNet: stem 8, blocks 8 -> 16 (stride 2, 1x1 downsample) -> 32 (stride 2), global pool, fc."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem, self.bn = nn.Conv2d(1, 8, 3, 1, 1, bias=False), nn.BatchNorm2d(8)
+        self.blocks = nn.Sequential(BasicBlock(8, 8, 1), BasicBlock(8, 16, 2), BasicBlock(16, 32, 2))
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.blocks(F.relu(self.bn(self.stem(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class DenseLayer(nn.Module):
+    """BN -> ReLU -> 3x3 conv, output concatenated to the input (Concat offsets channels)."""
+
+    def __init__(self, cin, growth):
+        super().__init__()
+        self.bn, self.conv = nn.BatchNorm2d(cin), nn.Conv2d(cin, growth, 3, 1, 1, bias=False)
+
+    def forward(self, x):
+        return torch.cat([x, self.conv(F.relu(self.bn(x)))], 1)
+
+
+class SmallDenseNet(nn.Module):
+    """DenseNet-style: BatchNormalization before convolutions stays a node in the export."""
+
+    def __init__(self, growth=8):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 8, 3, 1, 1, bias=False)
+        self.block1 = nn.Sequential(*[DenseLayer(8 + i * growth, growth) for i in range(3)])
+        self.transition_bn, self.transition = nn.BatchNorm2d(32), nn.Conv2d(32, 16, 1, bias=False)
+        self.block2 = nn.Sequential(*[DenseLayer(16 + i * growth, growth) for i in range(3)])
+        self.final_bn, self.fc = nn.BatchNorm2d(40), nn.Linear(40, 10)
+
+    def forward(self, x):
+        x = self.block1(F.max_pool2d(self.stem(x), 2))                                   # 14x14
+        x = F.avg_pool2d(self.transition(F.relu(self.transition_bn(x))), 2)              # 7x7
+        x = F.relu(self.final_bn(self.block2(x)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def torchvision_resnet18():
+    import torchvision
+    return torchvision.models.resnet18(num_classes=10)
+
+
+def torchvision_mobilenet_v2():
+    import torchvision
+    return torchvision.models.mobilenet_v2(num_classes=10)
+
+
+class Recipe:
+    def __init__(self, constructor, epochs=0, lr=1e-3, keep_batchnorm=False, input_shape=(1, 28, 28), opset=OPSET):
+        self.constructor, self.epochs, self.lr = constructor, epochs, lr
+        self.keep_batchnorm, self.input_shape, self.opset = keep_batchnorm, input_shape, opset
+
+    @property
+    def trains(self):
+        return self.epochs > 0
+
+
+# Untrained networks (epochs 0) keep their seeded random initialisation.
 RECIPES = {
-    "tiny_mlp": (TinyMlp, 1, 1e-3, False, True),
-    "tiny_cnn": (TinyCnn, 1, 1e-3, True, True),
-    "lenet5": (LeNet5Caffe, 12, 1e-3, False, True),
-    "mlp": (Mlp, 15, 1e-3, False, True),
-    "unsupported_op": (UnsupportedLstm, 0, 0.0, False, False),
+    "tiny_mlp": Recipe(TinyMlp, epochs=1),
+    "tiny_cnn": Recipe(TinyCnn, epochs=1, keep_batchnorm=True),
+    "lenet5": Recipe(LeNet5Caffe, epochs=12),
+    "mlp": Recipe(Mlp, epochs=15),
+    "unsupported_op": Recipe(UnsupportedLstm),
+    "small_resnet": Recipe(SmallResNet, epochs=4),
+    "small_densenet": Recipe(SmallDenseNet, epochs=2),
+    # The same graphs as PyTorch exports them at the ends of the opset range Shears accepts.
+    "small_resnet_opset11": Recipe(SmallResNet, opset=11),
+    "small_densenet_opset17": Recipe(SmallDenseNet, opset=17),
+    "resnet18": Recipe(torchvision_resnet18, input_shape=(3, 64, 64)),
+    "mobilenet_v2": Recipe(torchvision_mobilenet_v2, input_shape=(3, 64, 64)),
 }
 
 
@@ -194,15 +284,15 @@ def train(model, epochs, lr, train_xy, test_xy, name):
 
 # ---------------------------------------------------------------- export
 
-def export(model, path, keep_batchnorm):
+def export(model, path, recipe):
     model.eval()
-    dummy = torch.zeros(1, 1, 28, 28)
+    dummy = torch.zeros(1, *recipe.input_shape)
     extra = {}
-    if keep_batchnorm:
+    if recipe.keep_batchnorm:
         # EVAL mode runs the eval peephole pass that folds BN into the Conv; PRESERVE on a model in
         # eval mode skips that pass and exports an inference-mode BatchNormalization node.
         extra = {"training": torch.onnx.TrainingMode.PRESERVE, "do_constant_folding": False}
-    torch.onnx.export(model, dummy, path, opset_version=OPSET, input_names=["input"], output_names=["logits"],
+    torch.onnx.export(model, dummy, path, opset_version=recipe.opset, input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, **extra)
     proto = onnx.load(path)
     onnx.checker.check_model(proto)
@@ -218,28 +308,39 @@ def op_types(proto):
 
 
 def make_network(name, train_xy, test_xy, test_1k_xy):
-    constructor, epochs, lr, keep_bn, trains = RECIPES[name]
+    recipe = RECIPES[name]
+    base = name.split("_opset")[0]
     torch.manual_seed(SEED)
-    model = constructor()
+    model = recipe.constructor()
     started = time.time()
-    if trains:
-        train(model, epochs, lr, train_xy, test_xy, name)
+    if recipe.trains:
+        train(model, recipe.epochs, recipe.lr, train_xy, test_xy, name)
+    elif base != name and base in RECIPES and RECIPES[base].trains:
+        # An opset variant exports the trained weights of its base network.
+        model.load_state_dict(TRAINED[base])
     path = os.path.join(OUT_DIR, f"{name}.onnx")
-    proto = export(model, path, keep_bn)
+    proto = export(model, path, recipe)
+    TRAINED[name] = model.state_dict()
     ops = op_types(proto)
-    if keep_bn and "BatchNormalization" not in ops:
+    if recipe.keep_batchnorm and "BatchNormalization" not in ops:
         sys.exit(f"{name}: export folded BatchNormalization away; ops: {ops}")
+    evaluated = recipe.trains or name != base
     entry = {
         "file": f"{name}.onnx",
+        "inputShape": list(recipe.input_shape),
+        "opset": recipe.opset,
         "params": sum(p.numel() for p in model.parameters()),
         "ops": ops,
-        "testAccuracy": round(evaluate(model, *test_xy), 4) if trains else None,
-        "testAccuracy1k": round(evaluate(model, *test_1k_xy), 4) if trains else None,
-        "trainingEpochs": epochs,
-        "optimizer": f"adam lr={lr}" if trains else None,
+        "testAccuracy": round(evaluate(model, *test_xy), 4) if evaluated else None,
+        "testAccuracy1k": round(evaluate(model, *test_1k_xy), 4) if evaluated else None,
+        "trainingEpochs": recipe.epochs,
+        "optimizer": f"adam lr={recipe.lr}" if recipe.trains else None,
     }
     print(f"{name}: {entry} in {time.time() - started:.0f}s", flush=True)
     return entry
+
+
+TRAINED = {}
 
 
 # ---------------------------------------------------------------- data fixtures
@@ -275,10 +376,10 @@ def main():
     if os.path.exists(manifest_path):
         with open(manifest_path) as f:
             manifest = json.load(f)
+    for moved in ("inputShape", "opset"):  # now recorded per network
+        manifest.pop(moved, None)
     manifest.update({
-        "inputShape": [1, 28, 28],
         "inputScaling": "x/255",
-        "opset": OPSET,
         "seed": SEED,
         "torch": torch.__version__,
         "data": {
@@ -288,7 +389,10 @@ def main():
             "test100Npy": ["fashion_test_100-inputs.npy", "fashion_test_100-labels.npy"],
         },
     })
-    for name in args.only or list(RECIPES):
+    chosen = set(args.only or RECIPES)
+    # An opset variant needs its base network's trained weights from the same run.
+    chosen |= {name.split("_opset")[0] for name in chosen}
+    for name in [name for name in RECIPES if name in chosen]:
         manifest["networks"][name] = make_network(name, train_xy, test_xy, test_1k_xy)
     manifest["networks"] = dict(sorted(manifest["networks"].items()))
     with open(manifest_path, "w") as f:

@@ -135,6 +135,10 @@ public sealed partial class PruneJobRunner(
             Artifact(job.Id, JobArtifactNames.Report,
                 await store.SaveAsync(JsonSerializer.SerializeToUtf8Bytes(report, JobEventLog.Json), cancellationToken)),
         };
+        if (RenderReportPlot(report) is { } png)
+        {
+            artifacts.Add(Artifact(job.Id, JobArtifactNames.ReportPng, await store.SaveAsync(png, cancellationToken)));
+        }
 
         await events.AppendStatusAsync(job, JobStatus.Succeeded, "Pruned network ready.", cancellationToken, async db =>
         {
@@ -146,6 +150,20 @@ public sealed partial class PruneJobRunner(
             db.Models.Add(prunedModel);
             db.JobArtifacts.AddRange(artifacts);
         });
+    }
+
+    /// <summary>The report's plots; a job whose network was pruned does not fail for want of a picture.</summary>
+    private byte[]? RenderReportPlot(JobReport report)
+    {
+        try
+        {
+            return ReportPlot.RenderPng(report);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogReportPlotFailed(ex, report.JobId);
+            return null;
+        }
     }
 
     private static JobArtifact Artifact(Guid jobId, string name, StoredBlob blob) => new()
@@ -189,6 +207,9 @@ public sealed partial class PruneJobRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started (attempt {Attempt})")]
     private partial void LogStarted(Guid jobId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: report.png could not be rendered; the job goes on without it")]
+    private partial void LogReportPlotFailed(Exception ex, Guid jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} failed")]
     private partial void LogFailed(Exception ex, Guid jobId);

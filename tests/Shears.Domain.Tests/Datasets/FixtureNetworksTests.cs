@@ -8,7 +8,8 @@ namespace Shears.Domain.Tests.Datasets;
 
 /// <summary>
 /// The committed networks are what tools/make_fixtures.py says they are: ONNX Runtime reproduces the
-/// accuracy PyTorch recorded in fixtures.json on the committed 1k test subset, read by the dataset reader.
+/// accuracy PyTorch recorded in fixtures.json on the committed 1k test subset (read by the dataset
+/// reader), and each graph has the opset, input shape and ops recorded for it.
 /// </summary>
 public class FixtureNetworksTests
 {
@@ -49,23 +50,28 @@ public class FixtureNetworksTests
 
     [Theory]
     [MemberData(nameof(AllNetworks))]
-    public void Every_network_is_opset_13_with_a_dynamic_batch_axis_and_the_recorded_ops(string network)
+    public void Every_network_has_its_recorded_opset_ops_and_input_shape_with_a_dynamic_batch_axis(string network)
     {
         var facts = Networks.GetProperty(network);
-        var model = OnnxGraph.Parse(File.ReadAllBytes(DatasetFiles.Fixture(facts.GetProperty("file").GetString()!))).Model;
-        using var session = new InferenceSession(DatasetFiles.Fixture(facts.GetProperty("file").GetString()!));
+        var file = DatasetFiles.Fixture(facts.GetProperty("file").GetString()!);
+        var model = OnnxGraph.Parse(File.ReadAllBytes(file)).Model;
+        using var session = new InferenceSession(file);
 
-        Assert.Equal(13, model.OpsetImport.Single(o => o.Domain is "" or "ai.onnx").Version);
-        Assert.Equal([-1, 1, 28, 28], session.InputMetadata["input"].Dimensions);
+        Assert.Equal(facts.GetProperty("opset").GetInt64(), model.OpsetImport.Single(o => o.Domain is "" or "ai.onnx").Version);
+        Assert.Equal([-1, .. facts.GetProperty("inputShape").EnumerateArray().Select(d => d.GetInt32())], session.InputMetadata["input"].Dimensions);
         Assert.Equal(
             facts.GetProperty("ops").EnumerateArray().Select(op => op.GetString()).Order(),
             model.Graph.Node.Select(node => node.OpType).Distinct().Order());
     }
 
     [Fact]
-    public void Tiny_cnn_keeps_BatchNormalization_and_unsupported_op_holds_an_LSTM()
+    public void The_graphs_hold_what_their_tests_need()
     {
         Assert.Contains(Graph("tiny_cnn").Graph.Node, node => node.OpType == "BatchNormalization");
+        Assert.Contains(Graph("small_densenet").Graph.Node, node => node.OpType == "BatchNormalization");
+        Assert.Contains(Graph("small_densenet").Graph.Node, node => node.OpType == "Concat");
+        Assert.Contains(Graph("small_resnet").Graph.Node, node => node.OpType == "Add");
+        Assert.Contains(Graph("mobilenet_v2").Graph.Node, node => node.OpType == "Conv" && node.Attribute.Any(a => a.Name == "group" && a.I > 1));
         Assert.Contains(Graph("unsupported_op").Graph.Node, node => node.OpType == "LSTM");
     }
 
