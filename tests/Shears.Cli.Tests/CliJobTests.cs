@@ -42,6 +42,23 @@ public sealed class CliJobTests(ShearsServer server, ITestOutputHelper log)
         {
             File.Delete(file);
         }
+        await AssertReportPlotAsync(jobId);
+    }
+
+    /// <summary>report.png is a real picture of the size the worker draws, with enough in it to be more than a blank canvas.</summary>
+    private async Task AssertReportPlotAsync(string jobId)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"report-{jobId}.png");
+        var download = await ShearsCli.RunAsync(server, "jobs", "download", jobId, "--artifact", "report.png", "-o", file);
+        Assert.True(download.ExitCode == ExitCodes.Success, download.ToString());
+        var png = await File.ReadAllBytesAsync(file);
+        log.WriteLine($"report.png: {png.Length} bytes at {file}");
+        Assert.Equal((Worker.Jobs.ReportPlot.Width, Worker.Jobs.ReportPlot.Height), Png.Size(png));
+        Assert.InRange(png.Length, 20_000, 2_000_000);
+        if (Environment.GetEnvironmentVariable("SHEARS_KEEP_REPORT_PNG") is null)
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

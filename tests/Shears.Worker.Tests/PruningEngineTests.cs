@@ -26,7 +26,7 @@ public class PruningEngineTests
         var options = method switch
         {
             PruningMethod.Magnitude => QuickOptions with { Scope = "layer" },
-            PruningMethod.L0 => QuickOptions with { Steps = 150 },
+            PruningMethod.L0 => QuickOptions with { Steps = 400 },
             _ => QuickOptions,
         };
         var request = new PruneRequest(onnx, Fixtures.Train2k(1000), method, new PruningTarget(0.5, null), options);

@@ -5,12 +5,14 @@ public static class JobArtifactNames
 {
     public const string PrunedOnnx = "pruned.onnx";
     public const string Report = "report.json";
+    public const string ReportPng = "report.png";
     public const string Weights = "weights.safetensors";
 
     public static IReadOnlyDictionary<string, string> ContentTypes { get; } = new Dictionary<string, string>
     {
         [PrunedOnnx] = "application/octet-stream",
         [Report] = "application/json",
+        [ReportPng] = "image/png",
         [Weights] = "application/octet-stream",
     };
 }

@@ -43,6 +43,7 @@ public class L0PruningTests
     }
 
     [Theory]
+    [Trait("Category", "Slow")]
     [InlineData("tiny_mlp", null, 0.5)]
     [InlineData("tiny_cnn", 0.5, null)]
     public void L0_lands_within_five_percent_of_the_target_and_keeps_the_network_useful(string network, double? flops, double? parameters)
@@ -50,7 +51,7 @@ public class L0PruningTests
         random.manual_seed(1);
         var graph = OnnxGraph.Parse(Fixtures.Network(network));
         var groups = ChannelGroupAnalysis.Find(graph).Groups;
-        var options = new PruningOptions { Steps = 200, BatchSize = 50, ValidationFraction = 0.25 };
+        var options = new PruningOptions { Steps = 400, BatchSize = 50, ValidationFraction = 0.25 };
         using var module = new GraphModule(graph, CPU);
         using var data = new TrainingData(Fixtures.Train2k(), graph.InputShape, options, CPU);
         var progress = new RecordingProgress();

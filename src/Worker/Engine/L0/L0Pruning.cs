@@ -36,6 +36,9 @@ public static class L0Pruning
     /// <summary>How fast the dual variable λ moves: a factor e^(rate·gap/target) per step.</summary>
     private const double DualRate = 0.05;
 
+    /// <summary>The controller's goal falls from 1 to the target over this share of the gate training.</summary>
+    private const double TargetWarmupShare = 0.6;
+
     /// <summary>Fine-tuning with frozen gates takes this share of the job's steps.</summary>
     private const double FineTuningShare = 0.2;
 
@@ -83,7 +86,10 @@ public static class L0Pruning
             // λ follows the cost of the network the test-time gates would keep, so it stops pushing once
             // enough gates are really closed (the expected cost alone lags and overshoots).
             if (target is { } t)
-                lambda = Math.Clamp(lambda * Math.Exp(DualRate * (gates.TestTimeCostFraction(expected) - t) / Math.Max(t, 0.05)), 1e-8, 1e8);
+            {
+                var goal = ScheduledTarget(t, step, steps);
+                lambda = Math.Clamp(lambda * Math.Exp(DualRate * (gates.TestTimeCostFraction(expected) - goal) / Math.Max(goal, 0.05)), 1e-8, 1e8);
+            }
 
             if (step % interval == 0 || step == steps)
             {
@@ -94,6 +100,14 @@ public static class L0Pruning
         }
         session.StepsTaken += steps;
     }
+
+    /// <summary>
+    /// The cost the controller aims at after <paramref name="step"/> steps: a straight line from the
+    /// full network to the target. Aiming at the final target from the first step lets λ grow until
+    /// gates collapse far below it, and the network never recovers what those steps took.
+    /// </summary>
+    private static double ScheduledTarget(double target, int step, int steps) =>
+        1 - (1 - target) * Math.Min(1, step / (TargetWarmupShare * steps));
 
     /// <summary>
     /// Without a target every channel whose test-time gate ẑ is 0 goes. With one, channels go in
