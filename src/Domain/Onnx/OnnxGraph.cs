@@ -84,8 +84,14 @@ public sealed class OnnxGraph
         return FromModel(model);
     }
 
+    /// <remarks>
+    /// torch.onnx.export deduplicates equal initializers and aliases them with Identity nodes; such
+    /// aliases become initializers of their own (in a copy of <paramref name="model"/>), so every
+    /// layer owns its weights and can be sliced on its own.
+    /// </remarks>
     public static OnnxGraph FromModel(ModelProto model)
     {
+        model = WithoutInitializerAliases(model);
         var graph = model.Graph;
         var initializers = new Dictionary<string, TensorProto>();
         foreach (var tensor in graph.Initializer)
@@ -107,6 +113,31 @@ public sealed class OnnxGraph
     }
 
     public byte[] ToBytes() => Model.ToByteArray();
+
+    private static ModelProto WithoutInitializerAliases(ModelProto model)
+    {
+        bool IsAlias(NodeProto n, ISet<string> constants) =>
+            n.OpType == "Identity" && n.Input.Count == 1 && n.Output.Count == 1 && constants.Contains(n.Input[0])
+            && model.Graph.Output.All(o => o.Name != n.Output[0]);
+        var constantNames = model.Graph.Initializer.Select(t => t.Name)
+            .Concat(model.Graph.Node.Where(n => n.OpType == "Constant").SelectMany(n => n.Output)).ToHashSet();
+        if (!model.Graph.Node.Any(n => IsAlias(n, constantNames)))
+            return model;
+
+        var copy = model.Clone();
+        var sources = copy.Graph.Initializer.ToDictionary(t => t.Name);
+        foreach (var node in copy.Graph.Node.Where(n => n.OpType == "Constant" && n.Output.Count == 1))
+            sources[node.Output[0]] = ConstantValue(node);
+        foreach (var alias in copy.Graph.Node.Where(n => IsAlias(n, constantNames)).ToList())
+        {
+            var tensor = sources[alias.Input[0]].Clone();
+            tensor.Name = alias.Output[0];
+            copy.Graph.Initializer.Add(tensor);
+            copy.Graph.Node.Remove(alias);
+        }
+        GraphCleanup.RemoveUnused(copy.Graph);
+        return copy;
+    }
 
     /// <summary>The tensor a Constant node produces, from its value / value_float(s) / value_int(s) attribute.</summary>
     private static TensorProto ConstantValue(NodeProto node)

@@ -131,6 +131,21 @@ public class ChannelGroupAnalysisTests
         Assert.Contains(analysis.Held, h => h.Tensor == summed && h.Reason.Contains("not a flatten", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void IdentityAliasedInitializersGiveEachLayerItsOwnCopy()
+    {
+        // torch.onnx.export writes equal initializers once and aliases them with Identity nodes.
+        var b = new Onnx.GraphBuilder("x", CouplingGraphs.ImageInput);
+        var bias = b.Weight("shared.bias", 4);
+        var first = b.Op("Relu", b.Node("Conv", "first", [b.Input, b.Weight("first.weight", 4, 1, 3, 3), b.Op("Identity", bias)]));
+        var second = b.Op("Relu", b.Node("Conv", "second", [first, b.Weight("second.weight", 4, 4, 1, 1), b.Op("Identity", bias)]));
+        var graph = b.Graph(b.Conv("head", second, 4, 2, kernel: 1));
+        var analysis = ChannelGroupAnalysis.Find(graph);
+        Assert.Equal(["first", "second"], analysis.Groups.Select(g => g.Name));
+        Assert.DoesNotContain(graph.Nodes, n => n.OpType == "Identity");
+        PruneCheck.AssertPrunedMatchesMasked(graph, CouplingGraphs.ImageInput, period: 2, tolerance: 1e-4f);
+    }
+
     private static void AssertMembers(ChannelGroup group, params (string Initializer, int Axis, int Offset, int Block, SliceRole Role)[] expected) =>
         Assert.Equal(
             expected.Select(e => new ParameterSlice(e.Initializer, e.Axis, e.Offset, e.Block, e.Role)).OrderBy(s => s.ToString()),

@@ -30,6 +30,26 @@ public class ExportedNetworkTests
     [MemberData(nameof(LargeNetworks))]
     public void LargeNetworkPrunesLikeItsMask(string file) => AssertPrunesLikeItsMask(file);
 
+    [Theory]
+    [InlineData("small_resnet.onnx", "residual")]
+    [InlineData("small_densenet.onnx", "concat")]
+    [InlineData("mobilenet_v2.onnx", "depthwise")]
+    public void ExportedNetworksShowTheirCoupling(string file, string coupling)
+    {
+        if (!Fixtures.Exists(file))
+            return;
+        var groups = ChannelGroupAnalysis.Find(Fixtures.Graph(file)).Groups;
+        Func<ChannelGroup, bool> shows = coupling switch
+        {
+            "residual" => g => g.Members.Count(m => m.Role == SliceRole.Producer && Dims(file, m.Initializer).Length == 4 && m.Axis == 0) > 1,
+            "concat" => g => g.Members.Any(m => m.Role == SliceRole.Consumer && m.Offset > 0),
+            _ => g => g.Members.Any(m => m.Role == SliceRole.PassThrough && Dims(file, m.Initializer) is [_, 1, _, _]),
+        };
+        Assert.Contains(groups, g => shows(g));
+    }
+
+    private static long[] Dims(string file, string initializer) => OnnxTensors.Dims(Fixtures.Graph(file).Initializers[initializer]);
+
     private static void AssertPrunesLikeItsMask(string file)
     {
         if (file == NoNetwork)
