@@ -1,7 +1,9 @@
+using Shears.Domain.Jobs;
+
 namespace Shears.Bench;
 
 /// <summary>Command-line options of the benchmark.</summary>
-internal sealed record BenchOptions(string Network, int Threads, int Rounds, int StepsPerRound, double[] FlopsTargets, double FineTuneEpochs, int StepsPerPrune, string? Output, double? Job)
+internal sealed record BenchOptions(PruningMethod Method, string Network, int Threads, int Rounds, int StepsPerRound, double[] FlopsTargets, double FineTuneEpochs, int StepsPerPrune, string? Output, double? Job)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -11,7 +13,9 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
             return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
         }
 
+        var method = Value("--method", "fisher");
         return new BenchOptions(
+            PruningMethodNames.TryParse(method, out var parsed) ? parsed : throw new ArgumentException($"--method {method}: use one of {string.Join(", ", PruningMethodNames.All)}."),
             Value("--network", "tests/fixtures/lenet5.onnx"),
             int.Parse(Value("--threads", "1")),
             int.Parse(Value("--rounds", "3")),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Shears.Domain.Jobs;
 
 namespace Shears.Bench;
 
@@ -30,10 +31,11 @@ internal static class BenchReport
         md.AppendLine(ic, $"| PyTorch {steps.PyTorchVersion} (`bench/pytorch_step.py`) | {steps.PyTorchMs:F2} | 1.00 | |");
         md.AppendLine(ic, $"| Shears plain step (ONNX-graph module) | {steps.PlainMs:F2} | {steps.PlainMs / steps.PyTorchMs:F2} × PyTorch | ≤ 1.2 × PyTorch |");
         md.AppendLine(ic, $"| Shears Fisher step (gates, captured gradients, Δ accumulation) | {steps.FisherMs:F2} | {steps.FisherMs / steps.PlainMs:F2} × plain | ≤ 1.25 × plain |");
+        md.AppendLine(ic, $"| Shears L0 step (gate samples, expected-cost penalty, gate optimizer) | {steps.L0Ms:F2} | {steps.L0Ms / steps.PlainMs:F2} × plain | ≤ 1.2 × plain |");
         md.AppendLine();
-        md.AppendLine("## Fisher pruning of LeNet-5-Caffe");
+        md.AppendLine($"## {PruningMethodNames.ToWire(options.Method)} pruning of `{options.Network}`");
         md.AppendLine();
-        md.AppendLine(ic, $"Unpruned test accuracy (ONNX Runtime, 10,000 test images): **{originalAccuracy:P2}**. Each job: `PruningEngine.Run`, method fisher, parameter-free β, stepsPerPrune {options.StepsPerPrune}, batch 100, Adam 1e-3, then {options.FineTuneEpochs} epoch(s) of fine-tuning; accuracy is the shrunk ONNX in ONNX Runtime on the test set; latency is batch 64, one thread, original and shrunk measured alternately (median).");
+        md.AppendLine(ic, $"Unpruned test accuracy (ONNX Runtime, 10,000 test images): **{originalAccuracy:P2}**. Each job: `PruningEngine.Run`, method {PruningMethodNames.ToWire(options.Method)} (fisher: parameter-free β, stepsPerPrune {options.StepsPerPrune}; l0: the epochs below are the whole job, gates then frozen fine-tuning), batch 100, Adam 1e-3, then {options.FineTuneEpochs} epoch(s) of fine-tuning; accuracy is the shrunk ONNX in ONNX Runtime on the test set; latency is batch 64, one thread, original and shrunk measured alternately (median).");
         md.AppendLine();
         md.AppendLine("| target FLOPs | FLOPs | params | test accuracy | Δ accuracy | ORT latency original → pruned | speed-up | kept widths | job time | peak RSS |");
         md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");

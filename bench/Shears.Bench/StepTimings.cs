@@ -6,12 +6,14 @@ using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
+using Shears.Worker.Engine.L0;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Shears.Bench;
 
-/// <summary>Median milliseconds per step: plain TorchSharp, Fisher TorchSharp, plain PyTorch.</summary>
-internal sealed record StepTimings(double PlainMs, double FisherMs, double PyTorchMs, string PyTorchVersion);
+/// <summary>Median milliseconds per step: plain TorchSharp, Fisher TorchSharp, L0 TorchSharp, plain PyTorch.</summary>
+internal sealed record StepTimings(double PlainMs, double FisherMs, double L0Ms, double PyTorchMs, string PyTorchVersion);
 
 /// <summary>
 /// Times training steps side by side in one run: rounds alternate a plain step of the ONNX-graph
@@ -33,9 +35,16 @@ internal static class StepBenchmark
         using var session = new PruningSession(graph, groups, fisherModule, fisherData, new PruningTarget(0.5, null), jobOptions, new SilentProgress(), CancellationToken.None);
         using var signal = new FisherSignal(session.Gates);
         session.Gates.CaptureGradients = true;
+        using var l0Module = new GraphModule(graph, CPU);
+        using var l0Data = new TrainingData(train, graph.InputShape, jobOptions, CPU);
+        using var l0Session = new PruningSession(graph, groups, l0Module, l0Data, new PruningTarget(0.5, null), jobOptions, new SilentProgress(), CancellationToken.None);
+        using var l0Gates = new L0Gates(l0Session, new HardConcrete());
+        using var l0Optimizer = optim.Adam(l0Gates.LogAlphas, 0.05);
+        var l0Cost = ExpectedCost.Fit(groups, l0Session.Cost.TargetCostOf);
 
         var plainRounds = new List<double>();
         var fisherRounds = new List<double>();
+        var l0Rounds = new List<double>();
         var torchRounds = new List<double>();
         var version = "";
         for (var round = 0; round < options.Rounds; round++)
@@ -47,11 +56,12 @@ internal static class StepBenchmark
                 plain.Step(x, y);
             }));
             fisherRounds.Add(MedianStep(options.StepsPerRound, () => FisherPruning.Step(session, signal)));
+            l0Rounds.Add(MedianStep(options.StepsPerRound, () => L0Pruning.Step(l0Session, l0Gates, l0Optimizer, l0Cost, lambda: 1.0)));
             (var torchMs, version) = PyTorch(options);
             torchRounds.Add(torchMs);
-            Console.WriteLine($"  round {round + 1}: plain {plainRounds[^1]:F2} ms, fisher {fisherRounds[^1]:F2} ms, pytorch {torchMs:F2} ms");
+            Console.WriteLine($"  round {round + 1}: plain {plainRounds[^1]:F2} ms, fisher {fisherRounds[^1]:F2} ms, l0 {l0Rounds[^1]:F2} ms, pytorch {torchMs:F2} ms");
         }
-        return new StepTimings(Median(plainRounds), Median(fisherRounds), Median(torchRounds), version);
+        return new StepTimings(Median(plainRounds), Median(fisherRounds), Median(l0Rounds), Median(torchRounds), version);
     }
 
     private static double MedianStep(int steps, Action step)

@@ -6,16 +6,16 @@ using Shears.Worker.Engine;
 
 namespace Shears.Bench;
 
-/// <summary>One Fisher job's result: kept widths, cost, test accuracy and ONNX Runtime latency next to the original's.</summary>
+/// <summary>One pruning job's result: kept widths, cost, test accuracy and ONNX Runtime latency next to the original's.</summary>
 internal sealed record SweepPoint(double Target, double FlopsFraction, double ParamsFraction, double TestAccuracy, double OriginalLatencyMs,
     double PrunedLatencyMs, IReadOnlyList<LayerWidth> Layers, double DurationSeconds, double PeakRssMb);
 
 /// <summary>
-/// Fisher pruning of the network to each FLOPs target through the real <see cref="PruningEngine"/>,
+/// Pruning of the network by the chosen method to each FLOPs target through the real <see cref="PruningEngine"/>,
 /// then accuracy of the shrunk ONNX on the 10,000 test images in ONNX Runtime, and latency of the
 /// original and the shrunk network measured alternately (batch 64, one thread, median).
 /// </summary>
-internal static class FisherSweep
+internal static class PruningSweep
 {
     public static double TestAccuracy(byte[] onnx, Dataset test)
     {
@@ -68,7 +68,7 @@ internal static class FisherSweep
     public static SweepPoint Run(byte[] original, double target, BenchOptions options, Dataset train, Dataset test)
     {
         var started = Stopwatch.StartNew();
-        var request = new PruneRequest(original, train, PruningMethod.Fisher, new PruningTarget(target, null),
+        var request = new PruneRequest(original, train, options.Method, new PruningTarget(target, null),
             new PruningOptions { Epochs = options.FineTuneEpochs, StepsPerPrune = options.StepsPerPrune });
         var outcome = new PruningEngine(new EngineSettings(options.Threads)).Run(request, new SilentProgress(verbose: true), CancellationToken.None);
         var duration = started.Elapsed;
@@ -83,17 +83,7 @@ internal static class FisherSweep
         var input = new float[PruningEngine.LatencyBatch * test.SampleSize];
         for (var i = 0; i < input.Length; i++)
             input[i] = test.Inputs[i] / 255f;
-        long[] shape = [PruningEngine.LatencyBatch, 1, 28, 28];
-        using var a = new OnnxRuntimeRunner(original);
-        using var b = new OnnxRuntimeRunner(pruned);
-        var originalRounds = new List<double>();
-        var prunedRounds = new List<double>();
-        for (var round = 0; round < 20; round++)
-        {
-            originalRounds.Add(a.MedianLatencyMs(input, shape, repeats: 25, warmup: 3));
-            prunedRounds.Add(b.MedianLatencyMs(input, shape, repeats: 25, warmup: 3));
-        }
-        return (StepBenchmark.Median(originalRounds), StepBenchmark.Median(prunedRounds));
+        return LatencyComparison.Measure(original, pruned, input, [PruningEngine.LatencyBatch, 1, 28, 28], rounds: 20, repeatsPerRound: 25);
     }
 
     private static float MaxOf(ReadOnlySpan<float> values)
