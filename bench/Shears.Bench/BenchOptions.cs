@@ -3,7 +3,7 @@ using Shears.Domain.Jobs;
 namespace Shears.Bench;
 
 /// <summary>Command-line options of the benchmark.</summary>
-internal sealed record BenchOptions(PruningMethod Method, string Network, int Threads, int Rounds, int StepsPerRound, double[] FlopsTargets, double FineTuneEpochs, int StepsPerPrune, string? Output, double? Job)
+internal sealed record BenchOptions(PruningMethod Method, string Network, int Threads, int Rounds, int StepsPerRound, double[] FlopsTargets, double FineTuneEpochs, int StepsPerPrune, string? Output, double? Job, bool PyTorch)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -24,6 +24,8 @@ internal sealed record BenchOptions(PruningMethod Method, string Network, int Th
             double.Parse(Value("--fine-tune-epochs", "1")),
             int.Parse(Value("--steps-per-prune", "10")),
             args.Contains("--no-write") ? null : Value("--out", "docs/benchmarks.md"),
-            args.Contains("--job") ? double.Parse(Value("--job", "0.5"), System.Globalization.CultureInfo.InvariantCulture) : null);
+            args.Contains("--job") ? double.Parse(Value("--job", "0.5"), System.Globalization.CultureInfo.InvariantCulture) : null,
+            // bench/pytorch_step.py rebuilds LeNet-5-Caffe only; other networks skip the PyTorch column.
+            !args.Contains("--no-pytorch"));
     }
 }

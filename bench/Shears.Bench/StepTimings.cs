@@ -57,7 +57,7 @@ internal static class StepBenchmark
             }));
             fisherRounds.Add(MedianStep(options.StepsPerRound, () => FisherPruning.Step(session, signal)));
             l0Rounds.Add(MedianStep(options.StepsPerRound, () => L0Pruning.Step(l0Session, l0Gates, l0Optimizer, l0Cost, lambda: 1.0)));
-            (var torchMs, version) = PyTorch(options);
+            (var torchMs, version) = options.PyTorch ? PyTorch(options) : (double.NaN, "(skipped)");
             torchRounds.Add(torchMs);
             Console.WriteLine($"  round {round + 1}: plain {plainRounds[^1]:F2} ms, fisher {fisherRounds[^1]:F2} ms, l0 {l0Rounds[^1]:F2} ms, pytorch {torchMs:F2} ms");
         }
