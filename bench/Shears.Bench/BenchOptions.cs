@@ -3,7 +3,11 @@ using Shears.Domain.Jobs;
 namespace Shears.Bench;
 
 /// <summary>Command-line options of the benchmark.</summary>
+<<<<<<< HEAD
 internal sealed record BenchOptions(PruningMethod Method, string Network, int Threads, int Rounds, int StepsPerRound, double[] FlopsTargets, double FineTuneEpochs, int StepsPerPrune, string? Output, double? Job, bool PyTorch)
+=======
+internal sealed record BenchOptions(string Network, int Threads, int Rounds, int StepsPerRound, double[] FlopsTargets, double FineTuneEpochs, int StepsPerPrune, string? Output, double? Job, bool StepsOnly)
+>>>>>>> main
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -25,7 +29,11 @@ internal sealed record BenchOptions(PruningMethod Method, string Network, int Th
             int.Parse(Value("--steps-per-prune", "10")),
             args.Contains("--no-write") ? null : Value("--out", "docs/benchmarks.md"),
             args.Contains("--job") ? double.Parse(Value("--job", "0.5"), System.Globalization.CultureInfo.InvariantCulture) : null,
+<<<<<<< HEAD
             // bench/pytorch_step.py rebuilds LeNet-5-Caffe only; other networks skip the PyTorch column.
             !args.Contains("--no-pytorch"));
+=======
+            args.Contains("--steps-only"));
+>>>>>>> main
     }
 }
