@@ -1,13 +1,7 @@
-using Shears.Domain.Jobs;
-
 namespace Shears.Bench;
 
 /// <summary>Command-line options of the benchmark.</summary>
-<<<<<<< HEAD
-internal sealed record BenchOptions(PruningMethod Method, string Network, int Threads, int Rounds, int StepsPerRound, double[] FlopsTargets, double FineTuneEpochs, int StepsPerPrune, string? Output, double? Job, bool PyTorch)
-=======
 internal sealed record BenchOptions(string Network, int Threads, int Rounds, int StepsPerRound, double[] FlopsTargets, double FineTuneEpochs, int StepsPerPrune, string? Output, double? Job, bool StepsOnly)
->>>>>>> main
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -17,9 +11,7 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
             return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
         }
 
-        var method = Value("--method", "fisher");
         return new BenchOptions(
-            PruningMethodNames.TryParse(method, out var parsed) ? parsed : throw new ArgumentException($"--method {method}: use one of {string.Join(", ", PruningMethodNames.All)}."),
             Value("--network", "tests/fixtures/lenet5.onnx"),
             int.Parse(Value("--threads", "1")),
             int.Parse(Value("--rounds", "3")),
@@ -29,11 +21,6 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
             int.Parse(Value("--steps-per-prune", "10")),
             args.Contains("--no-write") ? null : Value("--out", "docs/benchmarks.md"),
             args.Contains("--job") ? double.Parse(Value("--job", "0.5"), System.Globalization.CultureInfo.InvariantCulture) : null,
-<<<<<<< HEAD
-            // bench/pytorch_step.py rebuilds LeNet-5-Caffe only; other networks skip the PyTorch column.
-            !args.Contains("--no-pytorch"));
-=======
             args.Contains("--steps-only"));
->>>>>>> main
     }
 }

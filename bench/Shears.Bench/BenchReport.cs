@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Shears.Domain.Jobs;
 
 namespace Shears.Bench;
 
@@ -26,14 +25,6 @@ internal static class BenchReport
         md.AppendLine();
         md.AppendLine($"Rounds alternate the three so machine load hits them alike: {options.Rounds} rounds × {options.StepsPerRound} timed steps, median of round medians, {options.Threads} intra-op thread(s) on both sides.");
         md.AppendLine();
-<<<<<<< HEAD
-        md.AppendLine("| step | ms | ratio | goal |");
-        md.AppendLine("| --- | ---: | ---: | --- |");
-        md.AppendLine(ic, $"| PyTorch {steps.PyTorchVersion} (`bench/pytorch_step.py`) | {steps.PyTorchMs:F2} | 1.00 | |");
-        md.AppendLine(ic, $"| Shears plain step (ONNX-graph module) | {steps.PlainMs:F2} | {steps.PlainMs / steps.PyTorchMs:F2} × PyTorch | ≤ 1.2 × PyTorch |");
-        md.AppendLine(ic, $"| Shears Fisher step (gates, captured gradients, Δ accumulation) | {steps.FisherMs:F2} | {steps.FisherMs / steps.PlainMs:F2} × plain | ≤ 1.25 × plain |");
-        md.AppendLine(ic, $"| Shears L0 step (gate samples, expected-cost penalty, gate optimizer) | {steps.L0Ms:F2} | {steps.L0Ms / steps.PlainMs:F2} × plain | ≤ 1.2 × plain |");
-=======
         md.AppendLine("CPU time (process user+system time per step) is the figure to compare on a shared machine: wall time also counts the time other processes held the cores.");
         md.AppendLine();
         md.AppendLine("| step | CPU ms | wall ms (median) | ratio (CPU) | ratio (wall) | goal |");
@@ -41,15 +32,10 @@ internal static class BenchReport
         md.AppendLine(ic, $"| PyTorch {steps.PyTorchVersion} (`bench/pytorch_step.py`) | {steps.PyTorch.CpuMs:F2} | {steps.PyTorch.WallMs:F2} | 1.00 | 1.00 | |");
         md.AppendLine(ic, $"| Shears plain step (ONNX-graph module) | {steps.Plain.CpuMs:F2} | {steps.Plain.WallMs:F2} | {steps.Plain.CpuMs / steps.PyTorch.CpuMs:F2} × PyTorch | {steps.Plain.WallMs / steps.PyTorch.WallMs:F2} × PyTorch | ≤ 1.2 × PyTorch |");
         md.AppendLine(ic, $"| Shears Fisher step (gates, captured gradients, Δ accumulation) | {steps.Fisher.CpuMs:F2} | {steps.Fisher.WallMs:F2} | {steps.Fisher.CpuMs / steps.Plain.CpuMs:F2} × plain | {steps.Fisher.WallMs / steps.Plain.WallMs:F2} × plain | ≤ 1.25 × plain |");
->>>>>>> main
         md.AppendLine();
-        md.AppendLine($"## {PruningMethodNames.ToWire(options.Method)} pruning of `{options.Network}`");
+        md.AppendLine("## Fisher pruning of LeNet-5-Caffe");
         md.AppendLine();
-<<<<<<< HEAD
-        md.AppendLine(ic, $"Unpruned test accuracy (ONNX Runtime, 10,000 test images): **{originalAccuracy:P2}**. Each job: `PruningEngine.Run`, method {PruningMethodNames.ToWire(options.Method)} (fisher: parameter-free β, stepsPerPrune {options.StepsPerPrune}; l0: the epochs below are the whole job, gates then frozen fine-tuning), batch 100, Adam 1e-3, then {options.FineTuneEpochs} epoch(s) of fine-tuning; accuracy is the shrunk ONNX in ONNX Runtime on the test set; latency is batch 64, one thread, original and shrunk measured alternately (median).");
-=======
         md.AppendLine(ic, $"Unpruned test accuracy (ONNX Runtime, 10,000 test images): **{originalAccuracy:P2}**. Each job: `PruningEngine.Run`, method fisher, parameter-free β, stepsPerPrune {options.StepsPerPrune}, batch 100, Adam 1e-3, then {options.FineTuneEpochs} epoch(s) of fine-tuning; accuracy is the shrunk ONNX in ONNX Runtime on the test set; latency is batch 64, one thread, original and shrunk measured alternately (median). The jobs ran at the same time in separate processes, so their job times include each other's load.");
->>>>>>> main
         md.AppendLine();
         md.AppendLine("| target FLOPs | FLOPs | params | test accuracy | Δ accuracy | ORT latency original → pruned | speed-up | kept widths | job time | peak RSS |");
         md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");

@@ -12,8 +12,8 @@ var original = File.ReadAllBytes(options.Network);
 
 if (options.Job is { } jobTarget)
 {
-    // Child mode: one pruning job, its result as one JSON line.
-    var point = PruningSweep.Run(original, jobTarget, options, FashionMnist.Train(), FashionMnist.Test());
+    // Child mode: one Fisher job, its result as one JSON line.
+    var point = FisherSweep.Run(original, jobTarget, options, FashionMnist.Train(), FashionMnist.Test());
     Console.WriteLine(JsonSerializer.Serialize(point));
     return;
 }
@@ -25,20 +25,9 @@ var test = FashionMnist.Test();
 var jobs = (options.StepsOnly ? [] : options.FlopsTargets).Select(target => Task.Run(() => FisherSweep.InChildProcess(target, args))).ToList();
 Console.WriteLine($"Training steps (batch 100, {options.Threads} thread(s), {options.Rounds} rounds × {options.StepsPerRound} steps):");
 var steps = StepBenchmark.Run(options, OnnxGraph.Parse(original), FashionMnist.Train());
-var originalAccuracy = PruningSweep.TestAccuracy(original, test);
+var originalAccuracy = FisherSweep.TestAccuracy(original, test);
 Console.WriteLine($"Original test accuracy: {originalAccuracy:P2}");
-<<<<<<< HEAD
-
-var sweep = new List<SweepPoint>();
-foreach (var target in options.FlopsTargets)
-{
-    Console.WriteLine($"{options.Method} pruning to {target:P0} of the FLOPs:");
-    sweep.Add(PruningSweep.InChildProcess(target, args));
-    Console.WriteLine($"  → FLOPs {sweep[^1].FlopsFraction:P1}, test accuracy {sweep[^1].TestAccuracy:P2}, latency {sweep[^1].OriginalLatencyMs:F3} → {sweep[^1].PrunedLatencyMs:F3} ms, peak RSS {sweep[^1].PeakRssMb:F0} MB");
-}
-=======
 var sweep = (await Task.WhenAll(jobs)).ToList();
->>>>>>> main
 
 var report = BenchReport.Markdown(options, args, steps, originalAccuracy, sweep, clock.Elapsed);
 Console.WriteLine(report);

@@ -6,22 +6,15 @@ using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
-using Shears.Worker.Engine.L0;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Shears.Bench;
 
-<<<<<<< HEAD
-/// <summary>Median milliseconds per step: plain TorchSharp, Fisher TorchSharp, L0 TorchSharp, plain PyTorch.</summary>
-internal sealed record StepTimings(double PlainMs, double FisherMs, double L0Ms, double PyTorchMs, string PyTorchVersion);
-=======
 /// <summary>Milliseconds per step, wall-clock median and process CPU time: plain TorchSharp, Fisher TorchSharp, plain PyTorch.</summary>
 internal sealed record StepTimings(StepCost Plain, StepCost Fisher, StepCost PyTorch, string PyTorchVersion);
 
 /// <summary>One kind of step: median wall time and mean process CPU time per step.</summary>
 internal sealed record StepCost(double WallMs, double CpuMs);
->>>>>>> main
 
 /// <summary>
 /// Times training steps side by side in one run: rounds alternate a plain step of the ONNX-graph
@@ -43,23 +36,10 @@ internal static class StepBenchmark
         using var session = new PruningSession(graph, groups, fisherModule, fisherData, new PruningTarget(0.5, null), jobOptions, new SilentProgress(), CancellationToken.None);
         using var signal = new FisherSignal(session.Gates);
         session.Gates.CaptureGradients = true;
-        using var l0Module = new GraphModule(graph, CPU);
-        using var l0Data = new TrainingData(train, graph.InputShape, jobOptions, CPU);
-        using var l0Session = new PruningSession(graph, groups, l0Module, l0Data, new PruningTarget(0.5, null), jobOptions, new SilentProgress(), CancellationToken.None);
-        using var l0Gates = new L0Gates(l0Session, new HardConcrete());
-        using var l0Optimizer = optim.Adam(l0Gates.LogAlphas, 0.05);
-        var l0Cost = ExpectedCost.Fit(groups, l0Session.Cost.TargetCostOf);
 
-<<<<<<< HEAD
-        var plainRounds = new List<double>();
-        var fisherRounds = new List<double>();
-        var l0Rounds = new List<double>();
-        var torchRounds = new List<double>();
-=======
         var plainRounds = new List<StepCost>();
         var fisherRounds = new List<StepCost>();
         var torchRounds = new List<StepCost>();
->>>>>>> main
         var version = "";
         for (var round = 0; round < options.Rounds; round++)
         {
@@ -70,20 +50,11 @@ internal static class StepBenchmark
                 plain.Step(x, y);
             }));
             fisherRounds.Add(MedianStep(options.StepsPerRound, () => FisherPruning.Step(session, signal)));
-<<<<<<< HEAD
-            l0Rounds.Add(MedianStep(options.StepsPerRound, () => L0Pruning.Step(l0Session, l0Gates, l0Optimizer, l0Cost, lambda: 1.0)));
-            (var torchMs, version) = options.PyTorch ? PyTorch(options) : (double.NaN, "(skipped)");
-            torchRounds.Add(torchMs);
-            Console.WriteLine($"  round {round + 1}: plain {plainRounds[^1]:F2} ms, fisher {fisherRounds[^1]:F2} ms, l0 {l0Rounds[^1]:F2} ms, pytorch {torchMs:F2} ms");
-        }
-        return new StepTimings(Median(plainRounds), Median(fisherRounds), Median(l0Rounds), Median(torchRounds), version);
-=======
             (var torch, version) = PyTorch(options);
             torchRounds.Add(torch);
             Console.WriteLine($"  round {round + 1}: plain {plainRounds[^1]}, fisher {fisherRounds[^1]}, pytorch {torch}");
         }
         return new StepTimings(MedianOf(plainRounds), MedianOf(fisherRounds), MedianOf(torchRounds), version);
->>>>>>> main
     }
 
     private static StepCost MedianOf(List<StepCost> rounds) =>

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Shears.Domain.Datasets;
+using Shears.Domain.Jobs;
+using Shears.Worker.Engine;
+
+namespace Shears.Bench;
+
+/// <summary>One Fisher job's result: kept widths, cost, test accuracy and ONNX Runtime latency next to the original's.</summary>
+internal sealed record SweepPoint(double Target, double FlopsFraction, double ParamsFraction, double TestAccuracy, double OriginalLatencyMs,
+    double PrunedLatencyMs, IReadOnlyList<LayerWidth> Layers, double DurationSeconds, double PeakRssMb);
+
+/// <summary>
+/// Fisher pruning of the network to each FLOPs target through the real <see cref="PruningEngine"/>,
+/// then accuracy of the shrunk ONNX on the 10,000 test images in ONNX Runtime, and latency of the
+/// original and the shrunk network measured alternately (batch 64, one thread, median).
+/// </summary>
+internal static class FisherSweep
+{
+    public static double TestAccuracy(byte[] onnx, Dataset test)
+    {
+        using var runtime = new OnnxRuntimeRunner(onnx);
+        var sampleSize = test.SampleSize;
+        var correct = 0;
+        const int batch = 1000;
+        for (var start = 0; start < test.Samples; start += batch)
+        {
+            var count = Math.Min(batch, test.Samples - start);
+            var input = new float[count * sampleSize];
+            for (var i = 0; i < input.Length; i++)
+                input[i] = test.Inputs[start * sampleSize + i] / 255f;
+            var logits = runtime.Run(input, [count, 1, 28, 28]);
+            var classes = logits.Length / count;
+            for (var n = 0; n < count; n++)
+            {
+                var row = logits.AsSpan(n * classes, classes);
+                if (row.IndexOf(MaxOf(row)) == test.Labels[start + n])
+                    correct++;
+            }
+        }
+        return (double)correct / test.Samples;
+    }
+
+    /// <summary>
+    /// Runs one target in a child process (this program with <c>--job</c>), so its peak resident
+    /// memory is that of a worker running one LeNet job and nothing else.
+    /// </summary>
+    public static SweepPoint InChildProcess(double target, string[] args)
+    {
+        string[] host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? [System.Reflection.Assembly.GetEntryAssembly()!.Location] : [];
+        var start = new ProcessStartInfo(Environment.ProcessPath!, [.. host, .. args, "--job", target.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        { RedirectStandardOutput = true };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("The benchmark job process did not start.");
+        string? last = null;
+        while (process.StandardOutput.ReadLine() is { } line)
+        {
+            if (line.StartsWith('{'))
+                last = line;
+            else
+                Console.WriteLine($"[{target:P0}] {line}");
+        }
+        process.WaitForExit();
+        return last is not null && process.ExitCode == 0
+            ? JsonSerializer.Deserialize<SweepPoint>(last)!
+            : throw new InvalidOperationException($"The job for target {target} failed ({process.ExitCode}).");
+    }
+
+    public static SweepPoint Run(byte[] original, double target, BenchOptions options, Dataset train, Dataset test)
+    {
+        var started = Stopwatch.StartNew();
+        var request = new PruneRequest(original, train, PruningMethod.Fisher, new PruningTarget(target, null),
+            new PruningOptions { Epochs = options.FineTuneEpochs, StepsPerPrune = options.StepsPerPrune });
+        var outcome = new PruningEngine(new EngineSettings(options.Threads)).Run(request, new SilentProgress(verbose: true), CancellationToken.None);
+        var duration = started.Elapsed;
+        var (originalMs, prunedMs) = AlternatingLatency(original, outcome.PrunedOnnx, test);
+        return new SweepPoint(target, (double)outcome.After.Flops / outcome.Before.Flops, (double)outcome.After.Params / outcome.Before.Params,
+            TestAccuracy(outcome.PrunedOnnx, test), originalMs, prunedMs, outcome.Layers, duration.TotalSeconds, MachineFacts.PeakRssMb());
+    }
+
+    /// <summary>Both networks in turn, 20 rounds of 25 runs each; the median of the round medians.</summary>
+    private static (double Original, double Pruned) AlternatingLatency(byte[] original, byte[] pruned, Dataset test)
+    {
+        var input = new float[PruningEngine.LatencyBatch * test.SampleSize];
+        for (var i = 0; i < input.Length; i++)
+            input[i] = test.Inputs[i] / 255f;
+        long[] shape = [PruningEngine.LatencyBatch, 1, 28, 28];
+        using var a = new OnnxRuntimeRunner(original);
+        using var b = new OnnxRuntimeRunner(pruned);
+        var originalRounds = new List<double>();
+        var prunedRounds = new List<double>();
+        for (var round = 0; round < 20; round++)
+        {
+            originalRounds.Add(a.MedianLatencyMs(input, shape, repeats: 25, warmup: 3));
+            prunedRounds.Add(b.MedianLatencyMs(input, shape, repeats: 25, warmup: 3));
+        }
+        return (StepBenchmark.Median(originalRounds), StepBenchmark.Median(prunedRounds));
+    }
+
+    private static float MaxOf(ReadOnlySpan<float> values)
+    {
+        var max = float.NegativeInfinity;
+        foreach (var v in values)
+            max = Math.Max(max, v);
+        return max;
+    }
+}
