@@ -32,11 +32,16 @@ export async function api(path, options = {}) {
   return response.status === 204 ? null : response.json();
 }
 
-/** Downloads an artifact with the key header and hands it to the browser as a file. */
-export async function download(path, fileName) {
+/** A local object URL for a file that needs the key header (artifact downloads, report.png). */
+export async function objectUrl(path) {
   const response = await fetch(path, { headers: headers() });
   if (!response.ok) throw await problemOf(response);
-  const url = URL.createObjectURL(await response.blob());
+  return URL.createObjectURL(await response.blob());
+}
+
+/** Downloads an artifact with the key header and hands it to the browser as a file. */
+export async function download(path, fileName) {
+  const url = await objectUrl(path);
   const link = Object.assign(document.createElement('a'), { href: url, download: fileName });
   document.body.append(link);
   link.click();

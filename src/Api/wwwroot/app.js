@@ -1,5 +1,5 @@
 // The job page: lists of the tenant's models, datasets and jobs, and a live view of one job.
-import { api, apiKey, download, followJob, isFinalStatus } from './api.js';
+import { api, apiKey, download, followJob, isFinalStatus, objectUrl } from './api.js';
 import { barChart, legend, lineChart } from './charts.js';
 
 const colors = { flops: '#0969da', params: '#8250df', loss: '#cf222e', accuracy: '#1a7f37', before: '#9ec5f0', after: '#0969da' };
@@ -75,6 +75,11 @@ function renderResult(job) {
       event.preventDefault();
       download(`v1/jobs/${job.id}/artifacts/${name}`, name).catch(showProblem);
     } }, name))));
+  if (job.artifacts.includes('report.png')) {
+    objectUrl(`v1/jobs/${job.id}/artifacts/report.png`)
+      .then(url => document.getElementById('report').replaceChildren(h('img', { src: url, alt: 'report.png', id: 'report-png' })))
+      .catch(showProblem);
+  }
 }
 
 function renderStatus(job) {
@@ -99,7 +104,7 @@ async function jobView(view, id, signal) {
       chartFigure('chart-accuracy', 'Validation accuracy by step', [['accuracy', colors.accuracy]]),
       chartFigure('chart-layers', 'Channels per layer', [['before', colors.before], ['after', colors.after]])),
     h('h2', {}, 'Result'), h('div', { id: 'numbers' }),
-    h('h2', {}, 'Artifacts'), h('ul', { id: 'artifacts' }),
+    h('h2', {}, 'Artifacts'), h('ul', { id: 'artifacts' }), h('div', { id: 'report' }),
     h('h2', {}, 'Log'), h('div', { id: 'log' }));
   renderStatus(job);
   renderResult(job);

@@ -61,6 +61,7 @@ public sealed class JobPageTests(ShearsServer server, ITestOutputHelper log)
         }
         Assert.Equal(flopsEvents, await page.EvaluateAsync<int>($"() => {FlopsPointCount}"));
         Assert.Equal(job.GetProperty("artifacts").EnumerateArray().Select(a => a.GetString()), await page.Locator("#artifacts a").AllTextContentsAsync());
+        await page.WaitForFunctionAsync($"() => document.querySelector('#report-png')?.naturalWidth === {Worker.Jobs.ReportPlot.Width}");
         log.WriteLine($"{flopsEvents} points; result {result}");
         if (Environment.GetEnvironmentVariable("SHEARS_UI_SCREENSHOT") is { Length: > 0 } screenshot)
         {
