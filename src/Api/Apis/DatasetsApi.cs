@@ -19,7 +19,7 @@ public static class DatasetsApi
     {
         var datasets = v1.MapGroup("/datasets").WithTags("Datasets");
         datasets.MapPost("/", UploadAsync)
-            .Accepts<IFormFile>("multipart/form-data")
+            .Accepts<DatasetUploadForm>("multipart/form-data")
             .DisableAntiforgery()
             .WithSummary("Upload a labelled dataset: multipart parts 'inputs' and 'labels' (IDX, optionally .gz, or .npy).");
         datasets.MapGet("/", ListAsync).WithSummary("Datasets of your tenant, newest first.");

@@ -16,9 +16,9 @@ public static class ModelsApi
     {
         var models = v1.MapGroup("/models").WithTags("Models");
         models.MapPost("/", UploadAsync)
-            .Accepts<IFormFile>("application/octet-stream", "multipart/form-data")
+            .Accepts<ModelUploadForm>("multipart/form-data")
             .DisableAntiforgery()
-            .WithSummary("Upload an ONNX network (raw body, or multipart part 'file'); it is inspected before it is kept.");
+            .WithSummary("Upload an ONNX network: multipart part 'file', or the raw file as an application/octet-stream body. It is inspected before it is kept.");
         models.MapGet("/", ListAsync).WithSummary("Models of your tenant, newest first.");
         models.MapGet("/{id:guid}", GetAsync).WithName("GetModel");
         models.MapGet("/{id:guid}/content", DownloadAsync).WithSummary("The ONNX file.");
