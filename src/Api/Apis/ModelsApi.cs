@@ -16,7 +16,7 @@ public static class ModelsApi
     {
         var models = v1.MapGroup("/models").WithTags("Models");
         models.MapPost("/", UploadAsync)
-            .Accepts<ModelUploadForm>("multipart/form-data")
+            .Accepts<ModelUploadForm>("multipart/form-data", "application/octet-stream")
             .DisableAntiforgery()
             .WithSummary("Upload an ONNX network: multipart part 'file', or the raw file as an application/octet-stream body. It is inspected before it is kept.");
         models.MapGet("/", ListAsync).WithSummary("Models of your tenant, newest first.");
