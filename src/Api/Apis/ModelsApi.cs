@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Shears.Api.Auth;
 using Shears.Api.Contracts;
+using Shears.Api.Extensions;
 using Shears.Api.Uploads;
 using Shears.Domain.Graph;
 using Shears.Domain.Persistence;
@@ -18,6 +19,7 @@ public static class ModelsApi
         models.MapPost("/", UploadAsync)
             .Accepts<ModelUploadForm>("multipart/form-data", "application/octet-stream")
             .DisableAntiforgery()
+            .RequireRateLimiting(RateLimitExtensions.UploadPolicy)
             .WithSummary("Upload an ONNX network: multipart part 'file', or the raw file as an application/octet-stream body. It is inspected before it is kept.");
         models.MapGet("/", ListAsync).WithSummary("Models of your tenant, newest first.");
         models.MapGet("/{id:guid}", GetAsync).WithName("GetModel");
