@@ -7,7 +7,7 @@ Weights come from the same ONNX file the engine trains, so both sides do identic
 
     /usr/bin/python3 bench/pytorch_step.py --onnx tests/fixtures/lenet5.onnx --threads 1 --steps 100
 
-Prints one JSON line: {"threads", "batch", "steps", "median_ms", "mean_ms", "torch"}.
+Prints one JSON line: {"threads", "batch", "steps", "median_ms", "mean_ms", "cpu_ms" (process CPU time per step), "torch"}.
 """
 import argparse
 import json
@@ -48,7 +48,10 @@ def main():
     model.train()
 
     times = []
+    cpu_started = None
     for step in range(args.warmup + args.steps):
+        if step == args.warmup:
+            cpu_started = time.process_time()
         started = time.perf_counter()
         rows = order[step * args.batch:(step + 1) * args.batch]
         x, y = x_all.index_select(0, rows), y_all.index_select(0, rows)
@@ -59,8 +62,9 @@ def main():
         loss.item()
         if step >= args.warmup:
             times.append((time.perf_counter() - started) * 1000)
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / args.steps
     print(json.dumps({"threads": args.threads, "batch": args.batch, "steps": args.steps,
-                      "median_ms": float(np.median(times)), "mean_ms": float(np.mean(times)), "torch": torch.__version__}))
+                      "median_ms": float(np.median(times)), "mean_ms": float(np.mean(times)), "cpu_ms": cpu_ms, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 namespace Shears.Bench;
 
 /// <summary>Command-line options of the benchmark.</summary>
-internal sealed record BenchOptions(string Network, int Threads, int Rounds, int StepsPerRound, double[] FlopsTargets, double FineTuneEpochs, int StepsPerPrune, string? Output, double? Job)
+internal sealed record BenchOptions(string Network, int Threads, int Rounds, int StepsPerRound, double[] FlopsTargets, double FineTuneEpochs, int StepsPerPrune, string? Output, double? Job, bool StepsOnly)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -20,6 +20,7 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
             double.Parse(Value("--fine-tune-epochs", "1")),
             int.Parse(Value("--steps-per-prune", "10")),
             args.Contains("--no-write") ? null : Value("--out", "docs/benchmarks.md"),
-            args.Contains("--job") ? double.Parse(Value("--job", "0.5"), System.Globalization.CultureInfo.InvariantCulture) : null);
+            args.Contains("--job") ? double.Parse(Value("--job", "0.5"), System.Globalization.CultureInfo.InvariantCulture) : null,
+            args.Contains("--steps-only"));
     }
 }

@@ -57,7 +57,7 @@ internal static class FisherSweep
             if (line.StartsWith('{'))
                 last = line;
             else
-                Console.WriteLine(line);
+                Console.WriteLine($"[{target:P0}] {line}");
         }
         process.WaitForExit();
         return last is not null && process.ExitCode == 0

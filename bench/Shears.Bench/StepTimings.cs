@@ -10,8 +10,11 @@ using static TorchSharp.torch;
 
 namespace Shears.Bench;
 
-/// <summary>Median milliseconds per step: plain TorchSharp, Fisher TorchSharp, plain PyTorch.</summary>
-internal sealed record StepTimings(double PlainMs, double FisherMs, double PyTorchMs, string PyTorchVersion);
+/// <summary>Milliseconds per step, wall-clock median and process CPU time: plain TorchSharp, Fisher TorchSharp, plain PyTorch.</summary>
+internal sealed record StepTimings(StepCost Plain, StepCost Fisher, StepCost PyTorch, string PyTorchVersion);
+
+/// <summary>One kind of step: median wall time and mean process CPU time per step.</summary>
+internal sealed record StepCost(double WallMs, double CpuMs);
 
 /// <summary>
 /// Times training steps side by side in one run: rounds alternate a plain step of the ONNX-graph
@@ -34,9 +37,9 @@ internal static class StepBenchmark
         using var signal = new FisherSignal(session.Gates);
         session.Gates.CaptureGradients = true;
 
-        var plainRounds = new List<double>();
-        var fisherRounds = new List<double>();
-        var torchRounds = new List<double>();
+        var plainRounds = new List<StepCost>();
+        var fisherRounds = new List<StepCost>();
+        var torchRounds = new List<StepCost>();
         var version = "";
         for (var round = 0; round < options.Rounds; round++)
         {
@@ -47,28 +50,33 @@ internal static class StepBenchmark
                 plain.Step(x, y);
             }));
             fisherRounds.Add(MedianStep(options.StepsPerRound, () => FisherPruning.Step(session, signal)));
-            (var torchMs, version) = PyTorch(options);
-            torchRounds.Add(torchMs);
-            Console.WriteLine($"  round {round + 1}: plain {plainRounds[^1]:F2} ms, fisher {fisherRounds[^1]:F2} ms, pytorch {torchMs:F2} ms");
+            (var torch, version) = PyTorch(options);
+            torchRounds.Add(torch);
+            Console.WriteLine($"  round {round + 1}: plain {plainRounds[^1]}, fisher {fisherRounds[^1]}, pytorch {torch}");
         }
-        return new StepTimings(Median(plainRounds), Median(fisherRounds), Median(torchRounds), version);
+        return new StepTimings(MedianOf(plainRounds), MedianOf(fisherRounds), MedianOf(torchRounds), version);
     }
 
-    private static double MedianStep(int steps, Action step)
+    private static StepCost MedianOf(List<StepCost> rounds) =>
+        new(Median([.. rounds.Select(r => r.WallMs)]), Median([.. rounds.Select(r => r.CpuMs)]));
+
+    private static StepCost MedianStep(int steps, Action step)
     {
         for (var i = 0; i < 10; i++)
             step();
         var times = new List<double>(steps);
+        var cpuStarted = Process.GetCurrentProcess().TotalProcessorTime;
         for (var i = 0; i < steps; i++)
         {
             var started = Stopwatch.GetTimestamp();
             step();
             times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
-        return Median(times);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStarted;
+        return new StepCost(Median(times), cpu.TotalMilliseconds / steps);
     }
 
-    private static (double MedianMs, string Version) PyTorch(BenchOptions options)
+    private static (StepCost Cost, string Version) PyTorch(BenchOptions options)
     {
         var start = new ProcessStartInfo("/usr/bin/python3",
             ["bench/pytorch_step.py", "--onnx", options.Network, "--threads", options.Threads.ToString(), "--steps", options.StepsPerRound.ToString()])
@@ -79,7 +87,8 @@ internal static class StepBenchmark
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"bench/pytorch_step.py failed ({process.ExitCode}).");
         using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
-        return (json.RootElement.GetProperty("median_ms").GetDouble(), json.RootElement.GetProperty("torch").GetString() ?? "");
+        var result = json.RootElement;
+        return (new StepCost(result.GetProperty("median_ms").GetDouble(), result.GetProperty("cpu_ms").GetDouble()), result.GetProperty("torch").GetString() ?? "");
     }
 
     public static double Median(List<double> values)
