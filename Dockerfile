@@ -4,9 +4,9 @@
 #   docker build --target worker -t shears-worker .
 # (docker compose builds both; see docker-compose.yml.)
 #
-# The .NET 10 images are Ubuntu 24.04 based, whose libstdc++ already has GLIBCXX_3.4.32, so
-# libLibTorchSharp.so loads as published. On Debian 12 hosts the build's own patch
-# (build/PatchLibTorchSharp.targets) marks that version need weak in the build output.
+# The .NET 10 images are Ubuntu 24.04 based, whose libstdc++ already has GLIBCXX_3.4.32; the
+# build's own patch (build/PatchLibTorchSharp.targets, needed on Debian 12) marks that version need
+# weak in the published libLibTorchSharp.so as well, so the output runs on either.
 # GPU: swap the libtorch-cpu-linux-x64 package for a CUDA build and run the worker image with
 # deploy/docker-compose.gpu.yml; this image is CPU-only.
 
@@ -23,7 +23,9 @@ COPY src/Api/Shears.Api.csproj src/Api/
 RUN dotnet restore src/Api/Shears.Api.csproj \
  && dotnet restore src/Worker/Shears.Worker.csproj
 COPY src/ src/
-RUN dotnet publish src/Api/Shears.Api.csproj -c Release --no-restore -o /out/api \
+# The Api references the Worker project (embedded mode), so both bring an appsettings.json; the
+# Api's own wins, which is what ErrorOnDuplicatePublishOutputFiles=false lets publish do.
+RUN dotnet publish src/Api/Shears.Api.csproj -c Release --no-restore -o /out/api -p:ErrorOnDuplicatePublishOutputFiles=false \
  && dotnet publish src/Worker/Shears.Worker.csproj -c Release --no-restore -o /out/worker
 
 # The Api: REST, SSE, Swagger UI, Hangfire dashboard; runs migrations. With ConnectionStrings__Postgres

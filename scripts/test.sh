@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Shears test suite. On a fresh Debian 12 machine, as root, it first installs what the tests
-# need and is missing: PostgreSQL 15 server binaries (the tests start their own throwaway cluster)
-# and Debian's Fashion-MNIST files. The .NET SDK must already be on PATH.
+# need and is missing: PostgreSQL 15 server binaries (the tests start their own throwaway cluster),
+# Debian's Fashion-MNIST files and Chromium. The .NET SDK must already be on PATH.
 #
 #   scripts/test.sh                      # everything
 #   scripts/test.sh --quick              # skip tests marked [Trait("Category", "Slow")]
@@ -20,6 +20,7 @@ fashion_mnist=/usr/share/datasets/fashion-mnist
 missing=()
 [[ -x $pg_bin/initdb && -x $pg_bin/postgres ]] || missing+=(postgresql-15)
 [[ -f $fashion_mnist/train-images-idx3-ubyte.gz ]] || missing+=(dataset-fashion-mnist)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium) # the job page's browser test (Playwright drives Debian's Chromium)
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "test.sh: missing ${missing[*]}; run as root, or: sudo apt-get install ${missing[*]}" >&2

@@ -8,6 +8,7 @@ var app = builder.Build();
 await app.InitializeDatabaseAsync();
 
 app.UseShearsPipeline();
+app.UseShearsWebUi();
 app.MapHealthApi();
 app.MapShearsApiV1();
 app.AnnounceAtStart();

@@ -71,5 +71,35 @@ public sealed class AuthTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await alpha.GetAsync($"/v1/datasets/{datasetId}")).StatusCode);
     }
 
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task Another_tenants_job_its_events_artifacts_and_models_answer_404()
+    {
+        var alpha = _api.ClientFor(ShearsApiFactory.AlphaKey);
+        var beta = _api.ClientFor(ShearsApiFactory.BetaKey);
+        var modelId = await (await alpha.UploadModelAsync(File.ReadAllBytes(RepoPaths.Fixture("tiny_cnn.onnx")))).CreatedIdAsync();
+        var datasetId = await (await alpha.UploadDatasetAsync(ApiCalls.FashionImages1k, ApiCalls.FashionLabels1k)).CreatedIdAsync();
+        var jobId = await (await alpha.CreateJobAsync(modelId, datasetId, options: new { epochs = 0.2 })).CreatedIdAsync();
+        await alpha.ReadEventsAsync(jobId, TimeSpan.FromMinutes(5));
+        Assert.Equal("succeeded", (await alpha.GetJsonAsync($"/v1/jobs/{jobId}")).GetProperty("status").GetString());
+
+        string[] alphasPaths =
+        [
+            $"/v1/models/{modelId}", $"/v1/models/{modelId}/content", $"/v1/jobs/{jobId}", $"/v1/jobs/{jobId}/events",
+            $"/v1/jobs/{jobId}/artifacts/pruned.onnx", $"/v1/jobs/{jobId}/artifacts/report.json",
+        ];
+        foreach (var path in alphasPaths)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await alpha.GetAsync(path)).StatusCode);
+            await (await beta.GetAsync(path)).AssertProblemAsync(HttpStatusCode.NotFound);
+        }
+        await (await beta.PostAsync($"/v1/jobs/{jobId}/cancel", null)).AssertProblemAsync(HttpStatusCode.NotFound);
+        await (await beta.DeleteAsync($"/v1/models/{modelId}")).AssertProblemAsync(HttpStatusCode.NotFound);
+        await (await beta.CreateJobAsync(modelId, datasetId)).AssertProblemAsync(HttpStatusCode.NotFound);
+        Assert.Equal(0, (await beta.GetJsonAsync("/v1/jobs")).GetProperty("count").GetInt32());
+        Assert.Equal(0, (await beta.GetJsonAsync("/v1/models")).GetProperty("count").GetInt32());
+        Assert.Equal(2, (await alpha.GetJsonAsync("/v1/models")).GetProperty("count").GetInt32()); // the upload and the pruned network
+    }
+
     public void Dispose() => _api.Dispose();
 }

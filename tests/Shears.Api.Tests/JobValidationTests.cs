@@ -54,5 +54,22 @@ public sealed class JobValidationTests : IDisposable
         Assert.Equal(HttpStatusCode.Accepted, (await Client.CreateJobAsync(modelId, fashion)).StatusCode);
     }
 
+    [Fact]
+    public async Task Job_creation_beyond_the_tenants_rate_limit_gets_429_with_Retry_After()
+    {
+        using var limited = new ShearsApiFactory(extra: new Dictionary<string, string?> { ["RateLimits:JobsPerMinute"] = "2" });
+        var alpha = limited.ClientFor(ShearsApiFactory.AlphaKey);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, (await alpha.CreateJobAsync(Guid.NewGuid(), Guid.NewGuid(), method: "nope")).StatusCode);
+        }
+        var refused = await alpha.CreateJobAsync(Guid.NewGuid(), Guid.NewGuid(), method: "nope");
+        await refused.AssertProblemAsync(HttpStatusCode.TooManyRequests, "try again");
+        Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero, refused.Headers.RetryAfter?.ToString());
+        // Another tenant has an allowance of its own.
+        var beta = limited.ClientFor(ShearsApiFactory.BetaKey);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await beta.CreateJobAsync(Guid.NewGuid(), Guid.NewGuid(), method: "nope")).StatusCode);
+    }
+
     public void Dispose() => _api.Dispose();
 }

@@ -72,6 +72,17 @@ public sealed class ModelUploadTests : IDisposable
         Assert.Empty(Directory.EnumerateFiles(_api.ArtifactsPath, "*", SearchOption.AllDirectories));
     }
 
+    [Fact]
+    public async Task A_model_can_also_come_as_the_multipart_part_file()
+    {
+        var onnx = File.ReadAllBytes(RepoPaths.Fixture("tiny_cnn.onnx"));
+        var form = new MultipartFormDataContent { { new ByteArrayContent(onnx), "file", "../../my net.onnx" } };
+        var id = await (await Client.PostAsync("/v1/models", form)).CreatedIdAsync();
+        var model = await Client.GetJsonAsync($"/v1/models/{id}");
+        Assert.Equal("my net.onnx", model.GetProperty("name").GetString()); // a bare label, never a path
+        Assert.Equal(onnx, await Client.GetByteArrayAsync($"/v1/models/{id}/content"));
+    }
+
     public void Dispose() => _api.Dispose();
 
     /// <summary>A body whose length the client cannot know in advance, so it is sent chunked.</summary>

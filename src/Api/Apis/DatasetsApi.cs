@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Shears.Api.Auth;
 using Shears.Api.Contracts;
+using Shears.Api.Extensions;
 using Shears.Api.Uploads;
 using Shears.Domain.Datasets;
 using Shears.Domain.Persistence;
@@ -19,8 +20,9 @@ public static class DatasetsApi
     {
         var datasets = v1.MapGroup("/datasets").WithTags("Datasets");
         datasets.MapPost("/", UploadAsync)
-            .Accepts<IFormFile>("multipart/form-data")
+            .Accepts<DatasetUploadForm>("multipart/form-data")
             .DisableAntiforgery()
+            .RequireRateLimiting(RateLimitExtensions.UploadPolicy)
             .WithSummary("Upload a labelled dataset: multipart parts 'inputs' and 'labels' (IDX, optionally .gz, or .npy).");
         datasets.MapGet("/", ListAsync).WithSummary("Datasets of your tenant, newest first.");
         datasets.MapGet("/{id:guid}", GetAsync);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Shears.Api.Auth;
 using Shears.Api.Contracts;
+using Shears.Api.Extensions;
 using Shears.Domain.Jobs;
 using Shears.Domain.Persistence;
 using Shears.Worker.Jobs;
@@ -17,7 +18,7 @@ public static class JobsApi
     public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder v1)
     {
         var jobs = v1.MapGroup("/jobs").WithTags("Jobs");
-        jobs.MapPost("/", CreateAsync).WithSummary("Ask for a pruning job; 422 when the model, dataset or options cannot work together.");
+        jobs.MapPost("/", CreateAsync).RequireRateLimiting(RateLimitExtensions.JobPolicy).WithSummary("Ask for a pruning job; 422 when the model, dataset or options cannot work together.");
         jobs.MapGet("/", ListAsync).WithSummary("Jobs of your tenant, newest first.");
         jobs.MapGet("/{id:guid}", GetAsync);
         jobs.MapPost("/{id:guid}/cancel", CancelAsync).WithSummary("Stop the job at its next step.");

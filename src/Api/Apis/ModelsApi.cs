@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Shears.Api.Auth;
 using Shears.Api.Contracts;
+using Shears.Api.Extensions;
 using Shears.Api.Uploads;
 using Shears.Domain.Graph;
 using Shears.Domain.Persistence;
@@ -16,9 +17,10 @@ public static class ModelsApi
     {
         var models = v1.MapGroup("/models").WithTags("Models");
         models.MapPost("/", UploadAsync)
-            .Accepts<IFormFile>("application/octet-stream", "multipart/form-data")
+            .Accepts<ModelUploadForm>("multipart/form-data", "application/octet-stream")
             .DisableAntiforgery()
-            .WithSummary("Upload an ONNX network (raw body, or multipart part 'file'); it is inspected before it is kept.");
+            .RequireRateLimiting(RateLimitExtensions.UploadPolicy)
+            .WithSummary("Upload an ONNX network: multipart part 'file', or the raw file as an application/octet-stream body. It is inspected before it is kept.");
         models.MapGet("/", ListAsync).WithSummary("Models of your tenant, newest first.");
         models.MapGet("/{id:guid}", GetAsync).WithName("GetModel");
         models.MapGet("/{id:guid}/content", DownloadAsync).WithSummary("The ONNX file.");

@@ -43,9 +43,9 @@ public sealed class CostModel
 
         foreach (var name in ParameterNames(graph))
             tensorList[TensorIndex(name)] = tensorList[TensorIndex(name)] with { IsParameter = true };
-        foreach (var group in groups)
-            foreach (var slice in group.Members)
-                tensorList[TensorIndex(slice.Initializer)].Shrinks.Add(new Shrink(group.Id, slice.Axis, slice.BlockSize));
+        for (var g = 0; g < groups.Count; g++)
+            foreach (var slice in groups[g].Members)
+                tensorList[TensorIndex(slice.Initializer)].Shrinks.Add(new Shrink(g, slice.Axis, slice.BlockSize));
 
         var shapes = graph.Shapes;
         var costs = new List<NodeCost>();
@@ -79,12 +79,13 @@ public sealed class CostModel
     public CostMeasurement Measure(IReadOnlyDictionary<int, int>? keptChannels)
     {
         Span<long> removed = groups.Count <= 512 ? stackalloc long[groups.Count] : new long[groups.Count];
-        foreach (var group in groups)
+        for (var g = 0; g < groups.Count; g++)
         {
+            var group = groups[g];
             var kept = keptChannels is not null && keptChannels.TryGetValue(group.Id, out var k) ? k : group.Channels;
             if (kept < 0 || kept > group.Channels)
                 throw new ArgumentOutOfRangeException(nameof(keptChannels), $"Group {group.Id} ({group.Name}) has {group.Channels} channels; cannot keep {kept}.");
-            removed[group.Id] = group.Channels - kept;
+            removed[g] = group.Channels - kept;
         }
 
         Span<long> sizes = tensors.Length <= 1024 ? stackalloc long[tensors.Length] : new long[tensors.Length];
@@ -150,6 +151,7 @@ public sealed class CostModel
         public CostModel? Model;
     }
 
+    /// <summary>Removing a channel of the group at position <paramref name="Group"/> in the list takes BlockSize indices off Axis.</summary>
     private readonly record struct Shrink(int Group, int Axis, int BlockSize);
 
     private sealed record WeightTensor(long[] Dims, bool IsParameter, List<Shrink> Shrinks)

@@ -138,7 +138,7 @@ public static class Surgery
         {
             var input = shapes[node.Input[0]];
             var output = shapes[node.Output[0]];
-            if (input.Length <= 2 || output.Length != 2 || output[0] != input[0])
+            if (input.Length <= 2 || output.Length != 2 || output[0] != input[0] || output[1] != input.Skip(1).Aggregate(1L, (a, d) => a * d))
                 continue;
             var name = $"{node.Output[0]}__flatten_shape";
             graph.Initializer.Add(OnnxTensors.FromInt64s(name, [2], [0, -1]));

@@ -24,6 +24,10 @@ public static class NodeAttributes
     public static string DisplayName(this NodeProto node) =>
         !string.IsNullOrEmpty(node.Name) ? node.Name : node.Output.FirstOrDefault() ?? node.OpType;
 
+    /// <summary>The node for messages: its op type and name, else its op type and first output.</summary>
+    public static string Describe(this NodeProto node) =>
+        string.IsNullOrEmpty(node.Name) ? $"{node.OpType} → {node.Output.FirstOrDefault()}" : $"{node.OpType} '{node.Name}'";
+
     /// <summary>Input <paramref name="index"/>, or "" when the node has fewer inputs (ONNX's "optional input absent").</summary>
     public static string InputOrEmpty(this NodeProto node, int index) =>
         index < node.Input.Count ? node.Input[index] : "";

@@ -5,11 +5,13 @@ namespace Shears.Worker.Jobs;
 
 /// <summary>
 /// Runs beside a job: turns the database's cancel flag into <see cref="CancelRequested"/> within
-/// <see cref="JobTimings.CancelPollInterval"/>, and keeps the job's heartbeat fresh so nobody takes it over.
+/// <see cref="JobTimings.CancelPollInterval"/>, keeps the job's heartbeat fresh so nobody takes it over, and
+/// signals <see cref="OwnershipLost"/> if another worker took it over anyway (after a long stall).
 /// </summary>
 public sealed class JobWatchdog : IAsyncDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
+    private readonly CancellationTokenSource _lost = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
@@ -18,6 +20,9 @@ public sealed class JobWatchdog : IAsyncDisposable
 
     /// <summary>Cancelled when a user asked to cancel the job.</summary>
     public CancellationToken CancelRequested => _cancel.Token;
+
+    /// <summary>Cancelled when the database says another worker holds the job now: this run must stop quietly.</summary>
+    public CancellationToken OwnershipLost => _lost.Token;
 
     private async Task WatchAsync(IDbContextFactory<ShearsDbContext> contexts, Guid jobId, string workerId, CancellationToken stop)
     {
@@ -28,9 +33,14 @@ public sealed class JobWatchdog : IAsyncDisposable
             try
             {
                 await using var db = await contexts.CreateDbContextAsync(stop);
-                if (await db.Jobs.Where(j => j.Id == jobId).Select(j => j.CancelRequested).FirstOrDefaultAsync(stop))
+                var row = await db.Jobs.Where(j => j.Id == jobId).Select(j => new { j.CancelRequested, j.WorkerId }).FirstOrDefaultAsync(stop);
+                if (row?.CancelRequested == true)
                 {
                     await _cancel.CancelAsync();
+                }
+                if (row is not null && row.WorkerId != workerId)
+                {
+                    await _lost.CancelAsync();
                 }
                 if (DateTime.UtcNow - lastBeat >= JobTimings.HeartbeatInterval)
                 {
@@ -59,5 +69,6 @@ public sealed class JobWatchdog : IAsyncDisposable
         }
         _stop.Dispose();
         _cancel.Dispose();
+        _lost.Dispose();
     }
 }

@@ -39,13 +39,17 @@ public sealed partial class PruneJobRunner(
         await events.AppendStatusAsync(job, JobStatus.Running, $"Started on {WorkerId} (attempt {job.Attempts}).", shutdown);
 
         await using var watchdog = new JobWatchdog(contexts, jobId, WorkerId);
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(shutdown, watchdog.CancelRequested);
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(shutdown, watchdog.CancelRequested, watchdog.OwnershipLost);
         try
         {
             var request = await LoadRequestAsync(job, shutdown);
             var progress = new JobProgressReporter(events, job, cancellation.Token);
             var outcome = await Task.Run(() => new PruningEngine().Run(request, progress, cancellation.Token), cancellation.Token);
             await CompleteAsync(job, outcome, shutdown);
+        }
+        catch (Exception ex) when (ex is JobTakenOverException || (ex is OperationCanceledException && watchdog.OwnershipLost.IsCancellationRequested))
+        {
+            LogOwnershipLost(jobId); // another worker runs it now and will write its outcome
         }
         catch (OperationCanceledException) when (watchdog.CancelRequested.IsCancellationRequested)
         {
@@ -143,7 +147,11 @@ public sealed partial class PruneJobRunner(
         await events.AppendStatusAsync(job, JobStatus.Succeeded, "Pruned network ready.", cancellationToken, async db =>
         {
             var row = await db.Jobs.FindAsync([job.Id], cancellationToken);
-            row!.Status = JobStatus.Succeeded;
+            if (row!.WorkerId != WorkerId)
+            {
+                throw new JobTakenOverException();
+            }
+            row.Status = JobStatus.Succeeded;
             row.Progress = 1;
             row.FinishedAt = finishedAt;
             row.ResultJson = JsonSerializer.Serialize(result, JobEventLog.Json);
@@ -207,6 +215,9 @@ public sealed partial class PruneJobRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started (attempt {Attempt})")]
     private partial void LogStarted(Guid jobId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} was taken over by another worker; this run stops")]
+    private partial void LogOwnershipLost(Guid jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: report.png could not be rendered; the job goes on without it")]
     private partial void LogReportPlotFailed(Exception ex, Guid jobId);

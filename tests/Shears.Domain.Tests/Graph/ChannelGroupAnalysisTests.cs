@@ -113,6 +113,24 @@ public class ChannelGroupAnalysisTests
         Assert.Contains(analysis.Held, t => t.Reason.Contains("Gather 'pick'", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void GroupedConvolutionsNonFlatteningReshapesAndMisalignedSumsAreHeld()
+    {
+        var b = new Onnx.GraphBuilder("x", CouplingGraphs.ImageInput);
+        var stem = b.Op("Relu", b.Conv("stem", b.Input, 1, 4, pad: 1));
+        var grouped = b.Conv("grouped", stem, 4, 4, group: 2, pad: 1);
+        var halves = b.Node("Concat", "halves", [b.Conv("left", grouped, 4, 2, pad: 1), b.Conv("right", grouped, 4, 2, pad: 1)], Onnx.GraphBuilder.Attr("axis", 1));
+        var summed = b.Op("Add", halves, b.Conv("whole", grouped, 4, 4, pad: 1));
+        var regrouped = b.Op("Reshape", summed, b.Ints("two_by_two", 0, 2, 2, 64));
+        var flat = b.Node("Flatten", "flat", [regrouped], Onnx.GraphBuilder.Attr("axis", 1));
+        var analysis = ChannelGroupAnalysis.Find(b.Graph(b.Gemm("fc", flat, 256, 3)));
+
+        Assert.Empty(analysis.Groups);
+        Assert.Contains(analysis.Held, h => h.Tensor == stem && h.Reason.Contains("grouped (group=2)", StringComparison.Ordinal));
+        Assert.Contains(analysis.Held, h => h.Tensor == halves && h.Reason.Contains("do not line up", StringComparison.Ordinal));
+        Assert.Contains(analysis.Held, h => h.Tensor == summed && h.Reason.Contains("not a flatten", StringComparison.Ordinal));
+    }
+
     private static void AssertMembers(ChannelGroup group, params (string Initializer, int Axis, int Offset, int Block, SliceRole Role)[] expected) =>
         Assert.Equal(
             expected.Select(e => new ParameterSlice(e.Initializer, e.Axis, e.Offset, e.Block, e.Role)).OrderBy(s => s.ToString()),

@@ -52,6 +52,9 @@ public class FixtureNetworkTests
         var graph = Fixtures.Graph("tiny_cnn.onnx");
         var groups = ChannelGroupAnalysis.Find(graph).Groups;
         var cost = CostModel.Measure(graph, groups, new Dictionary<int, int> { [1] = 5 });
+        var alone = CostModel.Measure(graph, [groups[1]], new Dictionary<int, int> { [1] = 5 });
+        Assert.Equal((cost.Params, cost.Flops), (alone.Params, alone.Flops));
+        Assert.Equal(cost.NodeFlops, alone.NodeFlops);
         // conv2 keeps 5 of 8 filters: conv2 weight/bias and fc1's 25-wide column blocks shrink.
         Assert.Equal(Fixtures.Params("tiny_cnn") - (3 * 36) - 3 - (3 * 25 * 32), cost.Params);
         Assert.Equal(2L * ((36 * 26 * 26) + (5 * 36 * 11 * 11) + (32 * 125) + 320), cost.Flops);

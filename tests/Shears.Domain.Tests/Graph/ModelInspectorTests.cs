@@ -71,6 +71,27 @@ public class ModelInspectorTests
     }
 
     [Fact]
+    public void CorruptedBytesGiveAnInspectionOrAnInvalidModelExceptionNeverAnotherError()
+    {
+        var original = Fixtures.Bytes("tiny_cnn.onnx");
+        var random = new Random(42);
+        var structure = Math.Min(original.Length, 2500); // nodes and attributes come before the weights
+        for (var trial = 0; trial < 400; trial++)
+        {
+            var bytes = (byte[])original.Clone();
+            for (var flips = random.Next(1, 8); flips > 0; flips--)
+                bytes[random.Next(trial % 2 == 0 ? structure : bytes.Length)] = (byte)random.Next(256);
+            try
+            {
+                ModelInspector.Inspect(bytes);
+            }
+            catch (InvalidModelException)
+            {
+            }
+        }
+    }
+
+    [Fact]
     public void AbsurdInitializerDimensionsAreRefusedWithoutAllocating()
     {
         var (builder, output) = CouplingGraphs.Mlp();

@@ -1,3 +1,4 @@
+using Shears.Domain.Onnx;
 using Onnx;
 using static TorchSharp.torch;
 
@@ -11,11 +12,11 @@ internal static class ActivationKernels
         Func<Tensor, Tensor> apply = node.OpType switch
         {
             "Relu" => x => nn.functional.relu(x),
-            "LeakyRelu" => LeakyRelu(node.Float("alpha", 0.01f)),
+            "LeakyRelu" => LeakyRelu(node.FloatAttribute("alpha", 0.01f)),
             "Sigmoid" => x => x.sigmoid(),
             "Tanh" => x => x.tanh(),
             "Clip" => Clip(node, context),
-            "HardSigmoid" => HardSigmoid(node.Float("alpha", 0.2f), node.Float("beta", 0.5f)),
+            "HardSigmoid" => HardSigmoid(node.FloatAttribute("alpha", 0.2f), node.FloatAttribute("beta", 0.5f)),
             "HardSwish" => x => nn.functional.hardswish(x),
             _ => throw new NotSupportedException($"{node.Describe()}: not an activation."),
         };
@@ -31,7 +32,7 @@ internal static class ActivationKernels
     {
         float? min, max;
         if (context.Opset < 11)
-            (min, max) = (node.Float("min", float.MinValue), node.Float("max", float.MaxValue));
+            (min, max) = (node.FloatAttribute("min", float.MinValue), node.FloatAttribute("max", float.MaxValue));
         else
             (min, max) = (Bound(node, 1, context), Bound(node, 2, context));
         return (min, max) switch

@@ -1,3 +1,4 @@
+using Shears.Domain.Onnx;
 using Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ internal static class ConvolutionKernels
 {
     public static Kernel Conv(NodeProto node)
     {
-        var groups = node.Int("group", 1);
+        var groups = node.IntAttribute("group", 1);
         var window = SlidingWindow.Read(node, kernelFromWeight: true);
         return inputs =>
         {
@@ -33,7 +34,7 @@ internal static class ConvolutionKernels
         var kernel = window.KernelShape!;
         if (kernel.Length != 2)
             throw new NotSupportedException($"{node.Describe()}: only 2-D max pooling is supported.");
-        var ceil = node.Int("ceil_mode", 0) != 0;
+        var ceil = node.IntAttribute("ceil_mode", 0) != 0;
         return inputs =>
         {
             var (input, padding) = window.Pad(inputs[0].Tensor!, kernel, double.NegativeInfinity);
@@ -47,8 +48,8 @@ internal static class ConvolutionKernels
         var kernel = window.KernelShape!;
         if (kernel.Length != 2)
             throw new NotSupportedException($"{node.Describe()}: only 2-D average pooling is supported.");
-        var ceil = node.Int("ceil_mode", 0) != 0;
-        var countIncludePad = node.Int("count_include_pad", 0) != 0;
+        var ceil = node.IntAttribute("ceil_mode", 0) != 0;
+        var countIncludePad = node.IntAttribute("count_include_pad", 0) != 0;
         if (!countIncludePad && window.IsAsymmetric)
             throw new NotSupportedException($"{node.Describe()}: asymmetric padding without count_include_pad is not supported.");
         return inputs =>
@@ -80,11 +81,11 @@ internal static class ConvolutionKernels
 
         private SlidingWindow(NodeProto node)
         {
-            KernelShape = node.Ints("kernel_shape");
-            strides = node.Ints("strides");
-            dilations = node.Ints("dilations");
-            autoPad = node.String("auto_pad", "NOTSET");
-            var pads = autoPad == "NOTSET" ? node.Ints("pads") : null;
+            KernelShape = node.IntsAttribute("kernel_shape");
+            strides = node.IntsAttribute("strides");
+            dilations = node.IntsAttribute("dilations");
+            autoPad = node.StringAttribute("auto_pad", "NOTSET");
+            var pads = autoPad == "NOTSET" ? node.IntsAttribute("pads") : null;
             if (pads is null)
                 return;
             var rank = pads.Length / 2;

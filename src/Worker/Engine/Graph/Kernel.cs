@@ -1,3 +1,4 @@
+using Shears.Domain.Onnx;
 using Onnx;
 using TorchSharp;
 

@@ -1,3 +1,4 @@
+using Shears.Domain.Onnx;
 using Onnx;
 using static TorchSharp.torch;
 
@@ -8,10 +9,10 @@ internal static class LinearKernels
 {
     public static Kernel Gemm(NodeProto node)
     {
-        var transA = node.Int("transA", 0) != 0;
-        var transB = node.Int("transB", 0) != 0;
-        var alpha = node.Float("alpha", 1f);
-        var beta = node.Float("beta", 1f);
+        var transA = node.IntAttribute("transA", 0) != 0;
+        var transB = node.IntAttribute("transB", 0) != 0;
+        var alpha = node.FloatAttribute("alpha", 1f);
+        var beta = node.FloatAttribute("beta", 1f);
         if (!transA && transB && alpha == 1f && beta == 1f)
             return inputs => GraphValue.Of(nn.functional.linear(inputs[0].Tensor!, inputs[1].Tensor!, inputs.Length > 2 ? inputs[2].Tensor : null));
 

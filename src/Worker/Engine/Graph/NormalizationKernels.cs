@@ -1,3 +1,4 @@
+using Shears.Domain.Onnx;
 using Onnx;
 using static TorchSharp.torch;
 
@@ -13,8 +14,8 @@ internal static class NormalizationKernels
     /// </summary>
     public static Kernel BatchNormalization(NodeProto node, IKernelContext context)
     {
-        var epsilon = node.Float("epsilon", 1e-5f);
-        var momentum = 1.0 - node.Float("momentum", 0.9f);
+        var epsilon = node.FloatAttribute("epsilon", 1e-5f);
+        var momentum = 1.0 - node.FloatAttribute("momentum", 0.9f);
         return inputs => GraphValue.Of(nn.functional.batch_norm(
             inputs[0].Tensor!, inputs[3].Tensor!, inputs[4].Tensor!, inputs[1].Tensor!, inputs[2].Tensor!,
             context.Training, momentum, epsilon));
@@ -24,7 +25,7 @@ internal static class NormalizationKernels
     public static Kernel Dropout(NodeProto node, IKernelContext context)
     {
         var ratio = context.Opset < 12 || node.Input.Count < 2 || node.Input[1].Length == 0
-            ? node.Float("ratio", 0.5f)
+            ? node.FloatAttribute("ratio", 0.5f)
             : context.ConstantScalar(node.Input[1]) ?? throw new NotSupportedException($"{node.Describe()}: the dropout ratio must be a constant.");
         return inputs => context.Training && ratio > 0
             ? GraphValue.Of(nn.functional.dropout(inputs[0].Tensor!, ratio, training: true))
@@ -38,11 +39,11 @@ internal static class NormalizationKernels
         Func<Tensor, long, Tensor> apply = log ? (x, d) => nn.functional.log_softmax(x, d) : (x, d) => x.softmax(d);
         if (context.Opset >= 13)
         {
-            var axis = node.Int("axis", -1);
+            var axis = node.IntAttribute("axis", -1);
             return inputs => GraphValue.Of(apply(inputs[0].Tensor!, axis));
         }
 
-        var coercedAxis = node.Int("axis", 1);
+        var coercedAxis = node.IntAttribute("axis", 1);
         return inputs =>
         {
             var x = inputs[0].Tensor!;

@@ -1,3 +1,4 @@
+using Shears.Domain.Onnx;
 using Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,14 +11,14 @@ internal static class ShapeKernels
     public static Kernel Create(NodeProto node, IKernelContext context) => node.OpType switch
     {
         "Identity" => inputs => inputs[0],
-        "Flatten" => Flatten(node.Int("axis", 1)),
-        "Reshape" => Reshape(node.Int("allowzero", 0) != 0),
-        "Shape" => Shape(node.Int("start", 0), node.Has("end") ? node.Int("end", 0) : null),
-        "Gather" => Gather(node.Int("axis", 0), context),
+        "Flatten" => Flatten(node.IntAttribute("axis", 1)),
+        "Reshape" => Reshape(node.IntAttribute("allowzero", 0) != 0),
+        "Shape" => Shape(node.IntAttribute("start", 0), node.Has("end") ? node.IntAttribute("end", 0) : null),
+        "Gather" => Gather(node.IntAttribute("axis", 0), context),
         "Unsqueeze" => Unsqueeze(AxesAttribute(node, context)),
         "Squeeze" => Squeeze(AxesAttribute(node, context)),
-        "Concat" => Concat(node.Int("axis", 0), context),
-        "Transpose" => Transpose(node.Ints("perm")),
+        "Concat" => Concat(node.IntAttribute("axis", 0), context),
+        "Transpose" => Transpose(node.IntsAttribute("perm")),
         "Pad" => Pad(node, context),
         "Cast" => Cast(node, context),
         _ => throw new NotSupportedException($"{node.Describe()}: not a shape op."),
@@ -85,7 +86,7 @@ internal static class ShapeKernels
     {
         if (context.Opset < 13)
         {
-            var axes = node.Ints("axes");
+            var axes = node.IntsAttribute("axes");
             return _ => axes;
         }
         return inputs => inputs.Length > 1 && inputs[1].Ints is { } a ? a.Data : null;
@@ -144,16 +145,16 @@ internal static class ShapeKernels
     /// <summary>ONNX pads are [begins…, ends…] per dimension; torch wants (begin, end) pairs from the last dimension.</summary>
     private static Kernel Pad(NodeProto node, IKernelContext context)
     {
-        var mode = node.String("mode", "constant") switch
+        var mode = node.StringAttribute("mode", "constant") switch
         {
             "constant" => PaddingModes.Constant,
             "reflect" => PaddingModes.Reflect,
             "edge" => PaddingModes.Replicate,
             var other => throw new NotSupportedException($"{node.Describe()}: pad mode '{other}' is not supported."),
         };
-        var attributePads = context.Opset < 11 ? node.Ints("pads") : null;
+        var attributePads = context.Opset < 11 ? node.IntsAttribute("pads") : null;
         var fill = context.Opset < 11
-            ? node.Float("value", 0f)
+            ? node.FloatAttribute("value", 0f)
             : node.Input.Count > 2 && node.Input[2].Length > 0 ? context.ConstantScalar(node.Input[2]) ?? 0f : 0f;
         return inputs =>
         {
@@ -174,7 +175,7 @@ internal static class ShapeKernels
 
     private static Kernel Cast(NodeProto node, IKernelContext context)
     {
-        var to = (TensorProto.Types.DataType)node.Int("to", (long)TensorProto.Types.DataType.Float);
+        var to = (TensorProto.Types.DataType)node.IntAttribute("to", (long)TensorProto.Types.DataType.Float);
         return to switch
         {
             TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32 => inputs =>

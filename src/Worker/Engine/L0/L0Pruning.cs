@@ -70,18 +70,7 @@ public static class L0Pruning
         for (var step = 1; step <= steps; step++)
         {
             session.Progress.ThrowIfCancelled();
-            float loss;
-            double fraction;
-            using (NewDisposeScope())
-            {
-                var (x, y) = session.Data.NextTrainBatch();
-                optimizer.zero_grad();
-                gates.Sample();
-                Tensor? expectedFraction = null;
-                loss = session.Trainer.Step(x, y, penalty: () => lambda * (expectedFraction = expected.FractionAt(gates.ExpectedRemoved())), afterBackward: () => optimizer.step());
-                gates.Clamp(MinLogAlpha, MaxLogAlpha);
-                fraction = expectedFraction!.item<float>();
-            }
+            var (loss, fraction) = Step(session, gates, optimizer, expected, lambda);
 
             // λ follows the cost of the network the test-time gates would keep, so it stops pushing once
             // enough gates are really closed (the expected cost alone lags and overshoots).
@@ -99,6 +88,23 @@ public static class L0Pruning
             }
         }
         session.StepsTaken += steps;
+    }
+
+    /// <summary>
+    /// One L0 training step: a gate sample per group, cross-entropy plus λ · expected cost fraction,
+    /// one backward, a step of the weights' and of the gates' optimizer, log α clamped.
+    /// Returns the batch loss and the expected cost fraction.
+    /// </summary>
+    public static (float Loss, double ExpectedFraction) Step(PruningSession session, L0Gates gates, optim.Optimizer gateOptimizer, ExpectedCost expected, double lambda)
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = session.Data.NextTrainBatch();
+        gateOptimizer.zero_grad();
+        gates.Sample();
+        Tensor? expectedFraction = null;
+        var loss = session.Trainer.Step(x, y, penalty: () => lambda * (expectedFraction = expected.FractionAt(gates.ExpectedRemoved())), afterBackward: () => gateOptimizer.step());
+        gates.Clamp(MinLogAlpha, MaxLogAlpha);
+        return (loss, expectedFraction!.item<float>());
     }
 
     /// <summary>

@@ -1,0 +1,168 @@
+// The job page: lists of the tenant's models, datasets and jobs, and a live view of one job.
+import { api, apiKey, download, followJob, isFinalStatus, objectUrl } from './api.js';
+import { barChart, legend, lineChart } from './charts.js';
+
+const colors = { flops: '#0969da', params: '#8250df', loss: '#cf222e', accuracy: '#1a7f37', before: '#9ec5f0', after: '#0969da' };
+let leaving = new AbortController();
+
+function h(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null) node.setAttribute(key, value);
+  }
+  node.append(...children.flat().filter(c => c !== undefined && c !== null).map(c => c instanceof Node ? c : String(c)));
+  return node;
+}
+
+const number = value => value === undefined || value === null ? '–' : Number(value).toLocaleString('en');
+const percent = value => value === undefined || value === null ? '–' : `${(100 * value).toFixed(1)} %`;
+const when = value => value ? new Date(value).toLocaleString() : '–';
+
+function showProblem(error) {
+  const box = document.getElementById('problem');
+  box.hidden = !error;
+  box.textContent = error ? error.message : '';
+}
+
+function table(headings, rows) {
+  return h('table', {},
+    h('thead', {}, h('tr', {}, headings.map(([text, cls]) => h('th', { class: cls }, text)))),
+    h('tbody', {}, rows));
+}
+
+async function homeView(view) {
+  const [models, datasets, jobs] = await Promise.all(['models', 'datasets', 'jobs'].map(r => api(`v1/${r}?pageSize=100`)));
+  view.replaceChildren(
+    h('h2', {}, `Jobs (${jobs.count})`),
+    table([['Job'], ['Method'], ['Status'], ['Progress', 'num'], ['Created']], jobs.data.map(job => h('tr', {},
+      h('td', {}, h('a', { href: `#/jobs/${job.id}` }, job.id)), h('td', {}, job.method),
+      h('td', { class: `status status-${job.status}` }, job.status), h('td', { class: 'num' }, percent(job.progress)),
+      h('td', {}, when(job.createdAt))))),
+    h('h2', {}, `Models (${models.count})`),
+    table([['Name'], ['Params', 'num'], ['FLOPs', 'num'], ['Prunable groups', 'num'], ['Id']], models.data.map(model => h('tr', {},
+      h('td', {}, model.name), h('td', { class: 'num' }, number(model.inspection?.params)),
+      h('td', { class: 'num' }, number(model.inspection?.flops)), h('td', { class: 'num' }, number(model.inspection?.prunableGroups)),
+      h('td', {}, model.id)))),
+    h('h2', {}, `Datasets (${datasets.count})`),
+    table([['Name'], ['Samples', 'num'], ['Input shape'], ['Classes', 'num'], ['Id']], datasets.data.map(dataset => h('tr', {},
+      h('td', {}, dataset.name), h('td', { class: 'num' }, number(dataset.samples)), h('td', {}, `[${dataset.inputShape.join(', ')}]`),
+      h('td', { class: 'num' }, number(dataset.numClasses)), h('td', {}, dataset.id)))));
+}
+
+function chartFigure(id, caption, entries) {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.id = id;
+  return h('figure', {}, h('figcaption', {}, caption), legend(entries), svg);
+}
+
+function renderResult(job) {
+  const result = job.result;
+  const numbers = document.getElementById('numbers');
+  if (!result) {
+    numbers.replaceChildren(job.error ? h('p', { class: 'status-failed' }, job.error) : '');
+    return;
+  }
+  const row = (label, field, show) => h('tr', {}, h('th', {}, label),
+    ['before', 'after'].map(side => h('td', { class: 'num', id: `${side}-${field}`, 'data-value': result[side][field] }, show(result[side][field]))));
+  numbers.replaceChildren(table([[''], ['Before', 'num'], ['After', 'num']], [
+    row('Parameters', 'params', number), row('FLOPs', 'flops', number), row('Accuracy', 'accuracy', percent),
+    row('Latency (ms)', 'latencyMs', v => v.toFixed(3))]));
+  barChart(document.getElementById('chart-layers'), result.layers.map(l => ({ label: l.name, values: [l.channelsBefore, l.channelsAfter] })),
+    [colors.before, colors.after]);
+  document.getElementById('artifacts').replaceChildren(...job.artifacts.map(name => h('li', {},
+    h('a', { href: `v1/jobs/${job.id}/artifacts/${name}`, onclick: event => {
+      event.preventDefault();
+      download(`v1/jobs/${job.id}/artifacts/${name}`, name).catch(showProblem);
+    } }, name))));
+  if (job.artifacts.includes('report.png')) {
+    objectUrl(`v1/jobs/${job.id}/artifacts/report.png`)
+      .then(url => document.getElementById('report').replaceChildren(h('img', { src: url, alt: 'report.png', id: 'report-png' })))
+      .catch(showProblem);
+  }
+}
+
+function renderStatus(job) {
+  const status = document.getElementById('status');
+  status.textContent = job.status;
+  status.className = `status status-${job.status}`;
+  document.getElementById('cancel').hidden = isFinalStatus(job.status);
+  document.getElementById('progress').value = job.progress ?? 0;
+}
+
+async function jobView(view, id, signal) {
+  const job = await api(`v1/jobs/${id}`);
+  const target = Object.entries(job.target).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${percent(v)}`).join(', ');
+  const cancel = h('button', { id: 'cancel', onclick: () => api(`v1/jobs/${id}/cancel`, { method: 'POST' }).catch(showProblem) }, 'Cancel job');
+  view.replaceChildren(
+    h('h2', {}, `Job ${id}`),
+    h('p', {}, h('span', { id: 'status' }), ` · ${job.method} · target ${target} · created ${when(job.createdAt)} `, cancel),
+    h('progress', { id: 'progress', max: 1, value: 0 }),
+    h('div', { class: 'charts' },
+      chartFigure('chart-cost', 'Cost kept (fraction of the original) by step', [['FLOPs', colors.flops], ['params', colors.params]]),
+      chartFigure('chart-loss', 'Training loss by step', [['loss', colors.loss]]),
+      chartFigure('chart-accuracy', 'Validation accuracy by step', [['accuracy', colors.accuracy]]),
+      chartFigure('chart-layers', 'Channels per layer', [['before', colors.before], ['after', colors.after]])),
+    h('h2', {}, 'Result'), h('div', { id: 'numbers' }),
+    h('h2', {}, 'Artifacts'), h('ul', { id: 'artifacts' }), h('div', { id: 'report' }),
+    h('h2', {}, 'Log'), h('div', { id: 'log' }));
+  renderStatus(job);
+  renderResult(job);
+
+  const series = { flops: [], params: [], loss: [], accuracy: [] };
+  let totalSteps = 0;
+  let drawPending = false;
+  const draw = () => {
+    drawPending = false;
+    lineChart(document.getElementById('chart-cost'), [
+      { name: 'flops', color: colors.flops, points: series.flops }, { name: 'params', color: colors.params, points: series.params }],
+    { yMax: 1, xMax: totalSteps });
+    lineChart(document.getElementById('chart-loss'), [{ name: 'loss', color: colors.loss, points: series.loss }], { xMax: totalSteps });
+    lineChart(document.getElementById('chart-accuracy'), [{ name: 'accuracy', color: colors.accuracy, points: series.accuracy }],
+      { yMax: 1, xMax: totalSteps });
+  };
+  const log = text => document.getElementById('log').append(`${text}\n`);
+  draw();
+  await followJob(id, event => {
+    if (event.type === 'progress') {
+      totalSteps = Math.max(totalSteps, event.data.totalSteps ?? 0);
+      for (const name of Object.keys(series)) {
+        if (typeof event.data[name] === 'number') series[name].push([event.data.step, event.data[name]]);
+      }
+      document.getElementById('progress').value = event.data.progress ?? 0;
+      if (!drawPending) { drawPending = true; requestAnimationFrame(draw); }
+      if (event.data.message) log(event.data.message);
+    } else if (event.type === 'status') {
+      renderStatus({ ...job, status: event.data.status, progress: document.getElementById('progress').value });
+      log(`${event.data.status}: ${event.data.message ?? ''}`);
+    } else if (event.type === 'log') {
+      log(event.data.message);
+    }
+  }, signal);
+  draw();
+  const finished = await api(`v1/jobs/${id}`);
+  renderStatus(finished);
+  renderResult(finished);
+}
+
+async function route() {
+  leaving.abort();
+  leaving = new AbortController();
+  const view = document.getElementById('view');
+  const match = location.hash.match(/^#\/jobs\/([0-9a-f-]{36})$/i);
+  showProblem(null);
+  try {
+    await (match ? jobView(view, match[1], leaving.signal) : homeView(view));
+  } catch (error) {
+    if (!leaving.signal.aborted) showProblem(error);
+  }
+}
+
+document.getElementById('api-key').value = apiKey.get();
+document.getElementById('key-form').addEventListener('submit', event => {
+  event.preventDefault();
+  apiKey.set(document.getElementById('api-key').value.trim());
+  route();
+});
+window.addEventListener('hashchange', route);
+route();
