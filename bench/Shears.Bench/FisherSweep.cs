@@ -13,7 +13,7 @@ internal sealed record SweepPoint(double Target, double FlopsFraction, double Pa
 /// <summary>
 /// Fisher pruning of the network to each FLOPs target through the real <see cref="PruningEngine"/>,
 /// then accuracy of the shrunk ONNX on the 10,000 test images in ONNX Runtime, and latency of the
-/// original and the shrunk network measured alternately (batch 64, one thread, median).
+/// original and the shrunk network as the engine measured them side by side (batch 64, one thread, median).
 /// </summary>
 internal static class FisherSweep
 {
@@ -70,30 +70,13 @@ internal static class FisherSweep
         var started = Stopwatch.StartNew();
         var request = new PruneRequest(original, train, PruningMethod.Fisher, new PruningTarget(target, null),
             new PruningOptions { Epochs = options.FineTuneEpochs, StepsPerPrune = options.StepsPerPrune });
-        var outcome = new PruningEngine(new EngineSettings(options.Threads)).Run(request, new SilentProgress(verbose: true), CancellationToken.None);
+        // The engine measures the original and the shrunk network's latency side by side (alternating rounds).
+        var latency = new EngineSettings(options.Threads, LatencyRepeats: 25, LatencyRounds: 20);
+        var outcome = new PruningEngine(latency).Run(request, new SilentProgress(verbose: true), CancellationToken.None);
         var duration = started.Elapsed;
-        var (originalMs, prunedMs) = AlternatingLatency(original, outcome.PrunedOnnx, test);
+        var (originalMs, prunedMs) = (outcome.Before.LatencyMs, outcome.After.LatencyMs);
         return new SweepPoint(target, (double)outcome.After.Flops / outcome.Before.Flops, (double)outcome.After.Params / outcome.Before.Params,
             TestAccuracy(outcome.PrunedOnnx, test), originalMs, prunedMs, outcome.Layers, duration.TotalSeconds, MachineFacts.PeakRssMb());
-    }
-
-    /// <summary>Both networks in turn, 20 rounds of 25 runs each; the median of the round medians.</summary>
-    private static (double Original, double Pruned) AlternatingLatency(byte[] original, byte[] pruned, Dataset test)
-    {
-        var input = new float[PruningEngine.LatencyBatch * test.SampleSize];
-        for (var i = 0; i < input.Length; i++)
-            input[i] = test.Inputs[i] / 255f;
-        long[] shape = [PruningEngine.LatencyBatch, 1, 28, 28];
-        using var a = new OnnxRuntimeRunner(original);
-        using var b = new OnnxRuntimeRunner(pruned);
-        var originalRounds = new List<double>();
-        var prunedRounds = new List<double>();
-        for (var round = 0; round < 20; round++)
-        {
-            originalRounds.Add(a.MedianLatencyMs(input, shape, repeats: 25, warmup: 3));
-            prunedRounds.Add(b.MedianLatencyMs(input, shape, repeats: 25, warmup: 3));
-        }
-        return (StepBenchmark.Median(originalRounds), StepBenchmark.Median(prunedRounds));
     }
 
     private static float MaxOf(ReadOnlySpan<float> values)

@@ -58,7 +58,7 @@ internal static class StepBenchmark
     }
 
     private static StepCost MedianOf(List<StepCost> rounds) =>
-        new(Median([.. rounds.Select(r => r.WallMs)]), Median([.. rounds.Select(r => r.CpuMs)]));
+        new(LatencyComparison.Median([.. rounds.Select(r => r.WallMs)]), LatencyComparison.Median([.. rounds.Select(r => r.CpuMs)]));
 
     private static StepCost MedianStep(int steps, Action step)
     {
@@ -73,7 +73,7 @@ internal static class StepBenchmark
             times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStarted;
-        return new StepCost(Median(times), cpu.TotalMilliseconds / steps);
+        return new StepCost(LatencyComparison.Median(times), cpu.TotalMilliseconds / steps);
     }
 
     private static (StepCost Cost, string Version) PyTorch(BenchOptions options)
@@ -89,11 +89,5 @@ internal static class StepBenchmark
         using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
         var result = json.RootElement;
         return (new StepCost(result.GetProperty("median_ms").GetDouble(), result.GetProperty("cpu_ms").GetDouble()), result.GetProperty("torch").GetString() ?? "");
-    }
-
-    public static double Median(List<double> values)
-    {
-        values.Sort();
-        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;
     }
 }
