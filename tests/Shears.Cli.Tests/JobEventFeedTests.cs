@@ -53,6 +53,9 @@ public sealed class JobEventFeedTests : IAsyncLifetime
         }
         if (connection == 1)
         {
+            // Give the client time to read what was flushed: an abort sends a reset, and a reset can
+            // discard bytes the client has not read yet, which would make it resume from the start.
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
             context.Abort();
         }
     }
