@@ -18,7 +18,9 @@ public static class ModelInspector
     {
         try
         {
-            return Describe(OnnxGraph.Parse(onnx));
+            var graph = OnnxGraph.Parse(onnx);
+            InitializerValidation.EnsureUsable(graph);
+            return Describe(graph);
         }
         catch (Exception e) when (e is not InvalidModelException and not OutOfMemoryException)
         {
