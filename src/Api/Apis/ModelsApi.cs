@@ -37,7 +37,8 @@ public static class ModelsApi
         ModelInspection inspection;
         try
         {
-            inspection = ModelInspector.Inspect(await store.ReadAllBytesAsync(upload.Blob.Sha256, cancellationToken));
+            await using var content = store.OpenRead(upload.Blob.Sha256);
+            inspection = ModelInspector.Inspect(content);
         }
         catch (InvalidModelException)
         {
