@@ -34,7 +34,11 @@ public static class ModelsApi
         await using var upload = await UploadReader.ReadAsync(request, store, limits.MaxModelBytes, ["file"],
             blobs => db.DeleteUnreferencedAsync(store, blobs.Select(b => b.Sha256), CancellationToken.None), cancellationToken);
         var file = upload["file"];
-        var inspection = ModelInspector.Inspect(await store.ReadAllBytesAsync(file.Blob.Sha256, cancellationToken));
+        ModelInspection inspection;
+        await using (var content = store.OpenRead(file.Blob.Sha256))
+        {
+            inspection = ModelInspector.Inspect(content);
+        }
         if (inspection.UnsupportedOps.Count > 0)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The model uses operators Shears does not support.",

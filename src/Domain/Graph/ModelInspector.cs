@@ -16,6 +16,13 @@ public static class ModelInspector
     /// <exception cref="InvalidModelException">The file is not a usable ONNX model; the message says why.</exception>
     public static ModelInspection Inspect(byte[] onnx)
     {
+        using var stream = new MemoryStream(onnx, writable: false);
+        return Inspect(stream);
+    }
+
+    /// <inheritdoc cref="Inspect(byte[])"/>
+    public static ModelInspection Inspect(Stream onnx)
+    {
         try
         {
             var graph = OnnxGraph.Parse(onnx);

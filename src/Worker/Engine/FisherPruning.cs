@@ -10,11 +10,17 @@ namespace Shears.Worker.Engine;
 /// Without β, the paper's parameter-free choice β_k = −Δ_k/ΔC_k makes the sum vanish for every channel;
 /// what remains to rank by is Δ_k/|ΔC_k|, the loss increase per unit of cost saved, which is what is used.
 /// Then fine-tune with the removed channels masked.
+/// A network with many channels loses one per <see cref="ChannelsPerHundred"/> prunable channels each
+/// round (Δ from the round's steps, ΔC recomputed before each): one at a time, torchvision resnet18's
+/// 3840 channels would need about a thousand rounds to reach half its FLOPs.
 /// </summary>
 public static class FisherPruning
 {
     /// <summary>Held-out accuracy is measured after every this many removals.</summary>
     private const int AccuracyInterval = 25;
+
+    /// <summary>Channels removed per round for every hundred prunable channels (at least one).</summary>
+    private const int ChannelsPerHundred = 1;
 
     public static void Run(PruningSession session)
     {
@@ -24,6 +30,8 @@ public static class FisherPruning
         using var signal = new FisherSignal(session.Gates);
         session.Gates.CaptureGradients = true;
         var removals = 0;
+        var rounds = 0;
+        var perRound = Math.Max(1, session.Groups.Sum(g => g.Channels - 1) * ChannelsPerHundred / 100);
         try
         {
             while (!session.Cost.TargetReached)
@@ -36,15 +44,21 @@ public static class FisherPruning
                 }
                 session.StepsTaken += options.StepsPerPrune;
 
-                var (group, channel, delta) = Choose(session, signal.Deltas(), options.Beta);
-                session.Remove(group, channel);
+                var deltas = signal.Deltas();
+                var removed = new List<string>();
+                for (var i = 0; i < perRound && !session.Cost.TargetReached; i++)
+                {
+                    var (group, channel, delta) = Choose(session, deltas, options.Beta);
+                    session.Remove(group, channel);
+                    removed.Add($"{session.Groups[group].Name}[{channel}] (Δ = {delta:G3}; {session.Masks.KeptCount(group)} of {session.Groups[group].Channels} left)");
+                }
                 signal.Reset();
-                removals++;
+                removals += removed.Count;
+                rounds++;
 
-                double? accuracy = removals % AccuracyInterval == 0 || session.Cost.TargetReached ? Evaluation.Accuracy(session.Module, session.Data) : null;
+                double? accuracy = rounds % AccuracyInterval == 0 || session.Cost.TargetReached ? Evaluation.Accuracy(session.Module, session.Data) : null;
                 progress.Report(0.05 + 0.65 * session.Cost.Progress, session.StepsTaken, session.StepsTaken + session.FineTuningSteps,
-                    lossSum / options.StepsPerPrune, accuracy,
-                    $"removed {session.Groups[group].Name}[{channel}] (Δ = {delta:G3}); {session.Masks.KeptCount(group)} of {session.Groups[group].Channels} left");
+                    lossSum / options.StepsPerPrune, accuracy, $"removed {string.Join(", ", removed.Take(3))}{(removed.Count > 3 ? $" and {removed.Count - 3} more" : "")}");
             }
         }
         finally
@@ -52,7 +66,7 @@ public static class FisherPruning
             session.Gates.CaptureGradients = false;
         }
 
-        progress.Log($"Fisher pruning reached the target after {removals} removals and {session.StepsTaken} steps; fine-tuning for {session.FineTuningSteps} steps.");
+        progress.Log($"Fisher pruning reached the target after {removals} removals in {rounds} rounds ({perRound} a round) and {session.StepsTaken} steps; fine-tuning for {session.FineTuningSteps} steps.");
         FineTuning.Run(session, session.FineTuningSteps, 0.7, 0.95);
     }
 
