@@ -24,13 +24,14 @@ public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = 
         return normal(mean, 0.01, [count], generator: generator);
     }
 
-    /// <summary>One reparameterised sample z = min(1, max(0, σ((ln u − ln(1−u) + log α)/β)(ζ−γ)+γ)).</summary>
+    /// <summary>
+    /// One reparameterised sample z = min(1, max(0, σ((ln u − ln(1−u) + log α)/β)(ζ−γ)+γ)), in the
+    /// caller's dispose scope (a handful of ops: it runs every training step).
+    /// </summary>
     public Tensor Sample(Tensor logAlpha, Generator? generator = null)
     {
-        using var scope = NewDisposeScope();
-        var u = rand(logAlpha.shape, dtype: logAlpha.dtype, device: logAlpha.device, generator: generator) * (1 - 2 * Epsilon) + Epsilon;
-        var s = sigmoid((log(u) - log(1 - u) + logAlpha) / Temperature);
-        return Stretch(s).MoveToOuterDisposeScope();
+        var u = empty_like(logAlpha).uniform_(Epsilon, 1 - Epsilon, generator);
+        return Stretch(sigmoid((u.logit() + logAlpha) / Temperature));
     }
 
     /// <summary>The test-time gate ẑ = min(1, max(0, σ(log α)(ζ−γ)+γ)).</summary>
