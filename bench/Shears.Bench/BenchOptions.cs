@@ -1,26 +1,84 @@
+using System.CommandLine;
+using System.Globalization;
+using Shears.Domain.Jobs;
+
 namespace Shears.Bench;
 
-/// <summary>Command-line options of the benchmark.</summary>
-internal sealed record BenchOptions(string Network, int Threads, int Rounds, int StepsPerRound, double[] FlopsTargets, double FineTuneEpochs, int StepsPerPrune, string? Output, double? Job, bool StepsOnly)
+/// <summary>Command-line options of the benchmark (System.CommandLine: typed values, --help and errors for free).</summary>
+internal sealed record BenchOptions(string Network, int Threads, int Rounds, int StepsPerRound, PruningMethod[] Methods, double[] FlopsTargets,
+    double FineTuneEpochs, int StepsPerPrune, string? Output, SweepJob? Job, bool StepsOnly)
 {
-    public static BenchOptions Parse(string[] args)
+    private static readonly Option<string> NetworkOption = new("--network") { DefaultValueFactory = _ => "tests/fixtures/lenet5.onnx", Description = "ONNX network to prune (input 1×28×28)." };
+    private static readonly Option<int> ThreadsOption = new("--threads") { DefaultValueFactory = _ => 1, Description = "Intra-op threads for training and ONNX Runtime." };
+    private static readonly Option<int> RoundsOption = new("--rounds") { DefaultValueFactory = _ => 3, Description = "Alternating rounds of the step timings." };
+    private static readonly Option<int> StepsOption = new("--steps") { DefaultValueFactory = _ => 60, Description = "Timed steps per round." };
+    private static readonly Option<PruningMethod[]> MethodsOption = new("--methods")
     {
-        string Value(string name, string fallback)
+        DefaultValueFactory = _ => [PruningMethod.Fisher],
+        CustomParser = result =>
         {
-            var at = Array.IndexOf(args, name);
-            return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
-        }
+            var names = CommaSeparated(result.Tokens.Single().Value);
+            if (names.FirstOrDefault(name => !PruningMethodNames.TryParse(name, out _)) is { } unknown)
+                result.AddError($"Unknown method '{unknown}': use {string.Join(", ", PruningMethodNames.All)}.");
+            return [.. names.Where(name => PruningMethodNames.TryParse(name, out _)).Select(ParseMethod)];
+        },
+        Description = "Comma-separated methods to sweep: magnitude,fisher,l0.",
+    };
+    private static readonly Option<double[]> TargetsOption = new("--targets")
+    {
+        DefaultValueFactory = _ => [0.5, 0.25, 0.1],
+        CustomParser = result =>
+        {
+            var fractions = CommaSeparated(result.Tokens.Single().Value);
+            var valid = fractions.Select(t => double.TryParse(t, CultureInfo.InvariantCulture, out var f) && f is > 0 and < 1 ? f : double.NaN).ToArray();
+            if (valid.Any(double.IsNaN))
+                result.AddError($"--targets takes fractions between 0 and 1, e.g. 0.5,0.25,0.1 (got '{result.Tokens.Single().Value}').");
+            return valid;
+        },
+        Description = "Comma-separated FLOPs fractions to keep.",
+    };
+    private static readonly Option<double> FineTuneOption = new("--fine-tune-epochs") { DefaultValueFactory = _ => 1, Description = "Fine-tuning epochs (magnitude, fisher); the whole job's epochs for l0." };
+    private static readonly Option<int> StepsPerPruneOption = new("--steps-per-prune") { DefaultValueFactory = _ => 10, Description = "Fisher: training steps per removal." };
+    private static readonly Option<string> OutOption = new("--out") { DefaultValueFactory = _ => "docs/benchmarks.md", Description = "Markdown report to write." };
+    private static readonly Option<bool> NoWriteOption = new("--no-write") { Description = "Print the report only." };
+    private static readonly Option<bool> StepsOnlyOption = new("--steps-only") { Description = "Only the step timings, no pruning jobs." };
+    private static readonly Option<string?> JobOption = new("--job") { Description = "Child mode: run one job, e.g. fisher:0.25, and print its result as JSON.", Hidden = true };
 
+    /// <summary>The parsed options, or null after --help or a usage error (already printed).</summary>
+    public static BenchOptions? Parse(string[] args)
+    {
+        var root = new RootCommand("Shears engine benchmark: training-step costs side by side, and pruning sweeps on Fashion-MNIST.")
+        {
+            NetworkOption, ThreadsOption, RoundsOption, StepsOption, MethodsOption, TargetsOption, FineTuneOption, StepsPerPruneOption,
+            OutOption, NoWriteOption, StepsOnlyOption, JobOption,
+        };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 || parsed.Action is not null)
+        {
+            parsed.Invoke();
+            return null;
+        }
         return new BenchOptions(
-            Value("--network", "tests/fixtures/lenet5.onnx"),
-            int.Parse(Value("--threads", "1")),
-            int.Parse(Value("--rounds", "3")),
-            int.Parse(Value("--steps", "60")),
-            [.. Value("--targets", "0.5,0.25,0.1").Split(',').Select(double.Parse)],
-            double.Parse(Value("--fine-tune-epochs", "1")),
-            int.Parse(Value("--steps-per-prune", "10")),
-            args.Contains("--no-write") ? null : Value("--out", "docs/benchmarks.md"),
-            args.Contains("--job") ? double.Parse(Value("--job", "0.5"), System.Globalization.CultureInfo.InvariantCulture) : null,
-            args.Contains("--steps-only"));
+            parsed.GetValue(NetworkOption)!, parsed.GetValue(ThreadsOption), parsed.GetValue(RoundsOption), parsed.GetValue(StepsOption),
+            parsed.GetValue(MethodsOption)!, parsed.GetValue(TargetsOption)!, parsed.GetValue(FineTuneOption), parsed.GetValue(StepsPerPruneOption),
+            parsed.GetValue(NoWriteOption) ? null : parsed.GetValue(OutOption), parsed.GetValue(JobOption) is { } job ? SweepJob.Parse(job) : null,
+            parsed.GetValue(StepsOnlyOption));
     }
+
+    private static string[] CommaSeparated(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    internal static PruningMethod ParseMethod(string name) =>
+        PruningMethodNames.TryParse(name, out var method) ? method : throw new ArgumentException($"Unknown method '{name}': use one of {string.Join(", ", PruningMethodNames.All)}.");
+}
+
+/// <summary>One pruning job of the sweep: a method and the FLOPs fraction to keep.</summary>
+internal sealed record SweepJob(PruningMethod Method, double Target)
+{
+    public static SweepJob Parse(string text)
+    {
+        var parts = text.Split(':');
+        return new SweepJob(BenchOptions.ParseMethod(parts[0]), double.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
+    public override string ToString() => $"{Method.ToWire()}:{Target.ToString(CultureInfo.InvariantCulture)}";
 }

@@ -5,27 +5,29 @@ using Shears.Domain.Onnx;
 using static TorchSharp.torch;
 
 // Shears engine benchmark: run from the repository root, e.g.
-//   dotnet run -c Release --project bench/Shears.Bench -- --threads 1
-var options = BenchOptions.Parse(args);
+//   dotnet run -c Release --project bench/Shears.Bench -- --methods magnitude,fisher,l0 --targets 0.5,0.25,0.1
+if (BenchOptions.Parse(args) is not { } options)
+    return 2;
 set_num_threads(options.Threads);
 var original = File.ReadAllBytes(options.Network);
 
-if (options.Job is { } jobTarget)
+if (options.Job is { } job)
 {
-    // Child mode: one Fisher job, its result as one JSON line.
-    var point = FisherSweep.Run(original, jobTarget, options, FashionMnist.Train(), FashionMnist.Test());
+    // Child mode: one job, its result as one JSON line.
+    var point = PruningSweep.Run(original, job, options, FashionMnist.Train(), FashionMnist.Test());
     Console.WriteLine(JsonSerializer.Serialize(point));
-    return;
+    return 0;
 }
 
 var clock = Stopwatch.StartNew();
 var test = FashionMnist.Test();
 // The jobs run in child processes, all at once (each measures its own peak memory); the step
 // timings run meanwhile and compare CPU time, which other processes on the machine do not inflate.
-var jobs = (options.StepsOnly ? [] : options.FlopsTargets).Select(target => Task.Run(() => FisherSweep.InChildProcess(target, args))).ToList();
+var sweepJobs = options.StepsOnly ? [] : options.Methods.SelectMany(method => options.FlopsTargets.Select(target => new SweepJob(method, target)));
+var jobs = sweepJobs.Select(job => Task.Run(() => PruningSweep.InChildProcess(job, args))).ToList();
 Console.WriteLine($"Training steps (batch 100, {options.Threads} thread(s), {options.Rounds} rounds × {options.StepsPerRound} steps):");
 var steps = StepBenchmark.Run(options, OnnxGraph.Parse(original), FashionMnist.Train());
-var originalAccuracy = FisherSweep.TestAccuracy(original, test);
+var originalAccuracy = PruningSweep.TestAccuracy(original, test);
 Console.WriteLine($"Original test accuracy: {originalAccuracy:P2}");
 var sweep = (await Task.WhenAll(jobs)).ToList();
 
@@ -33,3 +35,4 @@ var report = BenchReport.Markdown(options, args, steps, originalAccuracy, sweep,
 Console.WriteLine(report);
 if (options.Output is { } path)
     File.WriteAllText(path, report);
+return 0;

@@ -61,10 +61,24 @@ internal sealed class OnnxBuilder(long[] inputShape, int opset = 13, int seed = 
                 float f => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = f },
                 string s => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(s) },
                 long[] ints => Attribute(name, ints),
+                TensorProto t => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = t },
                 _ => throw new ArgumentException(name),
             });
         graph.Node.Add(node);
         return output;
+    }
+
+    /// <summary>
+    /// F.pad(x, pads) as torch.onnx.export writes it: the pads are computed by ConstantOfShape → Concat →
+    /// Reshape → Slice (reversed) → Transpose → Reshape → Cast before the Pad itself.
+    /// </summary>
+    public string PadAsExported(string x, params long[] torchPads)
+    {
+        var zeros = Node("ConstantOfShape", [Ints(torchPads.Length)], ("value", OnnxTensors.FromInt64s("", [1], [0])));
+        var pairs = Node("Reshape", [Node("Concat", [Ints(torchPads), zeros], ("axis", 0L)), Ints(-1, 2)]);
+        var reversed = Node("Slice", [pairs, Ints(-1), Ints(long.MinValue + 1), Ints(0), Ints(-1)]);
+        var pads = Node("Cast", [Node("Reshape", [Node("Transpose", [reversed], ("perm", new long[] { 1, 0 })), Ints(-1)])], ("to", 7L));
+        return Node("Pad", [x, pads]);
     }
 
     public byte[] Build(string output)

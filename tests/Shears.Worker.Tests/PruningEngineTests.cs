@@ -52,6 +52,26 @@ public class PruningEngineTests
     }
 
     [Fact]
+    public void Job_prunes_through_padding_exported_as_shape_arithmetic()
+    {
+        // conv → F.pad → conv: the engine has no Slice/ConstantOfShape kernels, so it must fold the pads first.
+        var b = new OnnxBuilder([-1, 1, 28, 28]);
+        var x = b.Node("Relu", [b.Node("Conv", [b.Input, b.Weight(8, 1, 3, 3), b.Weight(8)], ("strides", new long[] { 2, 2 }))]);
+        x = b.Node("Relu", [b.Node("Conv", [b.PadAsExported(x, 1, 1, 2, 2), b.Weight(16, 8, 3, 3), b.Weight(16)])]);
+        x = b.Node("Gemm", [b.Node("Flatten", [b.Node("GlobalAveragePool", [x])]), b.Weight(10, 16), b.Weight(10)], ("transB", 1L));
+        var onnx = b.Build(x);
+        Assert.Contains(OnnxGraph.Parse(onnx).Nodes, n => n.OpType is "Slice" or "ConstantOfShape");
+        var request = new PruneRequest(onnx, Fixtures.Train2k(300), PruningMethod.Magnitude, new PruningTarget(0.5, null), QuickOptions with { Steps = 4 });
+
+        var outcome = new PruningEngine(new EngineSettings(Threads: 1, LatencyRepeats: 1)).Run(request, new RecordingProgress(), CancellationToken.None);
+
+        Assert.True(outcome.After.Flops <= 0.5 * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
+        Assert.Contains(outcome.Layers, l => l.ChannelsAfter < l.ChannelsBefore);
+        using var runtime = new OnnxRuntimeRunner(outcome.PrunedOnnx);
+        Assert.Equal(2 * 10, runtime.Run(new float[2 * 28 * 28], [2, 1, 28, 28]).Length);
+    }
+
+    [Fact]
     public void Unreachable_target_fails_with_a_reason()
     {
         // tiny_mlp's first layer reads 784 input pixels the engine holds fixed: 1% of its FLOPs is out of reach.

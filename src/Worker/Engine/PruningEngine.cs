@@ -62,11 +62,15 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         return new PruneOutcome(prunedBytes, Weights(pruned), before, after, layers, session.Progress.Trajectory);
     }
 
+    /// <summary>
+    /// The graph with its static shape arithmetic folded into constants (F.pad's ConstantOfShape/Slice
+    /// chain has no kernel); analysis, training and surgery all work on this one graph.
+    /// </summary>
     private static OnnxGraph ParseGraph(byte[] onnx)
     {
         try
         {
-            return OnnxGraph.Parse(onnx);
+            return ShapeFolding.Fold(OnnxGraph.Parse(onnx));
         }
         catch (InvalidModelException e)
         {

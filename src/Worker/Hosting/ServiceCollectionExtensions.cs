@@ -3,6 +3,7 @@ using Hangfire.PostgreSql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Shears.Domain.Persistence;
+using Shears.Worker.Engine;
 using Shears.Worker.Jobs;
 
 namespace Shears.Worker.Hosting;
@@ -42,6 +43,7 @@ public static class ServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddShearsJobServer(this IServiceCollection services, string[] queues)
     {
+        services.AddSingleton(provider => provider.GetRequiredService<IConfiguration>().GetSection("Engine").Get<EngineSettings>() ?? new EngineSettings());
         services.AddScoped<IPruneJob, PruneJobRunner>();
         services.AddHangfireServer(options =>
         {

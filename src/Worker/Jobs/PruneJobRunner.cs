@@ -17,6 +17,7 @@ public sealed partial class PruneJobRunner(
     IDbContextFactory<ShearsDbContext> contexts,
     IArtifactStore store,
     JobEventLog events,
+    EngineSettings engineSettings,
     ILogger<PruneJobRunner> logger) : IPruneJob
 {
     /// <summary>Starts of one job (first run plus retries) before an infrastructure failure fails it for good.</summary>
@@ -44,7 +45,7 @@ public sealed partial class PruneJobRunner(
         {
             var request = await LoadRequestAsync(job, shutdown);
             var progress = new JobProgressReporter(events, job, cancellation.Token);
-            var outcome = await Task.Run(() => new PruningEngine().Run(request, progress, cancellation.Token), cancellation.Token);
+            var outcome = await Task.Run(() => new PruningEngine(engineSettings).Run(request, progress, cancellation.Token), cancellation.Token);
             await CompleteAsync(job, outcome, shutdown);
         }
         catch (Exception ex) when (ex is JobTakenOverException || (ex is OperationCanceledException && watchdog.OwnershipLost.IsCancellationRequested))

@@ -34,6 +34,7 @@ public class ExportedNetworkTests
     [InlineData("small_resnet.onnx", "residual")]
     [InlineData("small_densenet.onnx", "concat")]
     [InlineData("mobilenet_v2.onnx", "depthwise")]
+    [InlineData("resnet18.onnx", "residual")]
     public void ExportedNetworksShowTheirCoupling(string file, string coupling)
     {
         if (!Fixtures.Exists(file))
@@ -46,6 +47,32 @@ public class ExportedNetworkTests
             _ => g => g.Members.Any(m => m.Role == SliceRole.PassThrough && Dims(file, m.Initializer) is [_, 1, _, _]),
         };
         Assert.Contains(groups, g => shows(g));
+    }
+
+    /// <summary>
+    /// torchvision resnet18 as exported: its folded zero biases are deduplicated behind Identity nodes, yet
+    /// every block's first conv is a group of its own, each stage's residual stream (stem or downsample
+    /// shortcut plus both blocks' second convs) is one group, and only the graph input and output are held.
+    /// </summary>
+    [Fact]
+    public void Resnet18GroupsEveryConvWithOneResidualGroupPerStage()
+    {
+        const string file = "resnet18.onnx";
+        Assert.Contains(global::Onnx.ModelProto.Parser.ParseFrom(Fixtures.Bytes(file)).Graph.Node, n => n.OpType == "Identity");
+        var graph = Fixtures.Graph(file);
+        var analysis = ChannelGroupAnalysis.Find(graph);
+
+        var convWeights = graph.Nodes.Where(n => n.OpType == "Conv").Select(n => n.Input[1]).ToList();
+        var produced = analysis.Groups.SelectMany(g => g.Members.Where(m => m.Role == SliceRole.Producer && convWeights.Contains(m.Initializer)).Select(m => m.Initializer)).ToList();
+        Assert.Equal(convWeights.Order(), produced.Order());
+
+        var residual = analysis.Groups.Where(g => g.Members.Count(m => m.Role == SliceRole.Producer && convWeights.Contains(m.Initializer)) > 1).ToList();
+        Assert.Equal([64, 128, 256, 512], residual.Select(g => g.Channels));
+        Assert.All(residual, g => Assert.Equal(3, g.Members.Count(m => m.Role == SliceRole.Producer && convWeights.Contains(m.Initializer))));
+        Assert.Contains(new ParameterSlice("fc.weight", 1, 0, 1, SliceRole.Consumer), residual[^1].Members);
+        Assert.Equal(8, analysis.Groups.Count - residual.Count);
+
+        Assert.Equal(new HashSet<string> { graph.InputName, graph.OutputName }, analysis.Held.Select(h => h.Tensor).ToHashSet());
     }
 
     private static long[] Dims(string file, string initializer) => OnnxTensors.Dims(Fixtures.Graph(file).Initializers[initializer]);

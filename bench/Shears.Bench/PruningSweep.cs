@@ -2,24 +2,26 @@ using System.Diagnostics;
 using System.Text.Json;
 using Shears.Domain.Datasets;
 using Shears.Domain.Jobs;
+using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
 
 namespace Shears.Bench;
 
-/// <summary>One Fisher job's result: kept widths, cost, test accuracy and ONNX Runtime latency next to the original's.</summary>
-internal sealed record SweepPoint(double Target, double FlopsFraction, double ParamsFraction, double TestAccuracy, double OriginalLatencyMs,
+/// <summary>One job's result: kept widths, cost, test accuracy and ONNX Runtime latency next to the original's.</summary>
+internal sealed record SweepPoint(PruningMethod Method, double Target, double FlopsFraction, double ParamsFraction, double TestAccuracy, double OriginalLatencyMs,
     double PrunedLatencyMs, IReadOnlyList<LayerWidth> Layers, double DurationSeconds, double PeakRssMb);
 
 /// <summary>
-/// Fisher pruning of the network to each FLOPs target through the real <see cref="PruningEngine"/>,
+/// Pruning of the network by each method to each FLOPs target through the real <see cref="PruningEngine"/>,
 /// then accuracy of the shrunk ONNX on the 10,000 test images in ONNX Runtime, and latency of the
 /// original and the shrunk network as the engine measured them side by side (batch 64, one thread, median).
 /// </summary>
-internal static class FisherSweep
+internal static class PruningSweep
 {
     public static double TestAccuracy(byte[] onnx, Dataset test)
     {
         using var runtime = new OnnxRuntimeRunner(onnx);
+        var sampleShape = OnnxGraph.Parse(onnx).InputShape.Skip(1).ToArray();
         var sampleSize = test.SampleSize;
         var correct = 0;
         const int batch = 1000;
@@ -29,7 +31,7 @@ internal static class FisherSweep
             var input = new float[count * sampleSize];
             for (var i = 0; i < input.Length; i++)
                 input[i] = test.Inputs[start * sampleSize + i] / 255f;
-            var logits = runtime.Run(input, [count, 1, 28, 28]);
+            var logits = runtime.Run(input, [count, .. sampleShape]);
             var classes = logits.Length / count;
             for (var n = 0; n < count; n++)
             {
@@ -42,13 +44,13 @@ internal static class FisherSweep
     }
 
     /// <summary>
-    /// Runs one target in a child process (this program with <c>--job</c>), so its peak resident
-    /// memory is that of a worker running one LeNet job and nothing else.
+    /// Runs one job in a child process (this program with <c>--job</c>), so its peak resident
+    /// memory is that of a worker running that job and nothing else.
     /// </summary>
-    public static SweepPoint InChildProcess(double target, string[] args)
+    public static SweepPoint InChildProcess(SweepJob job, string[] args)
     {
         string[] host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? [System.Reflection.Assembly.GetEntryAssembly()!.Location] : [];
-        var start = new ProcessStartInfo(Environment.ProcessPath!, [.. host, .. args, "--job", target.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        var start = new ProcessStartInfo(Environment.ProcessPath!, [.. host, .. args, "--job", job.ToString()])
         { RedirectStandardOutput = true };
         using var process = Process.Start(start) ?? throw new InvalidOperationException("The benchmark job process did not start.");
         string? last = null;
@@ -57,25 +59,25 @@ internal static class FisherSweep
             if (line.StartsWith('{'))
                 last = line;
             else
-                Console.WriteLine($"[{target:P0}] {line}");
+                Console.WriteLine($"[{job}] {line}");
         }
         process.WaitForExit();
         return last is not null && process.ExitCode == 0
             ? JsonSerializer.Deserialize<SweepPoint>(last)!
-            : throw new InvalidOperationException($"The job for target {target} failed ({process.ExitCode}).");
+            : throw new InvalidOperationException($"The job {job} failed ({process.ExitCode}).");
     }
 
-    public static SweepPoint Run(byte[] original, double target, BenchOptions options, Dataset train, Dataset test)
+    public static SweepPoint Run(byte[] original, SweepJob job, BenchOptions options, Dataset train, Dataset test)
     {
         var started = Stopwatch.StartNew();
-        var request = new PruneRequest(original, train, PruningMethod.Fisher, new PruningTarget(target, null),
+        var request = new PruneRequest(original, train, job.Method, new PruningTarget(job.Target, null),
             new PruningOptions { Epochs = options.FineTuneEpochs, StepsPerPrune = options.StepsPerPrune });
         // The engine measures the original and the shrunk network's latency side by side (alternating rounds).
         var latency = new EngineSettings(options.Threads, LatencyRepeats: 25, LatencyRounds: 20);
         var outcome = new PruningEngine(latency).Run(request, new SilentProgress(verbose: true), CancellationToken.None);
         var duration = started.Elapsed;
         var (originalMs, prunedMs) = (outcome.Before.LatencyMs, outcome.After.LatencyMs);
-        return new SweepPoint(target, (double)outcome.After.Flops / outcome.Before.Flops, (double)outcome.After.Params / outcome.Before.Params,
+        return new SweepPoint(job.Method, job.Target, (double)outcome.After.Flops / outcome.Before.Flops, (double)outcome.After.Params / outcome.Before.Params,
             TestAccuracy(outcome.PrunedOnnx, test), originalMs, prunedMs, outcome.Layers, duration.TotalSeconds, MachineFacts.PeakRssMb());
     }
 
