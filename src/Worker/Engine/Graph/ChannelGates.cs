@@ -76,7 +76,12 @@ public sealed class ChannelGates : IDisposable
         {
             Tensor combined;
             if (site.Segments is [(0, var only)] && groups[only].Channels == site.Shape[site.Axis])
-                combined = flat.narrow(0, flatOffsets[only], groups[only].Channels).view(site.BroadcastShape);
+            {
+                // A channel axis that is the last one broadcasts as it is ([N, C] features).
+                combined = flat.narrow(0, flatOffsets[only], groups[only].Channels);
+                if (site.Axis != site.Shape.Length - 1)
+                    combined = combined.view(site.BroadcastShape);
+            }
             else
             {
                 // Positions no group occupies read the 1 appended after the last channel.

@@ -72,22 +72,26 @@ public sealed class ExpectedCost : IDisposable
 
     /// <summary>
     /// The surrogate as a fraction of the full cost, differentiable in the removals tensor [groups]:
-    /// 1 + rᵀ(b + M r)/c₀ with M the cross terms plus the squares on its diagonal. The coefficients
-    /// go to the device once; a step costs two matrix-vector products and a dot.
+    /// 1 + rᵀ(b + M r)/c₀ with M the cross terms plus the squares on its diagonal. The coefficients,
+    /// divided by c₀, go to the device once; a step costs one addmv and one dot.
     /// </summary>
-    public Tensor FractionAt(Tensor removed)
+    public Tensor FractionAt(Tensor removed) => ChangeAt(removed).add_(1);
+
+    /// <summary>The surrogate's change from the full cost, as a fraction of it (≤ 0): <see cref="FractionAt"/> − 1, one op less for a penalty.</summary>
+    public Tensor ChangeAt(Tensor removed)
     {
         var (b, m) = onDevice ??= Coefficients(removed.device, removed.dtype);
-        return (b + m.mv(removed)).dot(removed).div_(full).add_(1);
+        return addmv(b, m, removed, beta: 1, alpha: 1).dot(removed);
     }
 
     private (Tensor Linear, Tensor Quadratic) Coefficients(Device device, ScalarType type)
     {
         var count = linear.Length;
-        var quadratic = (double[,])cross.Clone();
+        var quadratic = new double[count, count];
         for (var g = 0; g < count; g++)
-            quadratic[g, g] = square[g];
-        return (tensor(linear, dtype: type, device: device).DetachFromDisposeScope(),
+            for (var h = 0; h < count; h++)
+                quadratic[g, h] = (g == h ? square[g] : cross[g, h]) / full;
+        return (tensor(linear.Select(b => b / full).ToArray(), dtype: type, device: device).DetachFromDisposeScope(),
             tensor(quadratic, dtype: type, device: device).DetachFromDisposeScope());
     }
 

@@ -17,6 +17,16 @@ public sealed class L0GateTraining : IDisposable
     /// <summary>How fast the dual variable λ moves: a factor e^(rate·gap/target) per step.</summary>
     private const double DualRate = 0.05;
 
+    /// <summary>
+    /// λ's start with a target. The penalty is a cost fraction, so λ ≈ 1 weighs a gate by its share of the
+    /// network against the loss from the first step; a much smaller start spends most of a short job
+    /// growing λ and then overshoots (measured: 300 steps on a 784-32-16-10 MLP collapsed its first layer).
+    /// </summary>
+    private const double InitialLambda = 1.0;
+
+    /// <summary>λ moves every this many steps (by the factor of as many steps): the gates change little in between.</summary>
+    private const int ControllerInterval = 8;
+
     /// <summary>The controller's goal falls from 1 to the target over this share of the gate training.</summary>
     private const double TargetWarmupShare = 0.6;
 
@@ -36,7 +46,7 @@ public sealed class L0GateTraining : IDisposable
         this.target = target;
         this.steps = steps;
         optimizer = optim.Adam(gates.LogAlphas, GateLearningRate(steps));
-        var initial = target is null ? session.Options.Lambda!.Value / session.Data.TrainCount * expected.Full : 1e-2;
+        var initial = target is null ? session.Options.Lambda!.Value / session.Data.TrainCount * expected.Full : InitialLambda;
         lambda = full(1, initial, device: session.Module.Device).squeeze(0).DetachFromDisposeScope();
     }
 
@@ -63,7 +73,7 @@ public sealed class L0GateTraining : IDisposable
 
     /// <summary>
     /// Training step <paramref name="step"/> (1-based) of the gate training: a gate sample per channel,
-    /// cross-entropy plus λ · expected cost fraction, one backward, a step of the weights' and of the
+    /// cross-entropy plus λ · expected cost fraction (less the constant 1), one backward, a step of the weights' and of the
     /// gates' optimizer, log α clamped, then λ moved toward the scheduled target. Returns the batch loss.
     /// </summary>
     public float Step(int step)
@@ -72,9 +82,9 @@ public sealed class L0GateTraining : IDisposable
         var (x, y) = session.Data.NextTrainBatch();
         optimizer.zero_grad();
         gates.Sample();
-        var loss = session.Trainer.Step(x, y, penalty: () => lambda * expected.FractionAt(gates.ExpectedRemoved()), afterBackward: () => optimizer.step());
+        var loss = session.Trainer.Step(x, y, penalty: () => lambda * expected.ChangeAt(gates.ExpectedRemoved()), afterBackward: () => optimizer.step());
         gates.Clamp(MinLogAlpha, MaxLogAlpha);
-        if (target is { } t)
+        if (target is { } t && step % ControllerInterval == 0)
             SteerLambda(ScheduledTarget(t, step));
         return loss;
     }
@@ -87,7 +97,7 @@ public sealed class L0GateTraining : IDisposable
     {
         using var noGrad = no_grad();
         var kept = expected.FractionAt(gates.ClosedRemoved());
-        lambda.mul_(kept.sub_(goal).mul_(DualRate / Math.Max(goal, 0.05)).exp_()).clamp_(1e-8, 1e8);
+        lambda.mul_(kept.sub_(goal).mul_(ControllerInterval * DualRate / Math.Max(goal, 0.05)).exp_()).clamp_(1e-8, 1e8);
     }
 
     /// <summary>

@@ -16,11 +16,16 @@ public sealed class L0Gates : IDisposable
     private readonly Parameter logAlpha;
     private readonly Generator generator;
 
+    /// <summary>The gate noise of <see cref="NoiseSteps"/> steps, drawn at once; row <see cref="nextNoise"/> is the next step's.</summary>
+    private Tensor? noise;
+    private int nextNoise;
+    private const int NoiseSteps = 64;
+
     /// <summary>[groups, channels of all groups]: row g sums group g's entries of a flat per-channel tensor.</summary>
     private readonly Tensor membership;
 
-    /// <summary>[groups]: channels per group, and the most a group may lose (all but one channel).</summary>
-    private readonly Tensor channels, removable;
+    /// <summary>[groups]: the most a group may lose (all but one channel).</summary>
+    private readonly Tensor removable;
 
     public L0Gates(PruningSession session, HardConcrete gate)
     {
@@ -40,23 +45,32 @@ public sealed class L0Gates : IDisposable
             for (var k = 0; k < group.Channels; k++)
                 rows[group.Id, session.Gates.FlatOffset(group.Id) + k] = 1;
         membership = tensor(rows, device: device).DetachFromDisposeScope();
-        channels = tensor(groups.Select(g => (float)g.Channels).ToArray(), device: device).DetachFromDisposeScope();
-        removable = (channels - 1).DetachFromDisposeScope();
+        removable = tensor(groups.Select(g => g.Channels - 1f).ToArray(), device: device).DetachFromDisposeScope();
     }
 
     public IEnumerable<Parameter> LogAlphas => [logAlpha];
 
     /// <summary>One gate sample per channel for this mini-batch, laid on the network in the current dispose scope.</summary>
-    public void Sample() => session.Gates.SetAll(gate.Sample(logAlpha, generator), keep: false);
+    public void Sample()
+    {
+        if (noise is null || nextNoise == NoiseSteps)
+        {
+            noise?.Dispose();
+            using (no_grad())
+                noise = gate.Noise([NoiseSteps, logAlpha.shape[0]], logAlpha.device, generator).DetachFromDisposeScope();
+            nextNoise = 0;
+        }
+        session.Gates.SetAll(gate.Sample(logAlpha, noise[nextNoise++]), keep: false);
+    }
 
     /// <summary>E[r_g] = Σ_k P(z_gk = 0): the expected number of removed channels per group, differentiable.</summary>
-    public Tensor ExpectedRemoved() => channels - membership.mv(gate.OpenProbability(logAlpha));
+    public Tensor ExpectedRemoved() => membership.mv(gate.ClosedProbability(logAlpha));
 
     /// <summary>Channels per group whose test-time gate is 0 (log α at or below ln(−γ/ζ)), at most all but one; on the device, no gradient.</summary>
     public Tensor ClosedRemoved()
     {
         using var noGrad = no_grad();
-        return torch.minimum(membership.mv(logAlpha.le(gate.ClosedBelowLogAlpha).to_type(logAlpha.dtype)), removable);
+        return minimum(membership.mv(logAlpha.le(gate.ClosedBelowLogAlpha).to_type(logAlpha.dtype)), removable);
     }
 
     public void Clamp(double min, double max)
@@ -116,8 +130,8 @@ public sealed class L0Gates : IDisposable
         RestoreMasks();
         logAlpha.Dispose();
         membership.Dispose();
-        channels.Dispose();
         removable.Dispose();
+        noise?.Dispose();
         generator.Dispose();
     }
 

@@ -71,13 +71,19 @@ public static class L0Pruning
         var logAlpha = gates.LogAlphaValues();
         var byLogAlpha = session.Groups
             .SelectMany(g => Enumerable.Range(0, g.Channels).Select(k => (Group: g.Id, Channel: k)))
-            .OrderBy(c => logAlpha[c.Group][c.Channel]);
-        var hasTarget = session.Cost.TargetFraction is not null;
+            .OrderBy(c => logAlpha[c.Group][c.Channel])
+            .ToList();
 
         gates.RestoreMasks();
-        foreach (var (group, channel) in byLogAlpha)
+        var chosen = session.Cost.TargetFraction is { } target
+            ? ChannelsForTarget(session, byLogAlpha, target)
+            : byLogAlpha.TakeWhile(c => testTime[c.Group][c.Channel] == 0f);
+        foreach (var (group, channel) in chosen)
+            if (session.Cost.CanShrink(group))
+                session.Remove(group, channel);
+        foreach (var (group, channel) in byLogAlpha.Where(c => session.Masks.Kept[c.Group][c.Channel]))
         {
-            if (hasTarget ? session.Cost.TargetReached : testTime[group][channel] > 0f)
+            if (session.Cost.TargetFraction is null || session.Cost.TargetReached)
                 break;
             if (session.Cost.CanShrink(group))
                 session.Remove(group, channel);
@@ -97,6 +103,41 @@ public static class L0Pruning
         FoldFractionalGates(session, testTime);
         session.Progress.Log($"l0: {closed} gates closed (ẑ = 0); removed {removed} channels ({removed - (closed - reopened)} open ones with the lowest log α, " +
             $"{reopened} closed ones reopened to stay at the target); FLOPs {session.Cost.FlopsFraction:P1}, params {session.Cost.ParamsFraction:P1} of the original.");
+    }
+
+    /// <summary>How far below the target the final projection may land: the "within 5%".</summary>
+    private const double TargetBand = 0.05;
+
+    /// <summary>
+    /// The channels to remove for the target, planned on the cost model: in ascending log α until the
+    /// target's cost is met; then, if one wide channel took the cost more than <see cref="TargetBand"/>
+    /// below the target, the most open of the planned channels are put back while the cost stays within it.
+    /// </summary>
+    private static List<(int Group, int Channel)> ChannelsForTarget(PruningSession session, IEnumerable<(int Group, int Channel)> byLogAlpha, double target)
+    {
+        var kept = session.Groups.ToDictionary(g => g.Id, g => g.Channels);
+        var full = (double)session.Cost.TargetCostOf(kept);
+        double Fraction() => session.Cost.TargetCostOf(kept) / full;
+
+        var plan = new List<(int Group, int Channel)>();
+        foreach (var (group, channel) in byLogAlpha)
+        {
+            if (Fraction() <= target)
+                break;
+            if (kept[group] <= 1)
+                continue;
+            kept[group]--;
+            plan.Add((group, channel));
+        }
+        for (var i = plan.Count - 1; i >= 0 && Fraction() < target * (1 - TargetBand); i--)
+        {
+            kept[plan[i].Group]++;
+            if (Fraction() <= target)
+                plan.RemoveAt(i);
+            else
+                kept[plan[i].Group]--;
+        }
+        return plan;
     }
 
     /// <summary>Multiplies each kept channel's Consumer slices by its ẑ: the gate sits where consumers read the channel, so this is exact.</summary>
