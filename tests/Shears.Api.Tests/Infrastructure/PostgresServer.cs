@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Shears.Api.Tests.Infrastructure;
@@ -30,7 +28,7 @@ public sealed class PostgresServer : IAsyncLifetime
         await RunAsync("chown", "postgres:postgres", _clusterDir);
         var data = Path.Combine(_clusterDir, "data");
         await RunAsPostgresAsync($"{BinDir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         await RunAsPostgresAsync($"{BinDir}/pg_ctl", "-D", data, "-l", Path.Combine(_clusterDir, "server.log"), "-w", "-t", "60",
             "-o", $"-p {port} -k {_clusterDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start");
         AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
@@ -75,13 +73,6 @@ public sealed class PostgresServer : IAsyncLifetime
         {
             throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {process.ExitCode}: {await output}{await error}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
