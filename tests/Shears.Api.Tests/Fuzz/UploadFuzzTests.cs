@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Npgsql;
 using Shears.Api.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -102,19 +101,7 @@ public sealed class UploadFuzzTests(PostgresServer postgres, ITestOutputHelper o
     private static async Task AssertOnlyAcceptedUploadsAreStoredAsync(string database, ApiProcess api, List<(string Kind, HttpStatusCode Status)> outcomes)
     {
         int Accepted(string kind, HttpStatusCode status) => outcomes.Count(o => o.Kind == kind && o.Status == status);
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        async Task<List<string>> Column(string sql)
-        {
-            await using var command = new NpgsqlCommand(sql, connection);
-            await using var reader = await command.ExecuteReaderAsync();
-            var values = new List<string>();
-            while (await reader.ReadAsync())
-            {
-                values.Add(reader.GetValue(0).ToString()!);
-            }
-            return values;
-        }
+        Task<List<string>> Column(string sql) => Sql.ColumnAsync(database, sql);
         Assert.Equal(Accepted("model", HttpStatusCode.Created) + 1, (await Column("SELECT id FROM models")).Count);
         Assert.Equal(Accepted("dataset", HttpStatusCode.Created) + 1, (await Column("SELECT id FROM datasets")).Count);
         Assert.Equal(Accepted("job", HttpStatusCode.Accepted), (await Column("SELECT id FROM jobs")).Count);
