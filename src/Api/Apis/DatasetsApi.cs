@@ -33,21 +33,14 @@ public static class DatasetsApi
     public static async Task<Created<DatasetResponse>> UploadAsync(HttpRequest request, string? name, ShearsDbContext db,
         IArtifactStore store, UploadLimits limits, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        Task Discard(IEnumerable<StoredBlob> blobs) => db.DeleteUnreferencedAsync(store, blobs.Select(b => b.Sha256), CancellationToken.None);
-
-        var files = await UploadReader.ReadAsync(request, store, limits.MaxDatasetFileBytes, Parts, Discard, cancellationToken);
-        var (inputs, labels) = (files["inputs"], files["labels"]);
-        Dataset dataset;
-        try
+        await using var upload = await UploadReader.ReadAsync(request, store, limits.MaxDatasetFileBytes, Parts,
+            blobs => db.DeleteUnreferencedAsync(store, blobs.Select(b => b.Sha256), CancellationToken.None), cancellationToken);
+        var (inputs, labels) = (upload["inputs"], upload["labels"]);
+        DatasetDescription dataset;
+        await using (var inputStream = store.OpenRead(inputs.Blob.Sha256))
+        await using (var labelStream = store.OpenRead(labels.Blob.Sha256))
         {
-            await using var inputStream = store.OpenRead(inputs.Blob.Sha256);
-            await using var labelStream = store.OpenRead(labels.Blob.Sha256);
-            dataset = DatasetReader.Read(inputStream, inputs.FileName, labelStream, labels.FileName, new DatasetLimits());
-        }
-        catch (InvalidDatasetException)
-        {
-            await Discard([inputs.Blob, labels.Blob]);
-            throw;
+            dataset = DatasetReader.Describe(inputStream, inputs.FileName, labelStream, labels.FileName, limits.Dataset);
         }
         var row = new StoredDataset
         {
@@ -66,6 +59,7 @@ public static class DatasetsApi
         };
         db.Datasets.Add(row);
         await db.SaveChangesAsync(cancellationToken);
+        upload.Keep();
         return TypedResults.Created($"/v1/datasets/{row.Id}", DatasetResponse.From(row));
     }
 

@@ -31,28 +31,23 @@ public static class ModelsApi
     public static async Task<Results<Created<ModelResponse>, ProblemHttpResult>> UploadAsync(HttpRequest request, string? name,
         ShearsDbContext db, IArtifactStore store, UploadLimits limits, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var files = await UploadReader.ReadAsync(request, store, limits.MaxModelBytes, ["file"],
+        await using var upload = await UploadReader.ReadAsync(request, store, limits.MaxModelBytes, ["file"],
             blobs => db.DeleteUnreferencedAsync(store, blobs.Select(b => b.Sha256), CancellationToken.None), cancellationToken);
-        var upload = files["file"];
+        var file = upload["file"];
         ModelInspection inspection;
-        try
+        await using (var content = store.OpenRead(file.Blob.Sha256))
         {
-            inspection = ModelInspector.Inspect(await store.ReadAllBytesAsync(upload.Blob.Sha256, cancellationToken));
-        }
-        catch (InvalidModelException)
-        {
-            await db.DeleteUnreferencedAsync(store, [upload.Blob.Sha256], CancellationToken.None);
-            throw;
+            inspection = ModelInspector.Inspect(content);
         }
         if (inspection.UnsupportedOps.Count > 0)
         {
-            await db.DeleteUnreferencedAsync(store, [upload.Blob.Sha256], CancellationToken.None);
             return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The model uses operators Shears does not support.",
                 detail: $"Unsupported operators: {string.Join(", ", inspection.UnsupportedOps)}. Export the network without them (or replace them) and upload again.");
         }
-        var model = StoredModelFactory.Create(user.TenantId(), LabelOf(name, upload.FileName), upload.Blob, inspection);
+        var model = StoredModelFactory.Create(user.TenantId(), LabelOf(name, file.FileName), file.Blob, inspection);
         db.Models.Add(model);
         await db.SaveChangesAsync(cancellationToken);
+        upload.Keep();
         return TypedResults.Created($"/v1/models/{model.Id}", ModelResponse.From(model));
     }
 

@@ -14,9 +14,10 @@ public static class UploadReader
     /// <summary>
     /// Reads the parts named <paramref name="partNames"/> (each up to <paramref name="maxBytesPerFile"/>). A
     /// non-multipart body counts as the first part. Throws <see cref="ContentTooLargeException"/> or
-    /// <see cref="BadUploadException"/>; files stored before a failure are returned to <paramref name="discard"/>.
+    /// <see cref="BadUploadException"/>; files stored before a failure are returned to <paramref name="discard"/>, as
+    /// are those of the returned upload unless it is kept.
     /// </summary>
-    public static async Task<IReadOnlyDictionary<string, UploadedFile>> ReadAsync(HttpRequest request, IArtifactStore store,
+    public static async Task<StoredUpload> ReadAsync(HttpRequest request, IArtifactStore store,
         long maxBytesPerFile, IReadOnlyList<string> partNames, Func<IEnumerable<StoredBlob>, Task> discard, CancellationToken cancellationToken)
     {
         var bodyLimit = maxBytesPerFile * partNames.Count + 64 * 1024; // room for multipart headers
@@ -48,13 +49,13 @@ public static class UploadReader
                 throw new BadUploadException($"The body lacks the part(s) {string.Join(", ", missing.Select(m => $"'{m}'"))}. " +
                     $"Send multipart/form-data with the parts {string.Join(", ", partNames.Select(p => $"'{p}'"))}.");
             }
-            return files;
         }
         catch
         {
-            await discard(files.Values.Select(f => f.Blob));
+            await new StoredUpload(files, store, discard).DisposeAsync();
             throw;
         }
+        return new StoredUpload(files, store, discard);
     }
 
     private static async Task ReadPartsAsync(HttpRequest request, IArtifactStore store, long maxBytesPerFile,

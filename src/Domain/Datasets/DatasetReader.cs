@@ -16,17 +16,43 @@ public static class DatasetReader
         CheckLabelShape(labelArray.Header, labelsFileName, samples, inputsFileName);
 
         var inputValues = inputArray.ToFloats();
-        CheckFinite(inputValues, samples, inputsFileName);
+        new FiniteValues(inputsFileName, inputValues.Length / samples).Check(inputValues);
         var labelValues = labelArray.ToLongs();
+        var classes = new ClassIndices(labelsFileName, limits);
+        classes.Check(labelValues);
         return new Dataset
         {
             Samples = samples,
             SampleShape = inputArray.Header.Shape[1..],
             Inputs = inputValues,
             Labels = labelValues,
-            NumClasses = CountClasses(labelValues, labelsFileName, limits),
+            NumClasses = classes.Count,
             IsByteData = inputArray.Header.ElementType == ElementType.UInt8,
         };
+    }
+
+    /// <summary>
+    /// The same checks as <see cref="Read"/>, reading the files a chunk at a time and keeping no values: what an
+    /// upload needs, in memory that does not grow with the dataset (nor with a gzip bomb's claims).
+    /// </summary>
+    public static DatasetDescription Describe(Stream inputs, string inputsFileName, Stream labels, string labelsFileName, DatasetLimits limits)
+    {
+        using var inputReader = NumericArrayReader.Open(inputs, inputsFileName, limits);
+        var samples = CheckInputShape(inputReader.Header, inputsFileName, limits);
+        var finite = new FiniteValues(inputsFileName, inputReader.ClaimedBytes / inputReader.Header.ElementType.SizeInBytes() / samples);
+        foreach (var chunk in NumericArrayFile.ReadInChunks(inputReader))
+        {
+            finite.Check(chunk.ToFloats());
+        }
+
+        using var labelReader = NumericArrayReader.Open(labels, labelsFileName, limits);
+        CheckLabelShape(labelReader.Header, labelsFileName, samples, inputsFileName);
+        var classes = new ClassIndices(labelsFileName, limits);
+        foreach (var chunk in NumericArrayFile.ReadInChunks(labelReader))
+        {
+            classes.Check(chunk.ToLongs());
+        }
+        return new DatasetDescription(samples, inputReader.Header.Shape[1..], classes.Count, inputReader.Header.ElementType == ElementType.UInt8);
     }
 
     private static int CheckInputShape(ArrayHeader header, string fileName, DatasetLimits limits)
@@ -63,28 +89,4 @@ public static class DatasetReader
         }
     }
 
-    private static void CheckFinite(float[] values, int samples, string fileName)
-    {
-        var bad = Array.FindIndex(values, v => !float.IsFinite(v));
-        if (bad >= 0)
-        {
-            throw new InvalidDatasetException(
-                $"{fileName}: sample {bad / (values.Length / samples)} contains {values[bad]}; inputs must be finite numbers.");
-        }
-    }
-
-    private static int CountClasses(long[] labels, string fileName, DatasetLimits limits)
-    {
-        var negative = Array.FindIndex(labels, label => label < 0);
-        if (negative >= 0)
-        {
-            throw new InvalidDatasetException($"{fileName}: label {negative} is {labels[negative]}; class indices must be 0 or more.");
-        }
-        var max = labels.Max();
-        return max < limits.MaxClasses
-            ? (int)max + 1
-            : throw new InvalidDatasetException(
-                $"{fileName}: the largest label is {max:N0}, so the dataset would have more than the {limits.MaxClasses:N0} classes allowed; " +
-                "labels must be class indices 0..C-1.");
-    }
 }

@@ -8,78 +8,42 @@ public static class NumericArrayFile
 {
     private const int InitialBufferBytes = 1 << 20;
 
+    /// <summary>The whole array in memory.</summary>
     public static NumericArray Read(Stream raw, string fileName, DatasetLimits limits)
     {
-        try
-        {
-            using var stream = DatasetDecoding.Open(raw, fileName, limits);
-            var header = ReadHeader(stream, fileName);
-            var data = ReadPayload(stream, header, fileName, limits);
-            return new NumericArray(header, data);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDatasetException($"{fileName}: the gzip data is corrupt ({e.Message}); compress the file again or upload it uncompressed.");
-        }
-    }
-
-    private static ArrayHeader ReadHeader(Stream stream, string fileName)
-    {
-        var magic = new byte[4];
-        var read = stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
-        if (read == 0) throw new InvalidDatasetException($"{fileName}: the file is empty.");
-        if (read == magic.Length && IdxReader.HasMagic(magic)) return IdxReader.ReadHeader(stream, magic, fileName);
-        if (read == magic.Length && NpyReader.HasMagic(magic)) return NpyReader.ReadHeader(stream, magic, fileName);
-        throw new InvalidDatasetException(
-            $"{fileName}: not an IDX file (starts with two zero bytes) nor a .npy file (starts with \\x93NUMPY), gzipped or not; " +
-            $"its first bytes are {Convert.ToHexString(magic, 0, read)}. Upload MNIST-style IDX files or arrays saved with numpy.save.");
-    }
-
-    private static byte[] ReadPayload(Stream stream, ArrayHeader header, string fileName, DatasetLimits limits)
-    {
-        var claimedBytes = ClaimedBytes(header, fileName, limits);
-        var buffer = new byte[Math.Min(claimedBytes, InitialBufferBytes)];
+        using var reader = NumericArrayReader.Open(raw, fileName, limits);
+        var buffer = new byte[Math.Min(reader.ClaimedBytes, InitialBufferBytes)];
         var filled = 0;
-        while (filled < claimedBytes)
+        while (true)
         {
-            if (filled == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(claimedBytes, 2L * buffer.Length));
-            var n = stream.Read(buffer, filled, buffer.Length - filled);
+            if (filled == buffer.Length && filled < reader.ClaimedBytes)
+            {
+                Array.Resize(ref buffer, (int)Math.Min(reader.ClaimedBytes, 2L * buffer.Length));
+            }
+            var n = reader.Read(buffer.AsSpan(filled));
             if (n == 0)
             {
-                throw new InvalidDatasetException(
-                    $"{fileName}: the header says shape {header.ShapeText} of {header.ElementType} ({claimedBytes:N0} bytes of data) " +
-                    $"but the file ends after {filled:N0} bytes; it is truncated or its header is wrong.");
+                return new NumericArray(reader.Header, buffer);
             }
             filled += n;
         }
-        if (stream.ReadByte() >= 0)
-        {
-            throw new InvalidDatasetException(
-                $"{fileName}: there is more data after the {claimedBytes:N0} bytes that the header's shape {header.ShapeText} " +
-                $"of {header.ElementType} describes; the header is wrong or two files were joined.");
-        }
-        return buffer;
     }
 
-    private static int ClaimedBytes(ArrayHeader header, string fileName, DatasetLimits limits)
+    /// <summary>
+    /// The array one piece at a time (each of <paramref name="chunkBytes"/> or fewer, whole elements), for checks that
+    /// need to see every value but not to keep them: memory stays at one chunk whatever the file's size.
+    /// </summary>
+    public static IEnumerable<NumericArray> ReadInChunks(NumericArrayReader reader, int chunkBytes = InitialBufferBytes)
     {
-        var zero = Array.IndexOf(header.Shape, 0);
-        if (zero >= 0)
+        while (true)
         {
-            throw new InvalidDatasetException($"{fileName}: dimension {zero} of shape {header.ShapeText} is zero; the file holds no data.");
-        }
-        var maxBytes = Math.Min(limits.MaxDecodedBytes, Array.MaxLength);
-        var bytes = (long)header.ElementType.SizeInBytes();
-        foreach (var size in header.Shape)
-        {
-            bytes *= size;
-            if (bytes > maxBytes)
+            var chunk = new byte[Math.Min(chunkBytes, reader.ClaimedBytes)];
+            var n = reader.Read(chunk);
+            if (n == 0)
             {
-                throw new InvalidDatasetException(
-                    $"{fileName}: the header says shape {header.ShapeText} of {header.ElementType}, more than the {maxBytes:N0} bytes " +
-                    "allowed for one dataset file. Upload a subset, or check that the header is right.");
+                yield break;
             }
+            yield return new NumericArray(reader.Header, n == chunk.Length ? chunk : chunk[..n]);
         }
-        return (int)bytes;
     }
 }

@@ -16,9 +16,18 @@ public static class ModelInspector
     /// <exception cref="InvalidModelException">The file is not a usable ONNX model; the message says why.</exception>
     public static ModelInspection Inspect(byte[] onnx)
     {
+        using var stream = new MemoryStream(onnx, writable: false);
+        return Inspect(stream);
+    }
+
+    /// <inheritdoc cref="Inspect(byte[])"/>
+    public static ModelInspection Inspect(Stream onnx)
+    {
         try
         {
-            return Describe(OnnxGraph.Parse(onnx));
+            var graph = OnnxGraph.Parse(onnx);
+            InitializerValidation.EnsureUsable(graph);
+            return Describe(graph);
         }
         catch (Exception e) when (e is not InvalidModelException and not OutOfMemoryException)
         {

@@ -67,11 +67,20 @@ public sealed class OnnxGraph
 
     public static OnnxGraph Parse(byte[] onnx)
     {
+        using var stream = new MemoryStream(onnx, writable: false);
+        return Parse(stream);
+    }
+
+    /// <summary>
+    /// Parses from a stream as it is read, so a file that is not ONNX is refused after its first bytes
+    /// instead of after being loaded whole.
+    /// </summary>
+    public static OnnxGraph Parse(Stream onnx)
+    {
         ModelProto model;
         try
         {
-            using var stream = new MemoryStream(onnx, writable: false);
-            var input = CodedInputStream.CreateWithLimits(stream, onnx.Length, MaxRecursionDepth);
+            var input = CodedInputStream.CreateWithLimits(onnx, (int)Math.Min(onnx.Length, int.MaxValue), MaxRecursionDepth);
             model = ModelProto.Parser.ParseFrom(input);
         }
         catch (InvalidProtocolBufferException e)

@@ -12,8 +12,13 @@ public interface IArtifactStore
     /// <summary>
     /// Streams <paramref name="content"/> into the store, hashing as it reads. Throws
     /// <see cref="ContentTooLargeException"/> (leaving nothing behind) once more than <paramref name="maxBytes"/> arrive.
+    /// The file is held (see <see cref="Delete"/>) until <see cref="Release"/>: the caller has not yet recorded it in a
+    /// row, and the same content may be stored and deleted by other requests meanwhile.
     /// </summary>
     Task<StoredBlob> SaveAsync(Stream content, long maxBytes, CancellationToken cancellationToken);
+
+    /// <summary>Ends the hold that <see cref="SaveAsync(Stream, long, CancellationToken)"/> took.</summary>
+    void Release(string sha256);
 
     Task<StoredBlob> SaveAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
 
@@ -22,6 +27,7 @@ public interface IArtifactStore
 
     Task<byte[]> ReadAllBytesAsync(string sha256, CancellationToken cancellationToken);
 
+    /// <summary>Deletes a stored file, unless a <see cref="SaveAsync(Stream, long, CancellationToken)"/> still holds it.</summary>
     void Delete(string sha256);
 }
 

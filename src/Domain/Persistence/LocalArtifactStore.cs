@@ -13,6 +13,8 @@ public sealed class LocalArtifactStore : IArtifactStore
     private const int BufferSize = 1 << 16;
     private readonly string _objects;
     private readonly string _temp;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, int> _holds = [];
 
     public LocalArtifactStore(string rootPath)
     {
@@ -23,7 +25,31 @@ public sealed class LocalArtifactStore : IArtifactStore
         Directory.CreateDirectory(_temp);
     }
 
-    public async Task<StoredBlob> SaveAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
+    public Task<StoredBlob> SaveAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
+        => SaveAsync(content, maxBytes, hold: true, cancellationToken);
+
+    public async Task<StoredBlob> SaveAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        using var stream = new MemoryStream(content.ToArray(), writable: false);
+        return await SaveAsync(stream, long.MaxValue, hold: false, cancellationToken);
+    }
+
+    public void Release(string sha256)
+    {
+        lock (_gate)
+        {
+            if (_holds.GetValueOrDefault(sha256) > 1)
+            {
+                _holds[sha256]--;
+            }
+            else
+            {
+                _holds.Remove(sha256);
+            }
+        }
+    }
+
+    private async Task<StoredBlob> SaveAsync(Stream content, long maxBytes, bool hold, CancellationToken cancellationToken)
     {
         var tempPath = Path.Combine(_temp, $"{Guid.NewGuid():N}.part");
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -48,7 +74,15 @@ public sealed class LocalArtifactStore : IArtifactStore
                 file.Flush(flushToDisk: true);
             }
             var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
-            MoveIntoPlace(tempPath, sha256);
+            lock (_gate)
+            {
+                // Under the gate, so that a Delete of the same content cannot slip between the two.
+                if (hold)
+                {
+                    _holds[sha256] = _holds.GetValueOrDefault(sha256) + 1;
+                }
+                MoveIntoPlace(tempPath, sha256);
+            }
             return new StoredBlob(sha256, size);
         }
         finally
@@ -58,19 +92,22 @@ public sealed class LocalArtifactStore : IArtifactStore
         }
     }
 
-    public async Task<StoredBlob> SaveAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
-    {
-        using var stream = new MemoryStream(content.ToArray(), writable: false);
-        return await SaveAsync(stream, long.MaxValue, cancellationToken);
-    }
-
     public Stream OpenRead(string sha256)
         => new FileStream(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true);
 
     public Task<byte[]> ReadAllBytesAsync(string sha256, CancellationToken cancellationToken)
         => File.ReadAllBytesAsync(PathOf(sha256), cancellationToken);
 
-    public void Delete(string sha256) => File.Delete(PathOf(sha256));
+    public void Delete(string sha256)
+    {
+        lock (_gate)
+        {
+            if (!_holds.ContainsKey(sha256))
+            {
+                File.Delete(PathOf(sha256));
+            }
+        }
+    }
 
     private void MoveIntoPlace(string tempPath, string sha256)
     {

@@ -10,6 +10,9 @@ namespace Shears.Worker.Engine;
 /// Without β, the paper's parameter-free choice β_k = −Δ_k/ΔC_k makes the sum vanish for every channel;
 /// what remains to rank by is Δ_k/|ΔC_k|, the loss increase per unit of cost saved, which is what is used.
 /// Then fine-tune with the removed channels masked.
+/// With <c>channelsPerPrune</c> above 1 a round removes that many channels, each chosen with ΔC
+/// recomputed after the one before and Δ from the round's steps (large networks need this to reach a
+/// target in a reasonable number of steps).
 /// </summary>
 public static class FisherPruning
 {
@@ -24,6 +27,7 @@ public static class FisherPruning
         using var signal = new FisherSignal(session.Gates);
         session.Gates.CaptureGradients = true;
         var removals = 0;
+        var rounds = 0;
         try
         {
             while (!session.Cost.TargetReached)
@@ -36,15 +40,21 @@ public static class FisherPruning
                 }
                 session.StepsTaken += options.StepsPerPrune;
 
-                var (group, channel, delta) = Choose(session, signal.Deltas(), options.Beta);
-                session.Remove(group, channel);
+                var deltas = signal.Deltas();
+                var removed = new List<string>();
+                for (var i = 0; i < options.ChannelsPerPrune && !session.Cost.TargetReached; i++)
+                {
+                    var (group, channel, delta) = Choose(session, deltas, options.Beta);
+                    session.Remove(group, channel);
+                    removed.Add($"{session.Groups[group].Name}[{channel}] (Δ = {delta:G3}; {session.Masks.KeptCount(group)} of {session.Groups[group].Channels} left)");
+                }
                 signal.Reset();
-                removals++;
+                removals += removed.Count;
+                rounds++;
 
-                double? accuracy = removals % AccuracyInterval == 0 || session.Cost.TargetReached ? Evaluation.Accuracy(session.Module, session.Data) : null;
+                double? accuracy = rounds % AccuracyInterval == 0 || session.Cost.TargetReached ? Evaluation.Accuracy(session.Module, session.Data) : null;
                 progress.Report(0.05 + 0.65 * session.Cost.Progress, session.StepsTaken, session.StepsTaken + session.FineTuningSteps,
-                    lossSum / options.StepsPerPrune, accuracy,
-                    $"removed {session.Groups[group].Name}[{channel}] (Δ = {delta:G3}); {session.Masks.KeptCount(group)} of {session.Groups[group].Channels} left");
+                    lossSum / options.StepsPerPrune, accuracy, $"removed {string.Join(", ", removed.Take(3))}{(removed.Count > 3 ? $" and {removed.Count - 3} more" : "")}");
             }
         }
         finally
@@ -52,7 +62,7 @@ public static class FisherPruning
             session.Gates.CaptureGradients = false;
         }
 
-        progress.Log($"Fisher pruning reached the target after {removals} removals and {session.StepsTaken} steps; fine-tuning for {session.FineTuningSteps} steps.");
+        progress.Log($"Fisher pruning reached the target after {removals} removals in {rounds} rounds ({options.ChannelsPerPrune} a round) and {session.StepsTaken} steps; fine-tuning for {session.FineTuningSteps} steps.");
         FineTuning.Run(session, session.FineTuningSteps, 0.7, 0.95);
     }
 

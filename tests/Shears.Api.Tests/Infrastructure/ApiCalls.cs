@@ -61,9 +61,10 @@ internal static class ApiCalls
 
     /// <summary>Reads a job's SSE stream until the server ends it (after the final status event).</summary>
     public static async Task<List<ServerSentEvent>> ReadEventsAsync(this HttpClient client, Guid jobId, TimeSpan timeout, long? lastEventId = null,
-        Func<ServerSentEvent, Task>? onEvent = null)
+        Func<ServerSentEvent, Task>? onEvent = null, CancellationToken drop = default)
     {
-        using var cancel = new CancellationTokenSource(timeout);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(drop);
+        cancel.CancelAfter(timeout);
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{jobId}/events");
         if (lastEventId is not null)
         {

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Shears.Api.Tests.Infrastructure;
@@ -14,6 +12,7 @@ public sealed class PostgresServer : IAsyncLifetime
 {
     private const string BinDir = "/usr/lib/postgresql/15/bin";
     private string? _clusterDir;
+    private string _serverOptions = "";
 
     public string AdminConnectionString { get; private set; } = "";
 
@@ -30,9 +29,9 @@ public sealed class PostgresServer : IAsyncLifetime
         await RunAsync("chown", "postgres:postgres", _clusterDir);
         var data = Path.Combine(_clusterDir, "data");
         await RunAsPostgresAsync($"{BinDir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
-        var port = FreePort();
-        await RunAsPostgresAsync($"{BinDir}/pg_ctl", "-D", data, "-l", Path.Combine(_clusterDir, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {port} -k {_clusterDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start");
+        var port = LoopbackPort.Free();
+        _serverOptions = $"-p {port} -k {_clusterDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200";
+        await StartClusterAsync();
         AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
     }
 
@@ -47,6 +46,25 @@ public sealed class PostgresServer : IAsyncLifetime
         }
         return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = true }.ConnectionString;
     }
+
+    /// <summary>
+    /// Restarts the throwaway cluster as an operator or a failover would: <c>pg_ctl stop</c> in fast mode (every
+    /// session is cut), <paramref name="down"/> with no server at all, then <c>pg_ctl start</c> on the same port.
+    /// Only possible with the cluster this fixture started.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan down)
+    {
+        if (_clusterDir is null)
+        {
+            throw new InvalidOperationException("SHEARS_TEST_POSTGRES names a server these tests do not own; they cannot restart it.");
+        }
+        await RunAsPostgresAsync($"{BinDir}/pg_ctl", "-D", Path.Combine(_clusterDir, "data"), "-m", "fast", "-w", "-t", "60", "stop");
+        await Task.Delay(down);
+        await StartClusterAsync();
+    }
+
+    private Task StartClusterAsync() => RunAsPostgresAsync($"{BinDir}/pg_ctl", "-D", Path.Combine(_clusterDir!, "data"),
+        "-l", Path.Combine(_clusterDir!, "server.log"), "-w", "-t", "60", "-o", _serverOptions, "start");
 
     public async Task DisposeAsync()
     {
@@ -75,13 +93,6 @@ public sealed class PostgresServer : IAsyncLifetime
         {
             throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {process.ExitCode}: {await output}{await error}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -7,12 +7,15 @@ internal static class RepoPaths
 
     public static string Fixture(string file) => Path.Combine(Root, "tests", "fixtures", file);
 
-    /// <summary>The Worker built next to this test run (same configuration), run as a separate process by the e2e tests.</summary>
-    public static string WorkerDll()
+    /// <summary>
+    /// A program of src/ built next to this test run (same configuration), run as a separate process by the e2e
+    /// tests: e.g. ("Worker", "Shears.Worker.dll").
+    /// </summary>
+    public static string BuiltDll(string project, string dll)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(Root, "src", "Worker", "bin", configuration, "net10.0", "linux-x64", "Shears.Worker.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the Worker first: {dll} is missing.");
+        var path = Path.Combine(Root, "src", project, "bin", configuration, "net10.0", "linux-x64", dll);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"Build src/{project} first: {path} is missing.");
     }
 
     private static string FindRoot()

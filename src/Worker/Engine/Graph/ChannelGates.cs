@@ -14,6 +14,7 @@ public sealed class ChannelGates : IDisposable
     private readonly GraphModule module;
     private readonly IReadOnlyList<ChannelGroup> groups;
     private readonly Tensor?[] multiplierByGroup;
+    private readonly Tensor?[] ownedByGroup;
     private readonly Dictionary<string, SiteTensor> sites = [];
     private readonly Dictionary<string, Tensor> keptBySite = [];
     private readonly int[] flatOffsets;
@@ -23,6 +24,7 @@ public sealed class ChannelGates : IDisposable
         this.module = module;
         this.groups = groups;
         multiplierByGroup = new Tensor?[groups.Count];
+        ownedByGroup = new Tensor?[groups.Count];
         foreach (var group in groups)
             foreach (var site in group.GateSites)
             {
@@ -54,10 +56,14 @@ public sealed class ChannelGates : IDisposable
     /// Multiplies the group's channels by <paramref name="multiplier"/> (shape [Channels]) from the next forward on.
     /// With <paramref name="keep"/> the combined tensors outlive the caller's dispose scope (a mask set once);
     /// without it they belong to the current scope (gates recomputed every step).
+    /// Either way the group's multiplier stays readable until it is set again: a tensor shared with other
+    /// groups (after a Concat) is rebuilt from every group's latest multiplier, some set in earlier scopes.
     /// </summary>
     public void Set(int groupId, Tensor multiplier, bool keep = true)
     {
-        multiplierByGroup[groupId] = multiplier;
+        ownedByGroup[groupId]?.Dispose();
+        ownedByGroup[groupId] = keep ? null : multiplier.alias().DetachFromDisposeScope();
+        multiplierByGroup[groupId] = ownedByGroup[groupId] ?? multiplier;
         foreach (var site in groups[groupId].GateSites)
             Rebuild(sites[site.Tensor], keep);
     }
@@ -70,6 +76,9 @@ public sealed class ChannelGates : IDisposable
     /// </summary>
     public void SetAll(Tensor flat, bool keep = true)
     {
+        foreach (var owned in ownedByGroup.OfType<Tensor>())
+            owned.Dispose();
+        Array.Clear(ownedByGroup);
         Array.Clear(multiplierByGroup);
         Tensor? extended = null;
         foreach (var site in sites.Values)
@@ -127,9 +136,10 @@ public sealed class ChannelGates : IDisposable
     {
         foreach (var site in sites.Keys)
             module.SetMultiplier(site, null);
-        foreach (var tensor in keptBySite.Values)
+        foreach (var tensor in keptBySite.Values.Concat(ownedByGroup.OfType<Tensor>()))
             tensor.Dispose();
         keptBySite.Clear();
+        Array.Clear(ownedByGroup);
         foreach (var site in sites.Values)
             site.Dispose();
     }

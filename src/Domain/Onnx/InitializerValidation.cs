@@ -1,0 +1,40 @@
+using Onnx;
+using Shears.Domain.Graph;
+
+namespace Shears.Domain.Onnx;
+
+/// <summary>
+/// Reads every weight of a model once, as training will: data kept elsewhere, data that disagrees with its shape,
+/// and NaN or infinite values are refused at upload rather than found by a job hours later.
+/// </summary>
+public static class InitializerValidation
+{
+    /// <exception cref="InvalidModelException">Names the first tensor that cannot be used and why.</exception>
+    public static void EnsureUsable(OnnxGraph graph)
+    {
+        foreach (var (name, tensor) in graph.Initializers)
+        {
+            switch ((TensorProto.Types.DataType)tensor.DataType)
+            {
+                case TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Double:
+                    var values = OnnxTensors.ToFloats(tensor);
+                    var bad = Array.FindIndex(values, v => !float.IsFinite(v));
+                    if (bad >= 0)
+                    {
+                        throw new InvalidModelException(
+                            $"Tensor '{name}' holds {values[bad]} at element {bad}; every weight must be a finite number. Was the network trained to divergence?");
+                    }
+                    break;
+                case TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32:
+                    OnnxTensors.ToInt64s(tensor);
+                    break;
+                default:
+                    if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
+                    {
+                        throw new InvalidModelException($"Tensor '{name}' keeps its data in an external file; upload a model with the weights embedded.");
+                    }
+                    break;
+            }
+        }
+    }
+}

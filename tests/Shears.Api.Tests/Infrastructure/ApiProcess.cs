@@ -1,0 +1,94 @@
+using System.Net;
+
+namespace Shears.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The real Api (the built Shears.Api.dll) as a separate process behind Kestrel on a loopback port, in distributed
+/// mode on the given database: real HTTP, real request-size limits, and a process whose memory can be measured.
+/// </summary>
+public sealed class ApiProcess : IDisposable
+{
+    private readonly DotnetProcess _process;
+
+    private ApiProcess(string postgres, string dataDirectory, IReadOnlyDictionary<string, string> extra)
+    {
+        DataDirectory = dataDirectory;
+        BaseAddress = new Uri($"http://127.0.0.1:{LoopbackPort.Free()}");
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = BaseAddress.ToString(),
+            ["ConnectionStrings__Postgres"] = postgres,
+            ["Artifacts__Path"] = ArtifactsPath,
+            ["Auth__ApiKeys__0__Tenant"] = "alpha",
+            ["Auth__ApiKeys__0__Key"] = ShearsApiFactory.AlphaKey,
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in extra)
+        {
+            environment[key] = value;
+        }
+        // The working directory is the data folder, so a stray relative path would show up there.
+        _process = new DotnetProcess(RepoPaths.BuiltDll("Api", "Shears.Api.dll"), environment, dataDirectory);
+    }
+
+    public Uri BaseAddress { get; }
+
+    public string DataDirectory { get; }
+
+    public string ArtifactsPath => Path.Combine(DataDirectory, "artifacts");
+
+    public DotnetProcess Process => _process;
+
+    /// <summary>Starts the Api and waits until <c>/healthz</c> answers.</summary>
+    public static async Task<ApiProcess> StartAsync(string postgres, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), $"shears-api-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dataDirectory);
+        var api = new ApiProcess(postgres, dataDirectory, extra ?? new Dictionary<string, string>());
+        using var probe = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            if (api._process.HasExited)
+            {
+                throw new InvalidOperationException($"The Api exited with {api._process.ExitCode}:\n{api._process.Output}");
+            }
+            try
+            {
+                if ((await probe.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK)
+                {
+                    return api;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                api.Dispose();
+                throw new TimeoutException($"The Api did not answer /healthz within 60 s:\n{api._process.Output}");
+            }
+            await Task.Delay(250);
+        }
+    }
+
+    public HttpClient ClientFor(string? apiKey)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+        return client;
+    }
+
+    public void Dispose()
+    {
+        _process.Dispose();
+        if (Directory.Exists(DataDirectory))
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+    }
+}
