@@ -6,21 +6,24 @@ using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
+using Shears.Worker.Engine.L0;
 using static TorchSharp.torch;
 
 namespace Shears.Bench;
 
-/// <summary>Milliseconds per step, wall-clock median and process CPU time: plain TorchSharp, Fisher TorchSharp, plain PyTorch.</summary>
-internal sealed record StepTimings(StepCost Plain, StepCost Fisher, StepCost PyTorch, string PyTorchVersion);
+/// <summary>Milliseconds per step, wall-clock median and process CPU time: plain TorchSharp, Fisher and L0 TorchSharp, plain PyTorch (NaN when skipped).</summary>
+internal sealed record StepTimings(StepCost Plain, StepCost Fisher, StepCost PyTorch, string PyTorchVersion, StepCost L0);
 
 /// <summary>One kind of step: median wall time and mean process CPU time per step.</summary>
 internal sealed record StepCost(double WallMs, double CpuMs);
 
 /// <summary>
 /// Times training steps side by side in one run: rounds alternate a plain step of the ONNX-graph
-/// module, a Fisher step (gates, captured gradients, signal accumulation) and the same plain step in
-/// PyTorch (bench/pytorch_step.py, same weights, data, batch and thread count), so machine load
-/// hits all three alike. Reports the median over rounds of each round's median.
+/// module, a Fisher step (gates, captured gradients, signal accumulation), an L0 step (gate samples,
+/// expected-cost penalty, gate optimizer, λ controller) and the same plain step in PyTorch
+/// (bench/pytorch_step.py, same weights, data, batch and thread count), so machine load hits them
+/// alike. Reports the median over rounds of each round's median. Without python3-torch the PyTorch
+/// side is skipped with a note.
 /// </summary>
 internal static class StepBenchmark
 {
@@ -37,10 +40,22 @@ internal static class StepBenchmark
         using var signal = new FisherSignal(session.Gates);
         session.Gates.CaptureGradients = true;
 
+        using var l0Module = new GraphModule(graph, CPU);
+        using var l0Data = new TrainingData(train, graph.InputShape, jobOptions, CPU);
+        using var l0Session = new PruningSession(graph, groups, l0Module, l0Data, new PruningTarget(null, 0.25), jobOptions, new SilentProgress(), CancellationToken.None);
+        using var l0Cost = ExpectedCost.Fit(groups, l0Session.Cost.TargetCostOf);
+        using var l0Gates = new L0Gates(l0Session, new HardConcrete());
+        var l0Steps = options.Rounds * (options.StepsPerRound + 10);
+        using var l0 = new L0GateTraining(l0Session, l0Gates, l0Cost, 0.25, l0Steps);
+        var l0Step = 0;
+
         var plainRounds = new List<StepCost>();
         var fisherRounds = new List<StepCost>();
         var torchRounds = new List<StepCost>();
+        var l0Rounds = new List<StepCost>();
         var version = "";
+        var skipped = new StepCost(double.NaN, double.NaN);
+        var hasTorch = true;
         for (var round = 0; round < options.Rounds; round++)
         {
             plainRounds.Add(MedianStep(options.StepsPerRound, () =>
@@ -50,11 +65,16 @@ internal static class StepBenchmark
                 plain.Step(x, y);
             }));
             fisherRounds.Add(MedianStep(options.StepsPerRound, () => FisherPruning.Step(session, signal)));
-            (var torch, version) = PyTorch(options);
-            torchRounds.Add(torch);
-            Console.WriteLine($"  round {round + 1}: plain {plainRounds[^1]}, fisher {fisherRounds[^1]}, pytorch {torch}");
+            l0Rounds.Add(MedianStep(options.StepsPerRound, () => l0.Step(++l0Step)));
+            var (torch, pytorchVersion) = hasTorch ? PyTorch(options) : (skipped, version);
+            (hasTorch, version) = (hasTorch && torch is not null, pytorchVersion);
+            torchRounds.Add(torch ?? skipped);
+            Console.WriteLine($"  round {round + 1}: plain {plainRounds[^1]}, fisher {fisherRounds[^1]}, l0 {l0Rounds[^1]}, pytorch {torch}");
         }
-        return new StepTimings(MedianOf(plainRounds), MedianOf(fisherRounds), MedianOf(torchRounds), version);
+        var timings = new StepTimings(MedianOf(plainRounds), MedianOf(fisherRounds), MedianOf(torchRounds), version, MedianOf(l0Rounds));
+        Console.WriteLine($"  CPU time per step: plain {timings.Plain.CpuMs:F2} ms, fisher {timings.Fisher.CpuMs:F2} ms ({timings.Fisher.CpuMs / timings.Plain.CpuMs:F2} × plain), " +
+            $"l0 {timings.L0.CpuMs:F2} ms ({timings.L0.CpuMs / timings.Plain.CpuMs:F2} × plain; wall {timings.L0.WallMs / timings.Plain.WallMs:F2} ×)");
+        return timings;
     }
 
     private static StepCost MedianOf(List<StepCost> rounds) =>
@@ -76,18 +96,35 @@ internal static class StepBenchmark
         return new StepCost(LatencyComparison.Median(times), cpu.TotalMilliseconds / steps);
     }
 
-    private static (StepCost Cost, string Version) PyTorch(BenchOptions options)
+    /// <summary>
+    /// The PyTorch side; null with a printed note when it cannot run here (python3-torch or python3-onnx
+    /// missing, or a network bench/pytorch_step.py does not rebuild), so the rest of the bench goes on.
+    /// </summary>
+    private static (StepCost? Cost, string Version) PyTorch(BenchOptions options)
     {
         var start = new ProcessStartInfo("/usr/bin/python3",
             ["bench/pytorch_step.py", "--onnx", options.Network, "--threads", options.Threads.ToString(), "--steps", options.StepsPerRound.ToString()])
-        { RedirectStandardOutput = true };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"bench/pytorch_step.py failed ({process.ExitCode}).");
-        using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
-        var result = json.RootElement;
-        return (new StepCost(result.GetProperty("median_ms").GetDouble(), result.GetProperty("cpu_ms").GetDouble()), result.GetProperty("torch").GetString() ?? "");
+        { RedirectStandardOutput = true, RedirectStandardError = true };
+        try
+        {
+            using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
+            var errors = process.StandardError.ReadToEndAsync();
+            var output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                var reason = errors.Result.Trim().Split('\n')[^1];
+                Console.WriteLine($"  note: PyTorch step skipped — bench/pytorch_step.py failed ({reason}); it needs python3-torch and python3-onnx and rebuilds LeNet-5-Caffe only.");
+                return (null, $"(skipped: {reason})");
+            }
+            using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+            var result = json.RootElement;
+            return (new StepCost(result.GetProperty("median_ms").GetDouble(), result.GetProperty("cpu_ms").GetDouble()), result.GetProperty("torch").GetString() ?? "");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Console.WriteLine($"  note: PyTorch step skipped — /usr/bin/python3 could not start ({e.Message}).");
+            return (null, "(skipped: no python3)");
+        }
     }
 }

@@ -100,6 +100,22 @@ public sealed class DistributedModeTests(PostgresServer postgres) : IAsyncLifeti
         await PruningFlow.AssertSucceededAsync(Alpha, outcome);
     }
 
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task An_l0_job_runs_on_a_separate_worker_process_and_lands_within_five_percent_of_its_FLOPs_target()
+    {
+        const double target = 0.3;
+        using var worker = new WorkerProcess(_connectionString, _api.ArtifactsPath);
+        var outcome = await PruningFlow.RunJobAsync(Alpha, "tiny_mlp", "l0", new { flops = target }, new { steps = 300, batchSize = 50 },
+            (ApiCalls.FashionImages2k, ApiCalls.FashionLabels2k));
+        await PruningFlow.AssertSucceededAsync(Alpha, outcome);
+
+        var result = outcome.Job.GetProperty("result");
+        var flops = (double)result.GetProperty("after").GetProperty("flops").GetInt64() / result.GetProperty("before").GetProperty("flops").GetInt64();
+        Assert.InRange(flops, target * 0.95, target * 1.05);
+        Assert.Contains(outcome.Events, e => e.Type == "progress" && e.Json.TryGetProperty("message", out var m) && m.GetString()!.Contains("expected cost", StringComparison.Ordinal));
+    }
+
     /// <summary>A model row seeded directly (its bytes in the store) plus a real dataset upload, and a job on them.</summary>
     private async Task<Guid> CreateQueuedJobAsync()
     {

@@ -19,9 +19,9 @@ public sealed class PruningOptionsParserTests
     [Fact]
     public void Known_options_are_applied_with_their_types()
     {
-        var (options, errors) = Parse(PruningMethod.Fisher, """{"epochs": 2.5, "batchSize": 64, "optimizer": "SGD", "beta": 0.001, "stepsPerPrune": 5, "inputScale": null}""");
+        var (options, errors) = Parse(PruningMethod.Fisher, """{"epochs": 2.5, "batchSize": 64, "optimizer": "SGD", "beta": 0.001, "stepsPerPrune": 5, "channelsPerPrune": 3, "inputScale": null}""");
         Assert.Empty(errors);
-        Assert.Equal(new PruningOptions { Epochs = 2.5, BatchSize = 64, Optimizer = "sgd", Beta = 0.001, StepsPerPrune = 5 }, options);
+        Assert.Equal(new PruningOptions { Epochs = 2.5, BatchSize = 64, Optimizer = "sgd", Beta = 0.001, StepsPerPrune = 5, ChannelsPerPrune = 3 }, options);
     }
 
     [Theory]

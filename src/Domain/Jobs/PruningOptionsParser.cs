@@ -29,6 +29,7 @@ public static class PruningOptionsParser
         Number("inputScale", 0, 1e9, true, (o, v) => o with { InputScale = v }),
         Number("beta", 0, 1e9, false, (o, v) => o with { Beta = v }, PruningMethod.Fisher),
         Integer("stepsPerPrune", 1, 1_000_000, (o, v) => o with { StepsPerPrune = v }, PruningMethod.Fisher),
+        Integer("channelsPerPrune", 1, 1_000_000, (o, v) => o with { ChannelsPerPrune = v }, PruningMethod.Fisher),
         Number("lambda", 0, 1e9, false, (o, v) => o with { Lambda = v }, PruningMethod.L0),
         // "weight" (unstructured gates, issue 4) is not built yet; refusing it here beats failing in the worker.
         Choice("granularity", ["channel"], (o, v) => o with { Granularity = v }, PruningMethod.L0),

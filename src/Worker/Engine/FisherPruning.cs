@@ -10,17 +10,14 @@ namespace Shears.Worker.Engine;
 /// Without β, the paper's parameter-free choice β_k = −Δ_k/ΔC_k makes the sum vanish for every channel;
 /// what remains to rank by is Δ_k/|ΔC_k|, the loss increase per unit of cost saved, which is what is used.
 /// Then fine-tune with the removed channels masked.
-/// A network with many channels loses one per <see cref="ChannelsPerHundred"/> prunable channels each
-/// round (Δ from the round's steps, ΔC recomputed before each): one at a time, torchvision resnet18's
-/// 3840 channels would need about a thousand rounds to reach half its FLOPs.
+/// With <c>channelsPerPrune</c> above 1 a round removes that many channels, each chosen with ΔC
+/// recomputed after the one before and Δ from the round's steps (large networks need this to reach a
+/// target in a reasonable number of steps).
 /// </summary>
 public static class FisherPruning
 {
     /// <summary>Held-out accuracy is measured after every this many removals.</summary>
     private const int AccuracyInterval = 25;
-
-    /// <summary>Channels removed per round for every hundred prunable channels (at least one).</summary>
-    private const int ChannelsPerHundred = 1;
 
     public static void Run(PruningSession session)
     {
@@ -31,7 +28,6 @@ public static class FisherPruning
         session.Gates.CaptureGradients = true;
         var removals = 0;
         var rounds = 0;
-        var perRound = Math.Max(1, session.Groups.Sum(g => g.Channels - 1) * ChannelsPerHundred / 100);
         try
         {
             while (!session.Cost.TargetReached)
@@ -46,7 +42,7 @@ public static class FisherPruning
 
                 var deltas = signal.Deltas();
                 var removed = new List<string>();
-                for (var i = 0; i < perRound && !session.Cost.TargetReached; i++)
+                for (var i = 0; i < options.ChannelsPerPrune && !session.Cost.TargetReached; i++)
                 {
                     var (group, channel, delta) = Choose(session, deltas, options.Beta);
                     session.Remove(group, channel);
@@ -66,7 +62,7 @@ public static class FisherPruning
             session.Gates.CaptureGradients = false;
         }
 
-        progress.Log($"Fisher pruning reached the target after {removals} removals in {rounds} rounds ({perRound} a round) and {session.StepsTaken} steps; fine-tuning for {session.FineTuningSteps} steps.");
+        progress.Log($"Fisher pruning reached the target after {removals} removals in {rounds} rounds ({options.ChannelsPerPrune} a round) and {session.StepsTaken} steps; fine-tuning for {session.FineTuningSteps} steps.");
         FineTuning.Run(session, session.FineTuningSteps, 0.7, 0.95);
     }
 

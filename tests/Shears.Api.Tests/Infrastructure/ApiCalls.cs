@@ -10,6 +10,7 @@ internal static class ApiCalls
 {
     public const string FashionImages1k = "fashion_test_1k-images-idx3-ubyte.gz";
     public const string FashionLabels1k = "fashion_test_1k-labels-idx1-ubyte.gz";
+    public const string FashionImages2k = "fashion_train_2k-images-idx3-ubyte.gz";
     public const string FashionLabels2k = "fashion_train_2k-labels-idx1-ubyte.gz";
 
     public static Task<HttpResponseMessage> UploadModelAsync(this HttpClient client, byte[] onnx, string name = "net")

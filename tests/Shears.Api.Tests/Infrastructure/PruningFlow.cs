@@ -6,20 +6,24 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace Shears.Api.Tests.Infrastructure;
 
 /// <summary>
-/// The walk a user takes: upload a network and a dataset, run a magnitude job, follow its events to the end,
+/// The walk a user takes: upload a network and a dataset, run a pruning job, follow its events to the end,
 /// download the pruned network and run it in ONNX Runtime.
 /// </summary>
 internal static class PruningFlow
 {
     public sealed record Outcome(JsonElement Job, List<ServerSentEvent> Events, byte[] Original, byte[] Pruned, double OrtAccuracy);
 
-    public static async Task<Outcome> RunMagnitudeJobAsync(HttpClient client, string network = "tiny_cnn")
+    public static Task<Outcome> RunMagnitudeJobAsync(HttpClient client, string network = "tiny_cnn") =>
+        RunJobAsync(client, network, "magnitude", new { flops = 0.5 }, new { epochs = 1, batchSize = 50, norm = "l1", scope = "global" },
+            (ApiCalls.FashionImages1k, ApiCalls.FashionLabels1k));
+
+    public static async Task<Outcome> RunJobAsync(HttpClient client, string network, string method, object target, object options,
+        (string Images, string Labels) dataset)
     {
         var original = await File.ReadAllBytesAsync(RepoPaths.Fixture($"{network}.onnx"));
         var modelId = await (await client.UploadModelAsync(original, network)).CreatedIdAsync();
-        var datasetId = await (await client.UploadDatasetAsync(ApiCalls.FashionImages1k, ApiCalls.FashionLabels1k)).CreatedIdAsync();
-        var jobId = await (await client.CreateJobAsync(modelId, datasetId, new { flops = 0.5 },
-            new { epochs = 1, batchSize = 50, norm = "l1", scope = "global" })).CreatedIdAsync();
+        var datasetId = await (await client.UploadDatasetAsync(dataset.Images, dataset.Labels)).CreatedIdAsync();
+        var jobId = await (await client.CreateJobAsync(modelId, datasetId, target, options, method)).CreatedIdAsync();
 
         var events = await client.ReadEventsAsync(jobId, TimeSpan.FromMinutes(8));
         var job = await client.GetJsonAsync($"/v1/jobs/{jobId}");
@@ -52,7 +56,7 @@ internal static class PruningFlow
 
         var jobId = outcome.Job.GetProperty("id").GetGuid();
         var report = JsonDocument.Parse(await client.GetByteArrayAsync($"/v1/jobs/{jobId}/artifacts/report.json")).RootElement;
-        Assert.Equal("magnitude", report.GetProperty("method").GetString());
+        Assert.Equal(outcome.Job.GetProperty("method").GetString(), report.GetProperty("method").GetString());
         Assert.NotEmpty(await client.GetByteArrayAsync($"/v1/jobs/{jobId}/artifacts/weights.safetensors"));
     }
 

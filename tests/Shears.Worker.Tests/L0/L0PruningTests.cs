@@ -46,6 +46,7 @@ public class L0PruningTests
     [Trait("Category", "Slow")]
     [InlineData("tiny_mlp", null, 0.5)]
     [InlineData("tiny_cnn", 0.5, null)]
+    [InlineData("tiny_mlp", 0.3, null)]
     public void L0_lands_within_five_percent_of_the_target_and_keeps_the_network_useful(string network, double? flops, double? parameters)
     {
         random.manual_seed(1);
@@ -66,7 +67,7 @@ public class L0PruningTests
         var wanted = (flops ?? parameters)!.Value;
         Assert.InRange(reached, Math.Min(wanted * 0.95, wanted - oneChannel), wanted);
         var accuracy = Evaluation.Accuracy(module, data);
-        Assert.True(accuracy > 0.6, $"accuracy {accuracy:P1}");
+        Assert.True(accuracy > 0.6, $"accuracy {accuracy:P1}; {string.Join(" | ", progress.Logs)} | {string.Join(" | ", progress.Updates.Select(u => u.Message))}");
         Assert.Contains(progress.Updates, u => u.Message?.Contains("expected cost") == true);
         Assert.Contains(progress.Logs, l => l.Contains("gates closed"));
     }

@@ -17,6 +17,7 @@ public sealed class ChannelGates : IDisposable
     private readonly Tensor?[] ownedByGroup;
     private readonly Dictionary<string, SiteTensor> sites = [];
     private readonly Dictionary<string, Tensor> keptBySite = [];
+    private readonly int[] flatOffsets;
 
     public ChannelGates(GraphModule module, IReadOnlyList<ChannelGroup> groups)
     {
@@ -33,7 +34,19 @@ public sealed class ChannelGates : IDisposable
             }
         foreach (var site in sites.Values)
             site.Segments.Sort();
+        flatOffsets = new int[groups.Count];
+        foreach (var group in groups)
+        {
+            flatOffsets[group.Id] = TotalChannels;
+            TotalChannels += group.Channels;
+        }
     }
+
+    /// <summary>Channels of all groups together: the length of a flat multiplier (<see cref="SetAll"/>).</summary>
+    public int TotalChannels { get; }
+
+    /// <summary>Where group <paramref name="groupId"/>'s channels start in a flat multiplier.</summary>
+    public int FlatOffset(int groupId) => flatOffsets[groupId];
 
     public IReadOnlyList<ChannelGroup> Groups => groups;
 
@@ -53,6 +66,39 @@ public sealed class ChannelGates : IDisposable
         multiplierByGroup[groupId] = ownedByGroup[groupId] ?? multiplier;
         foreach (var site in groups[groupId].GateSites)
             Rebuild(sites[site.Tensor], keep);
+    }
+
+    /// <summary>
+    /// Multiplies every group's channels at once from one flat tensor [<see cref="TotalChannels"/>]
+    /// (group g at <see cref="FlatOffset"/>): a view per site that one group fills, one index_select per
+    /// shared site, so a step that re-samples every gate (L0) costs a few ops, not a rebuild per group.
+    /// Replaces every group's multiplier until the next <see cref="Set"/> of every group.
+    /// </summary>
+    public void SetAll(Tensor flat, bool keep = true)
+    {
+        foreach (var owned in ownedByGroup.OfType<Tensor>())
+            owned.Dispose();
+        Array.Clear(ownedByGroup);
+        Array.Clear(multiplierByGroup);
+        Tensor? extended = null;
+        foreach (var site in sites.Values)
+        {
+            Tensor combined;
+            if (site.Segments is [(0, var only)] && groups[only].Channels == site.Shape[site.Axis])
+            {
+                // A channel axis that is the last one broadcasts as it is ([N, C] features).
+                combined = flat.narrow(0, flatOffsets[only], groups[only].Channels);
+                if (site.Axis != site.Shape.Length - 1)
+                    combined = combined.view(site.BroadcastShape);
+            }
+            else
+            {
+                // Positions no group occupies read the 1 appended after the last channel.
+                extended ??= cat([flat, ones(1, dtype: flat.dtype, device: flat.device)], 0);
+                combined = extended.index_select(0, site.FlatIndex(flatOffsets, groups, TotalChannels, module.Device)).view(site.BroadcastShape);
+            }
+            Install(site, combined, keep);
+        }
     }
 
     /// <summary>
@@ -94,6 +140,8 @@ public sealed class ChannelGates : IDisposable
             tensor.Dispose();
         keptBySite.Clear();
         Array.Clear(ownedByGroup);
+        foreach (var site in sites.Values)
+            site.Dispose();
     }
 
     private void Rebuild(SiteTensor site, bool keep)
@@ -119,7 +167,11 @@ public sealed class ChannelGates : IDisposable
                 pieces.Add(ones(axisSize - at, device: device));
             combined = cat(pieces, 0).view(site.BroadcastShape);
         }
+        Install(site, combined, keep);
+    }
 
+    private void Install(SiteTensor site, Tensor combined, bool keep)
+    {
         if (keptBySite.Remove(site.Name, out var previous))
             previous.Dispose();
         if (keep)
@@ -128,8 +180,10 @@ public sealed class ChannelGates : IDisposable
     }
 
     /// <summary>A gated tensor: where its channel axis is and which groups occupy it.</summary>
-    private sealed class SiteTensor(string name, int axis, long[] shape)
+    private sealed class SiteTensor(string name, int axis, long[] shape) : IDisposable
     {
+        private Tensor? flatIndex;
+
         public string Name { get; } = name;
         public int Axis { get; } = axis;
         public long[] Shape { get; } = shape;
@@ -140,5 +194,19 @@ public sealed class ChannelGates : IDisposable
 
         /// <summary>Every dimension but the batch and the channel axis.</summary>
         public long[] ReducedDimensions { get; } = [.. Enumerable.Range(0, shape.Length).Where(i => i != 0 && i != axis).Select(i => (long)i)];
+
+        /// <summary>Per position on the axis, the flat multiplier's index that scales it (<paramref name="total"/>: none, the appended 1); built once.</summary>
+        public Tensor FlatIndex(int[] offsets, IReadOnlyList<ChannelGroup> groups, int total, Device device)
+        {
+            if (flatIndex is not null)
+                return flatIndex;
+            var index = Enumerable.Repeat((long)total, (int)Shape[Axis]).ToArray();
+            foreach (var (offset, groupId) in Segments)
+                for (var k = 0; k < groups[groupId].Channels; k++)
+                    index[offset + k] = offsets[groupId] + k;
+            return flatIndex = tensor(index, device: device).DetachFromDisposeScope();
+        }
+
+        public void Dispose() => flatIndex?.Dispose();
     }
 }

@@ -25,13 +25,18 @@ public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = 
     }
 
     /// <summary>One reparameterised sample z = min(1, max(0, σ((ln u − ln(1−u) + log α)/β)(ζ−γ)+γ)).</summary>
-    public Tensor Sample(Tensor logAlpha, Generator? generator = null)
-    {
-        using var scope = NewDisposeScope();
-        var u = rand(logAlpha.shape, dtype: logAlpha.dtype, device: logAlpha.device, generator: generator) * (1 - 2 * Epsilon) + Epsilon;
-        var s = sigmoid((log(u) - log(1 - u) + logAlpha) / Temperature);
-        return Stretch(s).MoveToOuterDisposeScope();
-    }
+    public Tensor Sample(Tensor logAlpha, Generator? generator = null) => Sample(logAlpha, Noise(logAlpha.shape, logAlpha.device, generator));
+
+    /// <summary>
+    /// The sample for given noise (ln u − ln(1−u))/β from <see cref="Noise"/>: a few ops, in the caller's
+    /// dispose scope, so a training step can draw the noise of many steps at once.
+    /// </summary>
+    public Tensor Sample(Tensor logAlpha, Tensor noise) =>
+        sigmoid(noise.add(logAlpha, alpha: 1 / Temperature)).mul(Zeta - Gamma).add_(Gamma).clamp(0.0, 1.0);
+
+    /// <summary>(ln u − ln(1−u))/β with u ~ U(ε, 1−ε), the logistic noise of <see cref="Sample(Tensor, Tensor)"/>.</summary>
+    public Tensor Noise(long[] shape, Device device, Generator? generator = null) =>
+        empty(shape, device: device).uniform_(Epsilon, 1 - Epsilon, generator).logit_().div_(Temperature);
 
     /// <summary>The test-time gate ẑ = min(1, max(0, σ(log α)(ζ−γ)+γ)).</summary>
     public Tensor TestTimeGate(Tensor logAlpha)
@@ -42,6 +47,9 @@ public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = 
 
     /// <summary>P(z ≠ 0) = σ(log α − β·ln(−γ/ζ)): the expected-L0 contribution of each gate (eq. 12).</summary>
     public Tensor OpenProbability(Tensor logAlpha) => sigmoid(logAlpha - Temperature * Math.Log(-Gamma / Zeta));
+
+    /// <summary>P(z = 0) = 1 − P(z ≠ 0) = σ(β·ln(−γ/ζ) − log α), per gate and differentiable.</summary>
+    public Tensor ClosedProbability(Tensor logAlpha) => sigmoid(Temperature * Math.Log(-Gamma / Zeta) - logAlpha);
 
     /// <summary>P(z = 0) in closed form: the binary-concrete CDF at the point the stretch maps to 0.</summary>
     public double ClosedProbability(double logAlpha)

@@ -4,69 +4,92 @@ using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.L0;
 
-/// <summary>The log α of every group's hard-concrete gates, and how they are put on the network.</summary>
+/// <summary>
+/// The log α of every group's hard-concrete gates, and how they are put on the network. All groups'
+/// log α live in one flat parameter laid out as <see cref="Graph.ChannelGates.SetAll"/> reads it, so a
+/// training step samples, lays and penalises every gate with a few tensor ops and no host round trip.
+/// </summary>
 public sealed class L0Gates : IDisposable
 {
     private readonly PruningSession session;
     private readonly HardConcrete gate;
-    private readonly Parameter[] logAlphas;
+    private readonly Parameter logAlpha;
     private readonly Generator generator;
+
+    /// <summary>The gate noise of <see cref="NoiseSteps"/> steps, drawn at once; row <see cref="nextNoise"/> is the next step's.</summary>
+    private Tensor? noise;
+    private int nextNoise;
+    private const int NoiseSteps = 64;
+
+    /// <summary>[groups, channels of all groups]: row g sums group g's entries of a flat per-channel tensor.</summary>
+    private readonly Tensor membership;
+
+    /// <summary>[groups]: the most a group may lose (all but one channel).</summary>
+    private readonly Tensor removable;
 
     public L0Gates(PruningSession session, HardConcrete gate)
     {
         this.session = session;
         this.gate = gate;
         var device = session.Module.Device;
+        var groups = session.Groups;
+        var total = session.Gates.TotalChannels;
         generator = new Generator((ulong)session.Options.Seed + 7919, device);
         using var scope = NewDisposeScope();
         using var initialisation = new Generator((ulong)session.Options.Seed + 104729);
-        logAlphas = [.. session.Groups.Select(g =>
-        {
-            var initial = HardConcrete.InitialLogAlpha(g.Channels, session.Options.DroprateInit, initialisation).to(device);
-            var parameter = new Parameter(initial, requires_grad: true);
-            parameter.DetachFromDisposeScope();
-            return parameter;
-        })];
+        logAlpha = new Parameter(HardConcrete.InitialLogAlpha(total, session.Options.DroprateInit, initialisation).to(device), requires_grad: true);
+        logAlpha.DetachFromDisposeScope();
+
+        var rows = new float[groups.Count, total];
+        foreach (var group in groups)
+            for (var k = 0; k < group.Channels; k++)
+                rows[group.Id, session.Gates.FlatOffset(group.Id) + k] = 1;
+        membership = tensor(rows, device: device).DetachFromDisposeScope();
+        removable = tensor(groups.Select(g => g.Channels - 1f).ToArray(), device: device).DetachFromDisposeScope();
     }
 
-    public IEnumerable<Parameter> LogAlphas => logAlphas;
+    public IEnumerable<Parameter> LogAlphas => [logAlpha];
 
-    /// <summary>One gate sample per group for this mini-batch, in the current dispose scope.</summary>
+    /// <summary>One gate sample per channel for this mini-batch, laid on the network in the current dispose scope.</summary>
     public void Sample()
     {
-        foreach (var group in session.Groups)
-            session.Gates.Set(group.Id, gate.Sample(logAlphas[group.Id], generator), keep: false);
+        if (noise is null || nextNoise == NoiseSteps)
+        {
+            noise?.Dispose();
+            using (no_grad())
+                noise = gate.Noise([NoiseSteps, logAlpha.shape[0]], logAlpha.device, generator).DetachFromDisposeScope();
+            nextNoise = 0;
+        }
+        session.Gates.SetAll(gate.Sample(logAlpha, noise[nextNoise++]), keep: false);
     }
 
     /// <summary>E[r_g] = Σ_k P(z_gk = 0): the expected number of removed channels per group, differentiable.</summary>
-    public Tensor ExpectedRemoved() =>
-        stack(session.Groups.Select(g => g.Channels - gate.OpenProbability(logAlphas[g.Id]).sum()));
+    public Tensor ExpectedRemoved() => membership.mv(gate.ClosedProbability(logAlpha));
+
+    /// <summary>Channels per group whose test-time gate is 0 (log α at or below ln(−γ/ζ)), at most all but one; on the device, no gradient.</summary>
+    public Tensor ClosedRemoved()
+    {
+        using var noGrad = no_grad();
+        return minimum(membership.mv(logAlpha.le(gate.ClosedBelowLogAlpha).to_type(logAlpha.dtype)), removable);
+    }
 
     public void Clamp(double min, double max)
     {
         using var noGrad = no_grad();
-        foreach (var logAlpha in logAlphas)
-            logAlpha.clamp_(min, max);
+        logAlpha.clamp_(min, max);
     }
 
     public float[][] TestTimeGates()
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        return [.. logAlphas.Select(a => gate.TestTimeGate(a).cpu().data<float>().ToArray())];
-    }
-
-    /// <summary>The cost fraction of the network the test-time gates keep (closed gates removed, at least one channel per group).</summary>
-    public double TestTimeCostFraction(ExpectedCost cost)
-    {
-        var z = TestTimeGates();
-        return cost.At([.. session.Groups.Select(g => (double)Math.Min(z[g.Id].Count(v => v == 0f), g.Channels - 1))]) / cost.Full;
+        return PerGroup(gate.TestTimeGate(logAlpha));
     }
 
     public float[][] LogAlphaValues()
     {
         using var scope = NewDisposeScope();
-        return [.. logAlphas.Select(a => a.detach().cpu().data<float>().ToArray())];
+        return PerGroup(logAlpha.detach());
     }
 
     /// <summary>Accuracy on the held-out split with the deterministic test-time gates ẑ.</summary>
@@ -77,12 +100,11 @@ public sealed class L0Gates : IDisposable
         return Evaluation.Accuracy(session.Module, session.Data);
     }
 
-    /// <summary>Puts the deterministic test-time gates ẑ on the network.</summary>
+    /// <summary>Puts the deterministic test-time gates ẑ on the network (without <paramref name="keep"/>, in the caller's dispose scope).</summary>
     public void ApplyTestTimeGates(bool keep)
     {
         using var noGrad = no_grad();
-        foreach (var group in session.Groups)
-            session.Gates.Set(group.Id, gate.TestTimeGate(logAlphas[group.Id]), keep);
+        session.Gates.SetAll(gate.TestTimeGate(logAlpha), keep);
     }
 
     /// <summary>Sets log α directly (tests, resuming from a checkpoint).</summary>
@@ -90,7 +112,7 @@ public sealed class L0Gates : IDisposable
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        logAlphas[groupId].copy_(tensor(values, device: logAlphas[groupId].device));
+        logAlpha.narrow(0, session.Gates.FlatOffset(groupId), values.Length).copy_(tensor(values, device: logAlpha.device));
     }
 
     /// <summary>"conv1 12/20, fc1 300/500": channels whose test-time gate is open.</summary>
@@ -106,8 +128,17 @@ public sealed class L0Gates : IDisposable
     public void Dispose()
     {
         RestoreMasks();
-        foreach (var logAlpha in logAlphas)
-            logAlpha.Dispose();
+        logAlpha.Dispose();
+        membership.Dispose();
+        removable.Dispose();
+        noise?.Dispose();
         generator.Dispose();
+    }
+
+    /// <summary>A flat per-channel tensor copied to the host once and cut into groups.</summary>
+    private float[][] PerGroup(Tensor flat)
+    {
+        var values = flat.cpu().data<float>().ToArray();
+        return [.. session.Groups.Select(g => values[session.Gates.FlatOffset(g.Id)..(session.Gates.FlatOffset(g.Id) + g.Channels)])];
     }
 }

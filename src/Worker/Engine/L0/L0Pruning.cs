@@ -1,7 +1,4 @@
 using Shears.Domain.Graph;
-using Shears.Worker.Engine.Graph;
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.L0;
@@ -23,22 +20,6 @@ namespace Shears.Worker.Engine.L0;
 /// </summary>
 public static class L0Pruning
 {
-    /// <summary>log α is clamped to [ln 0.01, ln 100] after every step, as in the authors' code.</summary>
-    private static readonly double MinLogAlpha = Math.Log(0.01), MaxLogAlpha = Math.Log(100);
-
-    /// <summary>
-    /// Gates need a larger step than the weights: at 1e-3 nothing closes for epochs (DESIGN.md). A gate
-    /// starting at log α = ln(1/p − 1) closes below ln(1/11) ≈ −2.4, so short jobs get a step large
-    /// enough to travel that far about twice within the budget.
-    /// </summary>
-    private static double GateLearningRate(int steps) => Math.Max(0.05, 5.0 / steps);
-
-    /// <summary>How fast the dual variable λ moves: a factor e^(rate·gap/target) per step.</summary>
-    private const double DualRate = 0.05;
-
-    /// <summary>The controller's goal falls from 1 to the target over this share of the gate training.</summary>
-    private const double TargetWarmupShare = 0.6;
-
     /// <summary>Fine-tuning with frozen gates takes this share of the job's steps.</summary>
     private const double FineTuningShare = 0.2;
 
@@ -53,67 +34,30 @@ public static class L0Pruning
         var totalSteps = session.FineTuningSteps;
         var fineTuningSteps = (int)Math.Round(totalSteps * FineTuningShare);
         var gateSteps = Math.Max(1, totalSteps - fineTuningSteps);
-        var gate = new HardConcrete(session.Options.Temperature);
-        var expected = ExpectedCost.Fit(session.Groups, session.Cost.TargetCostOf);
-
-        using var logAlphas = new L0Gates(session, gate);
-        TrainGates(session, gate, logAlphas, expected, target, gateSteps);
-        RemoveClosedChannels(session, logAlphas);
+        using var expected = ExpectedCost.Fit(session.Groups, session.Cost.TargetCostOf);
+        using var gates = new L0Gates(session, new HardConcrete(session.Options.Temperature));
+        using (var training = new L0GateTraining(session, gates, expected, target, gateSteps))
+            TrainGates(session, gates, training, gateSteps);
+        RemoveClosedChannels(session, gates);
         FineTuning.Run(session, fineTuningSteps, 0.8, 0.95);
     }
 
-    private static void TrainGates(PruningSession session, HardConcrete gate, L0Gates gates, ExpectedCost expected, double? target, int steps)
+    private static void TrainGates(PruningSession session, L0Gates gates, L0GateTraining training, int steps)
     {
-        var lambda = target is null ? session.Options.Lambda!.Value / session.Data.TrainCount * expected.Full : 1e-2;
         var interval = Math.Max(1, steps / 20);
-        using var optimizer = optim.Adam(gates.LogAlphas, GateLearningRate(steps));
         for (var step = 1; step <= steps; step++)
         {
             session.Progress.ThrowIfCancelled();
-            var (loss, fraction) = Step(session, gates, optimizer, expected, lambda);
-
-            // λ follows the cost of the network the test-time gates would keep, so it stops pushing once
-            // enough gates are really closed (the expected cost alone lags and overshoots).
-            if (target is { } t)
-            {
-                var goal = ScheduledTarget(t, step, steps);
-                lambda = Math.Clamp(lambda * Math.Exp(DualRate * (gates.TestTimeCostFraction(expected) - goal) / Math.Max(goal, 0.05)), 1e-8, 1e8);
-            }
-
+            var loss = training.Step(step);
             if (step % interval == 0 || step == steps)
             {
                 var accuracy = step == steps || step % (interval * 5) == 0 ? gates.AccuracyWithTestTimeGates() : (double?)null;
                 session.Progress.Report(0.8 * step / steps, session.StepsTaken + step, session.StepsTaken + steps, loss, accuracy,
-                    $"l0 step {step}/{steps}: expected cost {fraction:P1}, λ {lambda:G3}, open gates per layer {gates.DescribeOpen()}");
+                    $"l0 step {step}/{steps}: expected cost {training.ExpectedFraction:P1}, λ {training.Lambda:G3}, open gates per layer {gates.DescribeOpen()}");
             }
         }
         session.StepsTaken += steps;
     }
-
-    /// <summary>
-    /// One L0 training step: a gate sample per group, cross-entropy plus λ · expected cost fraction,
-    /// one backward, a step of the weights' and of the gates' optimizer, log α clamped.
-    /// Returns the batch loss and the expected cost fraction.
-    /// </summary>
-    public static (float Loss, double ExpectedFraction) Step(PruningSession session, L0Gates gates, optim.Optimizer gateOptimizer, ExpectedCost expected, double lambda)
-    {
-        using var scope = NewDisposeScope();
-        var (x, y) = session.Data.NextTrainBatch();
-        gateOptimizer.zero_grad();
-        gates.Sample();
-        Tensor? expectedFraction = null;
-        var loss = session.Trainer.Step(x, y, penalty: () => lambda * (expectedFraction = expected.FractionAt(gates.ExpectedRemoved())), afterBackward: () => gateOptimizer.step());
-        gates.Clamp(MinLogAlpha, MaxLogAlpha);
-        return (loss, expectedFraction!.item<float>());
-    }
-
-    /// <summary>
-    /// The cost the controller aims at after <paramref name="step"/> steps: a straight line from the
-    /// full network to the target. Aiming at the final target from the first step lets λ grow until
-    /// gates collapse far below it, and the network never recovers what those steps took.
-    /// </summary>
-    private static double ScheduledTarget(double target, int step, int steps) =>
-        1 - (1 - target) * Math.Min(1, step / (TargetWarmupShare * steps));
 
     /// <summary>
     /// Without a target every channel whose test-time gate ẑ is 0 goes. With one, channels go in
@@ -127,13 +71,19 @@ public static class L0Pruning
         var logAlpha = gates.LogAlphaValues();
         var byLogAlpha = session.Groups
             .SelectMany(g => Enumerable.Range(0, g.Channels).Select(k => (Group: g.Id, Channel: k)))
-            .OrderBy(c => logAlpha[c.Group][c.Channel]);
-        var hasTarget = session.Cost.TargetFraction is not null;
+            .OrderBy(c => logAlpha[c.Group][c.Channel])
+            .ToList();
 
         gates.RestoreMasks();
-        foreach (var (group, channel) in byLogAlpha)
+        var chosen = session.Cost.TargetFraction is { } target
+            ? ChannelsForTarget(session, byLogAlpha, target)
+            : byLogAlpha.TakeWhile(c => testTime[c.Group][c.Channel] == 0f);
+        foreach (var (group, channel) in chosen)
+            if (session.Cost.CanShrink(group))
+                session.Remove(group, channel);
+        foreach (var (group, channel) in byLogAlpha.Where(c => session.Masks.Kept[c.Group][c.Channel]))
         {
-            if (hasTarget ? session.Cost.TargetReached : testTime[group][channel] > 0f)
+            if (session.Cost.TargetFraction is null || session.Cost.TargetReached)
                 break;
             if (session.Cost.CanShrink(group))
                 session.Remove(group, channel);
@@ -153,6 +103,41 @@ public static class L0Pruning
         FoldFractionalGates(session, testTime);
         session.Progress.Log($"l0: {closed} gates closed (ẑ = 0); removed {removed} channels ({removed - (closed - reopened)} open ones with the lowest log α, " +
             $"{reopened} closed ones reopened to stay at the target); FLOPs {session.Cost.FlopsFraction:P1}, params {session.Cost.ParamsFraction:P1} of the original.");
+    }
+
+    /// <summary>How far below the target the final projection may land: the "within 5%".</summary>
+    private const double TargetBand = 0.05;
+
+    /// <summary>
+    /// The channels to remove for the target, planned on the cost model: in ascending log α until the
+    /// target's cost is met; then, if one wide channel took the cost more than <see cref="TargetBand"/>
+    /// below the target, the most open of the planned channels are put back while the cost stays within it.
+    /// </summary>
+    private static List<(int Group, int Channel)> ChannelsForTarget(PruningSession session, IEnumerable<(int Group, int Channel)> byLogAlpha, double target)
+    {
+        var kept = session.Groups.ToDictionary(g => g.Id, g => g.Channels);
+        var full = (double)session.Cost.TargetCostOf(kept);
+        double Fraction() => session.Cost.TargetCostOf(kept) / full;
+
+        var plan = new List<(int Group, int Channel)>();
+        foreach (var (group, channel) in byLogAlpha)
+        {
+            if (Fraction() <= target)
+                break;
+            if (kept[group] <= 1)
+                continue;
+            kept[group]--;
+            plan.Add((group, channel));
+        }
+        for (var i = plan.Count - 1; i >= 0 && Fraction() < target * (1 - TargetBand); i--)
+        {
+            kept[plan[i].Group]++;
+            if (Fraction() <= target)
+                plan.RemoveAt(i);
+            else
+                kept[plan[i].Group]--;
+        }
+        return plan;
     }
 
     /// <summary>Multiplies each kept channel's Consumer slices by its ẑ: the gate sits where consumers read the channel, so this is exact.</summary>
