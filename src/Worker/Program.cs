@@ -14,6 +14,7 @@ if (!database.IsPostgres)
 builder.Services.AddShearsPersistence(builder.Configuration);
 builder.Services.AddShearsJobDispatch(hangfire => hangfire.UseShearsPostgresStorage(database.PostgresConnectionString!));
 builder.Services.AddShearsJobServer(builder.Configuration.GetWorkerQueues(JobQueues.Cpu));
+builder.Services.AddSingleton(ReconcilerSettings.From(builder.Configuration));
 
 builder.Build().Run();
 return 0;

@@ -20,6 +20,7 @@ public static class PruningOptionsParser
     [
         Number("epochs", 0, 10_000, false, (o, v) => o with { Epochs = v }),
         Integer("steps", 0, 100_000_000, (o, v) => o with { Steps = v }),
+        Integer("checkpointEverySteps", 0, 100_000_000, (o, v) => o with { CheckpointEverySteps = v }),
         Integer("batchSize", 1, 65_536, (o, v) => o with { BatchSize = v }),
         Number("learningRate", 0, 10, true, (o, v) => o with { LearningRate = v }),
         Choice("optimizer", ["adam", "sgd"], (o, v) => o with { Optimizer = v }),

@@ -10,7 +10,8 @@ public static class FineTuning
     {
         var progress = session.Progress;
         var interval = Math.Max(1, steps / 10);
-        for (var step = 1; step <= steps; step++)
+        var resumedAt = FineTuningCheckpoint.Resume(session);
+        for (var step = resumedAt + 1; step <= steps; step++)
         {
             progress.ThrowIfCancelled();
             float loss;
@@ -25,6 +26,7 @@ public static class FineTuning
                 progress.Report(fromFraction + (toFraction - fromFraction) * step / steps, session.StepsTaken + step, session.StepsTaken + steps, loss, accuracy,
                     $"fine-tuning step {step}/{steps}");
             }
+            FineTuningCheckpoint.AfterStep(session, step, steps);
         }
         session.StepsTaken += steps;
     }

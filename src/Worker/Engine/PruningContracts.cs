@@ -3,13 +3,17 @@ using Shears.Domain.Jobs;
 
 namespace Shears.Worker.Engine;
 
-/// <summary>Everything the engine needs to run one pruning job. No database, no files.</summary>
+/// <summary>
+/// Everything the engine needs to run one pruning job. No database, no files: <paramref name="Checkpoints"/>, when
+/// given, is where training state goes and where an interrupted run's state comes back from.
+/// </summary>
 public sealed record PruneRequest(
     byte[] OnnxModel,
     Dataset Dataset,
     PruningMethod Method,
     PruningTarget Target,
-    PruningOptions Options);
+    PruningOptions Options,
+    ITrainingCheckpoints? Checkpoints = null);
 
 /// <summary>Where the engine reports as it runs. Implementations persist events (job_events).</summary>
 public interface IPruningProgress

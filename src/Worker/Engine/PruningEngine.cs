@@ -40,6 +40,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         using var module = CreateModule(graph, device);
         using var data = new TrainingData(request.Dataset, graph.InputShape, request.Options, device);
         using var session = new PruningSession(graph, groups, module, data, request.Target, request.Options, progress, cancellationToken);
+        session.Checkpoints = request.Checkpoints;
 
         var probe = LatencyBatchInputs(data, out var probeShape);
         var before = Measure(session, session.Cost.Original);

@@ -43,6 +43,9 @@ public sealed class PruningSession : IDisposable
 
     public JobProgress Progress { get; }
 
+    /// <summary>Where fine-tuning saves its state and finds an interrupted run's (none: no checkpoints).</summary>
+    public ITrainingCheckpoints? Checkpoints { get; set; }
+
     /// <summary>Optimizer steps taken so far in the job.</summary>
     public int StepsTaken { get; set; }
 

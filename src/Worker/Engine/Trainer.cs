@@ -35,6 +35,9 @@ public sealed class Trainer : IDisposable
 
     public Tensor Loss(Tensor output, Tensor labels) => loss(output, labels);
 
+    /// <summary>The optimizer, whose state a checkpoint saves and restores.</summary>
+    public optim.Optimizer Optimizer => optimizer;
+
     /// <summary>
     /// Forward, backward, optional work on the gradients (<paramref name="afterBackward"/>, e.g. the
     /// Fisher signal), optimizer step. Returns the batch's mean loss (without <paramref name="penalty"/>,

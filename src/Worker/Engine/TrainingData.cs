@@ -53,8 +53,24 @@ public sealed class TrainingData : IDisposable
     /// <summary>Training steps in one epoch (the last, partial batch is dropped).</summary>
     public int StepsPerEpoch => TrainCount / batchSize;
 
+    /// <summary>Training batches handed out so far: with the seed, all it takes to put the shuffling back where it was.</summary>
+    public long BatchesDrawn { get; private set; }
+
     /// <summary>The next training batch of a reshuffled pass; call inside the step's dispose scope.</summary>
     public (Tensor X, Tensor Y) NextTrainBatch()
+    {
+        var rows = NextRows();
+        return (inputs.index_select(0, rows), labels.index_select(0, rows));
+    }
+
+    /// <summary>Moves on as if <paramref name="count"/> batches had been drawn (same shuffles), without gathering them.</summary>
+    public void SkipBatches(long count)
+    {
+        for (var i = 0; i < count; i++)
+            NextRows().Dispose();
+    }
+
+    private Tensor NextRows()
     {
         if (epochOrder is null || position + batchSize > TrainCount)
         {
@@ -66,7 +82,8 @@ public sealed class TrainingData : IDisposable
         }
         var rows = epochOrder.narrow(0, position, batchSize);
         position += batchSize;
-        return (inputs.index_select(0, rows), labels.index_select(0, rows));
+        BatchesDrawn++;
+        return rows;
     }
 
     /// <summary>Held-out batches (call each inside its own dispose scope); falls back to the training part when nothing is held out.</summary>

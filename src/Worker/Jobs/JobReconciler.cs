@@ -43,7 +43,7 @@ public sealed partial class JobReconciler(
     {
         var now = DateTime.UtcNow;
         var createdBefore = now - settings.Grace;
-        var staleBefore = now - JobTimings.StaleAfter;
+        var staleBefore = now - settings.StaleAfter;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var candidates = await db.Jobs
             .Where(j => (j.Status == JobStatus.Queued || j.Status == JobStatus.Running) && j.CreatedAt < createdBefore)

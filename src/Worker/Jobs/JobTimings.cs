@@ -5,6 +5,4 @@ public static class JobTimings
 {
     public static readonly TimeSpan CancelPollInterval = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
-    /// <summary>A running job whose heartbeat is older than this is held by nobody and may be taken over.</summary>
-    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(60);
 }

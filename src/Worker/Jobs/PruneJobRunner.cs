@@ -18,6 +18,7 @@ public sealed partial class PruneJobRunner(
     IArtifactStore store,
     JobEventLog events,
     EngineSettings engineSettings,
+    ReconcilerSettings settings,
     ILogger<PruneJobRunner> logger) : IPruneJob
 {
     /// <summary>Starts of one job (first run plus retries) before an infrastructure failure fails it for good.</summary>
@@ -84,7 +85,7 @@ public sealed partial class PruneJobRunner(
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = DateTime.UtcNow;
-        var staleBefore = now - JobTimings.StaleAfter;
+        var staleBefore = now - settings.StaleAfter;
         var claimed = await db.Jobs
             .Where(j => j.Id == jobId && !j.CancelRequested
                 && (j.Status == JobStatus.Queued || (j.Status == JobStatus.Running && (j.HeartbeatAt == null || j.HeartbeatAt < staleBefore))))
@@ -118,7 +119,9 @@ public sealed partial class PruneJobRunner(
             throw new PruningFailedException($"Unknown method '{job.Method}'.");
         }
         var options = JsonSerializer.Deserialize<PruningOptions>(job.OptionsJson, JobEventLog.Json) ?? new PruningOptions();
-        return new PruneRequest(onnx, dataset, method, new PruningTarget(job.TargetFlops, job.TargetParams), options);
+        var checkpoints = new JobCheckpoints(contexts, store, job.Id, WorkerId,
+            await JobCheckpoints.LoadAsync(contexts, store, job.Id, cancellationToken), cancellationToken);
+        return new PruneRequest(onnx, dataset, method, new PruningTarget(job.TargetFlops, job.TargetParams), options, checkpoints);
     }
 
     /// <summary>
@@ -147,6 +150,7 @@ public sealed partial class PruneJobRunner(
             artifacts.Add(Artifact(job.Id, JobArtifactNames.ReportPng, await store.SaveAsync(png, cancellationToken)));
         }
 
+        string? checkpoint = null;
         await events.AppendStatusAsync(job, JobStatus.Succeeded, "Pruned network ready.", cancellationToken, async db =>
         {
             var row = await db.Jobs.FindAsync([job.Id], cancellationToken);
@@ -154,6 +158,7 @@ public sealed partial class PruneJobRunner(
             {
                 throw new JobTakenOverException();
             }
+            checkpoint = await JobCheckpoints.ForgetAsync(db, job.Id, cancellationToken);
             row.Status = JobStatus.Succeeded;
             row.Progress = 1;
             row.FinishedAt = finishedAt;
@@ -161,6 +166,7 @@ public sealed partial class PruneJobRunner(
             db.Models.Add(prunedModel);
             db.JobArtifacts.AddRange(artifacts);
         });
+        await JobCheckpoints.DeleteFileAsync(contexts, store, checkpoint);
     }
 
     /// <summary>The report's plots; a job whose network was pruned does not fail for want of a picture.</summary>
@@ -192,15 +198,20 @@ public sealed partial class PruneJobRunner(
         return await db.Models.Where(m => m.Id == job.ModelId).Select(m => m.Name).FirstOrDefaultAsync(cancellationToken) ?? "model";
     }
 
-    private Task<long> FinishAsync(PruningJob job, JobStatus status, string message, CancellationToken cancellationToken)
-        => events.AppendStatusAsync(job, status, message, cancellationToken, async db =>
+    private async Task FinishAsync(PruningJob job, JobStatus status, string message, CancellationToken cancellationToken)
+    {
+        string? checkpoint = null;
+        await events.AppendStatusAsync(job, status, message, cancellationToken, async db =>
         {
             var row = await db.Jobs.FindAsync([job.Id], cancellationToken);
             row!.Status = status;
             row.FinishedAt = DateTime.UtcNow;
             row.Error = status == JobStatus.Failed ? message : null;
             row.WorkerId = null;
+            checkpoint = await JobCheckpoints.ForgetAsync(db, job.Id, cancellationToken);
         });
+        await JobCheckpoints.DeleteFileAsync(contexts, store, checkpoint);
+    }
 
     /// <summary>
     /// Gives the job back (status queued) so that the retry, or another worker, starts it again. An attempt that

@@ -6,11 +6,14 @@ namespace Shears.Api.Tests.Infrastructure;
 /// </summary>
 internal sealed class DistributedScene : IDisposable
 {
-    private DistributedScene(string database, ApiProcess api, IReadOnlyDictionary<string, string>? workerSettings)
+    private readonly IReadOnlyDictionary<string, string>? _settings;
+
+    private DistributedScene(string database, ApiProcess api, IReadOnlyDictionary<string, string>? settings)
     {
         Database = database;
         Api = api;
-        Worker = new WorkerProcess(database, api.ArtifactsPath, workerSettings);
+        _settings = settings;
+        Worker = new WorkerProcess(database, api.ArtifactsPath, settings);
         Client = api.ClientFor(ShearsApiFactory.AlphaKey);
     }
 
@@ -23,14 +26,15 @@ internal sealed class DistributedScene : IDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<DistributedScene> StartAsync(PostgresServer postgres, IReadOnlyDictionary<string, string>? workerSettings = null)
+    /// <param name="settings">Given to the Api and to every worker (e.g. <c>Jobs__StaleAfterSeconds</c>, which they must agree on).</param>
+    public static async Task<DistributedScene> StartAsync(PostgresServer postgres, IReadOnlyDictionary<string, string>? settings = null)
     {
         var database = await postgres.CreateDatabaseAsync();
-        return new DistributedScene(database, await ApiProcess.StartAsync(database), workerSettings);
+        return new DistributedScene(database, await ApiProcess.StartAsync(database, settings), settings);
     }
 
     /// <summary>Another worker process on the same database and artifact store.</summary>
-    public WorkerProcess StartWorker(IReadOnlyDictionary<string, string>? settings = null) => new(Database, Api.ArtifactsPath, settings);
+    public WorkerProcess StartWorker() => new(Database, Api.ArtifactsPath, _settings);
 
     /// <summary>Uploads tiny_cnn and the 1k Fashion-MNIST test images, and asks for a job on them.</summary>
     public async Task<Guid> QueueJobAsync(object options, string method = "magnitude")
