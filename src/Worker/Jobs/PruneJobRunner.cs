@@ -58,7 +58,9 @@ public sealed partial class PruneJobRunner(
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
-            await ReleaseAsync(job, "The worker is shutting down; the job goes back to the queue.");
+            // Not the job's failure: the attempt is given back with it, and Hangfire requeues it for another worker.
+            await ReleaseAsync(job, $"The worker {WorkerId} is shutting down; the job goes back to the queue.", countsAsAttempt: false);
+            LogHandedBack(jobId);
             throw;
         }
         catch (Exception ex) when (IsTheJobsOwnFault(ex) || job.Attempts >= MaxAttempts)
@@ -69,7 +71,7 @@ public sealed partial class PruneJobRunner(
         catch (Exception ex)
         {
             LogWillRetry(ex, jobId, job.Attempts);
-            await ReleaseAsync(job, $"Attempt {job.Attempts} failed ({ex.Message}); it will be retried.");
+            await ReleaseAsync(job, $"Attempt {job.Attempts} failed ({ex.Message}); it will be retried.", countsAsAttempt: true);
             throw;
         }
     }
@@ -200,14 +202,21 @@ public sealed partial class PruneJobRunner(
             row.WorkerId = null;
         });
 
-    /// <summary>Gives the job back (status queued) so that the retry, or another worker, starts it again.</summary>
-    private Task<long> ReleaseAsync(PruningJob job, string message)
+    /// <summary>
+    /// Gives the job back (status queued) so that the retry, or another worker, starts it again. An attempt that
+    /// did not fail (the worker was asked to stop) is not counted against the job's <see cref="MaxAttempts"/>.
+    /// </summary>
+    private Task<long> ReleaseAsync(PruningJob job, string message, bool countsAsAttempt)
         => events.AppendAsync(job.Id, job.TenantId, JobEventType.Log, new LogEventData(message), CancellationToken.None, async db =>
         {
             var row = await db.Jobs.FindAsync([job.Id]);
             row!.Status = JobStatus.Queued;
             row.WorkerId = null;
             row.HeartbeatAt = null;
+            if (!countsAsAttempt)
+            {
+                row.Attempts--;
+            }
         });
 
     /// <summary>Failures that running again would only repeat: the job itself is wrong, not the infrastructure.</summary>
@@ -222,6 +231,9 @@ public sealed partial class PruneJobRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: report.png could not be rendered; the job goes on without it")]
     private partial void LogReportPlotFailed(Exception ex, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} handed back to the queue: this worker is shutting down")]
+    private partial void LogHandedBack(Guid jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} failed")]
     private partial void LogFailed(Exception ex, Guid jobId);

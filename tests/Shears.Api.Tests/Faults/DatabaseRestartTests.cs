@@ -19,13 +19,9 @@ public sealed class DatabaseRestartTests(PostgresServer postgres, ITestOutputHel
     [Trait("Category", "Slow")]
     public async Task A_job_survives_a_database_restart_and_the_stream_resumes_without_loss_or_repeat()
     {
-        var database = await postgres.CreateDatabaseAsync();
-        using var api = await ApiProcess.StartAsync(database);
-        using var worker = new WorkerProcess(database, api.ArtifactsPath);
-        using var client = api.ClientFor(ShearsApiFactory.AlphaKey);
-        var modelId = await (await client.UploadModelAsync(await File.ReadAllBytesAsync(RepoPaths.Fixture("tiny_cnn.onnx")))).CreatedIdAsync();
-        var datasetId = await (await client.UploadDatasetAsync(ApiCalls.FashionImages1k, ApiCalls.FashionLabels1k)).CreatedIdAsync();
-        var jobId = await (await client.CreateJobAsync(modelId, datasetId, new { flops = 0.5 }, new { epochs = 4, batchSize = 50 })).CreatedIdAsync();
+        using var scene = await DistributedScene.StartAsync(postgres);
+        var (api, worker, client) = (scene.Api, scene.Worker, scene.Client);
+        var jobId = await scene.QueueJobAsync(new { epochs = 4, batchSize = 50 });
 
         using var stream = new ResumingEventReader(client, jobId);
         Task? restart = null;
@@ -58,7 +54,7 @@ public sealed class DatabaseRestartTests(PostgresServer postgres, ITestOutputHel
         Assert.Equal(2, (await client.GetJsonAsync("/v1/models")).GetProperty("count").GetInt32());
         var artifacts = job.GetProperty("artifacts").EnumerateArray().Select(a => a.GetString()).ToList();
         Assert.Equal(artifacts.Distinct().Count(), artifacts.Count);
-        Assert.Equal(stream.Events.Count, (await Sql.ColumnAsync(database, $"SELECT sequence FROM job_events WHERE job_id = '{jobId}'")).Count);
+        Assert.Equal(stream.Events.Count, (await Sql.ColumnAsync(scene.Database, $"SELECT sequence FROM job_events WHERE job_id = '{jobId}'")).Count);
 
         // Both processes are still up and reach the database again by themselves.
         Assert.False(worker.HasExited, worker.Output);
