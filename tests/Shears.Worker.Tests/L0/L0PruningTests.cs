@@ -14,16 +14,8 @@ public class L0PruningTests
     [Fact]
     public void Folding_fractional_gates_computes_what_the_gated_network_did()
     {
-        var graph = OnnxGraph.Parse(Fixtures.Network("tiny_cnn"));
-        var groups = ChannelGroupAnalysis.Find(graph).Groups;
-        var options = new PruningOptions { ValidationFraction = 0.5 };
-        using var module = new GraphModule(graph, CPU);
-        using var data = new TrainingData(Fixtures.Train2k(200), graph.InputShape, options, CPU);
-        using var session = new PruningSession(graph, groups, module, data, new PruningTarget(null, null), options, new RecordingProgress(), CancellationToken.None);
-        using var gates = new L0Gates(session, new HardConcrete());
-        var random = new Random(5);
-        foreach (var group in groups)
-            gates.SetLogAlpha(group.Id, [.. Enumerable.Range(0, group.Channels).Select(k => k == 0 ? 3f : (float)(random.NextDouble() * 6 - 3))]);
+        using var fixture = new RandomGates("tiny_cnn", seed: 5);
+        var (module, data, session, gates) = (fixture.Module, fixture.Data, fixture.Session, fixture.Gates);
         var testTime = gates.TestTimeGates();
         Assert.Contains(testTime.SelectMany(z => z), z => z == 0f);
         Assert.Contains(testTime.SelectMany(z => z), z => z is > 0f and < 1f);
@@ -40,6 +32,43 @@ public class L0PruningTests
 
         Assert.True(session.Masks.RemovedChannels().Sum(r => r.Count) > 0);
         Assert.True((gated - folded).abs().max().item<float>() < 1e-5f);
+    }
+
+    [Fact]
+    public void On_a_residual_trunk_the_shrunk_network_in_onnx_runtime_computes_what_the_settled_gates_compute()
+    {
+        using var fixture = new RandomGates("small_resnet", seed: 9);
+        var (graph, groups, module, data, session, gates) = (fixture.Graph, fixture.Groups, fixture.Module, fixture.Data, fixture.Session, fixture.Gates);
+        Assert.Contains(groups, g => !GateFolding.FoldsExactly(graph, g)); // the trunk: its tensors also feed skip Adds
+        Assert.Contains(groups, g => GateFolding.FoldsExactly(graph, g)); // the convs inside the blocks
+        var testTime = gates.TestTimeGates();
+        Assert.All(groups, g => Assert.Contains(testTime[g.Id], z => z is > 0f and < 1f));
+
+        var settled = L0Pruning.RemoveClosedChannels(session, gates);
+        var removed = session.Masks.RemovedChannels();
+        Assert.Contains(groups, g => !GateFolding.FoldsExactly(graph, g) && removed[g.Id].Count > 0);
+        Assert.Contains(groups, g => GateFolding.FoldsExactly(graph, g) && settled[g.Id].Any(z => z is > 0f and < 1f));
+        Assert.All(groups.Where(g => !GateFolding.FoldsExactly(graph, g)), g => Assert.All(settled[g.Id], z => Assert.True(z is 0f or 1f)));
+        var shrunk = Surgery.PruneToBytes(graph, groups, groups.ToDictionary(g => g.Id, g => (IReadOnlySet<int>)removed[g.Id].ToHashSet()),
+            module.ExportInitializers());
+
+        // The reference: the original weights with the settled gates on the gate sites, in TorchSharp.
+        using var reference = new GraphModule(graph, CPU);
+        reference.eval();
+        using var referenceGates = new ChannelGates(reference, groups);
+        foreach (var group in groups)
+            referenceGates.Set(group.Id, tensor(settled[group.Id]));
+        var input = data.ValidationInputs(16, out var shape);
+        float[] expected;
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+            expected = reference.forward(tensor(input, shape)).data<float>().ToArray();
+        using var runtime = new OnnxRuntimeRunner(shrunk);
+        var actual = runtime.Run(input, shape);
+
+        Assert.Equal(expected.Length, actual.Length);
+        var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+        Assert.True(worst < 1e-3f, $"shrunk vs gated: {worst}");
     }
 
     [Theory]

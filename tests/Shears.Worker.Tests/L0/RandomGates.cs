@@ -1,0 +1,45 @@
+using Shears.Domain.Graph;
+using Shears.Domain.Jobs;
+using Shears.Domain.Onnx;
+using Shears.Worker.Engine;
+using Shears.Worker.Engine.Graph;
+using Shears.Worker.Engine.L0;
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Tests.L0;
+
+/// <summary>
+/// A fixture network in a pruning session whose L0 gates have random log α in [−3, 3] (channel 0 of
+/// every group held open): a mix of closed, fractional and open test-time gates, without training.
+/// </summary>
+internal sealed class RandomGates : IDisposable
+{
+    public RandomGates(string network, int seed)
+    {
+        Graph = OnnxGraph.Parse(Fixtures.Network(network));
+        Groups = ChannelGroupAnalysis.Find(Graph).Groups;
+        var options = new PruningOptions { ValidationFraction = 0.5 };
+        Module = new GraphModule(Graph, CPU);
+        Data = new TrainingData(Fixtures.Train2k(200), Graph.InputShape, options, CPU);
+        Session = new PruningSession(Graph, Groups, Module, Data, new PruningTarget(null, null), options, new RecordingProgress(), CancellationToken.None);
+        Gates = new L0Gates(Session, new HardConcrete());
+        var random = new Random(seed);
+        foreach (var group in Groups)
+            Gates.SetLogAlpha(group.Id, [.. Enumerable.Range(0, group.Channels).Select(k => k == 0 ? 3f : (float)(random.NextDouble() * 6 - 3))]);
+    }
+
+    public OnnxGraph Graph { get; }
+    public IReadOnlyList<ChannelGroup> Groups { get; }
+    public GraphModule Module { get; }
+    public TrainingData Data { get; }
+    public PruningSession Session { get; }
+    public L0Gates Gates { get; }
+
+    public void Dispose()
+    {
+        Gates.Dispose();
+        Session.Dispose();
+        Data.Dispose();
+        Module.Dispose();
+    }
+}
