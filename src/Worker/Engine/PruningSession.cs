@@ -43,6 +43,9 @@ public sealed class PruningSession : IDisposable
 
     public JobProgress Progress { get; }
 
+    /// <summary>Set by an unstructured (weight-granularity) method: the sparsity it reached.</summary>
+    public WeightSparsity? Sparsity { get; set; }
+
     /// <summary>Optimizer steps taken so far in the job.</summary>
     public int StepsTaken { get; set; }
 
