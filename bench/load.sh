@@ -2,7 +2,8 @@
 # Load test on loopback: a throwaway PostgreSQL 15 cluster, the Api and two Workers (distributed mode),
 # then bench/Shears.Load against them; everything is stopped and removed at the end.
 #   bench/load.sh [Shears.Load options, e.g. --submissions 50 --subscribers 100 --out docs/benchmarks-load.md]
-# Needs root (the cluster runs as the postgres user) and Debian's postgresql-15.
+# Needs root (the cluster runs as the postgres user) and Debian's postgresql-15. The services' logs are
+# kept in /tmp/shears-load-logs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for project in src/Api src/Worker bench/Shears.Load; do dotnet build -c Release --nologo -v q "$project"; done
@@ -14,6 +15,7 @@ cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$run/pg" -m immediate -w stop >/dev/null 2>&1 || true
+    mkdir -p /tmp/shears-load-logs && cp "$run"/*.log /tmp/shears-load-logs/ 2>/dev/null || true
     rm -rf "$run"
 }
 trap cleanup EXIT

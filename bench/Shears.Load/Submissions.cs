@@ -12,7 +12,7 @@ internal static class Submissions
     public static async Task<Measured> RunAsync(ShearsClient client, LoadFixtures fixtures, int count, TimeSpan deadline)
     {
         var latencies = new double[count];
-        var refused = 0;
+        var refusals = new System.Collections.Concurrent.ConcurrentBag<string>();
         var started = Stopwatch.StartNew();
         var ids = await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
         {
@@ -22,9 +22,9 @@ internal static class Submissions
                 var job = await client.CreateJobAsync(fixtures.Job(steps: 5), CancellationToken.None);
                 return Guid.Parse(job.GetProperty("id").GetString()!);
             }
-            catch (ApiException)
+            catch (Exception ex) when (ex is ApiException or HttpRequestException)
             {
-                Interlocked.Increment(ref refused);
+                refusals.Add(ex.Message.Split('\n')[0]);
                 return Guid.Empty;
             }
             finally
@@ -46,7 +46,7 @@ internal static class Submissions
         return new Measured("Concurrent job submissions", $"{count} POST /v1/jobs at once (magnitude, 5 steps, tiny MLP), then wait for all",
         [
             new("accepted", $"{accepted.Count} of {count}", $"{count}", accepted.Count == count),
-            new("refused", $"{refused}"),
+            new("refused", refusals.IsEmpty ? "0" : string.Join("; ", refusals.GroupBy(r => r).Select(g => $"{g.Count()} × {g.Key}"))),
             new("distinct ids", $"{accepted.Distinct().Count()}", $"{accepted.Count}", accepted.Distinct().Count() == accepted.Count),
             new("finished (any final status)", $"{statuses.Count}", $"{accepted.Count} (none lost)", statuses.Count == accepted.Count),
             new("succeeded with result and artifacts", $"{complete} of {succeeded} succeeded", $"{accepted.Count}", complete == accepted.Count),

@@ -116,6 +116,43 @@ public sealed class DistributedModeTests(PostgresServer postgres) : IAsyncLifeti
         Assert.Contains(outcome.Events, e => e.Type == "progress" && e.Json.TryGetProperty("message", out var m) && m.GetString()!.Contains("expected cost", StringComparison.Ordinal));
     }
 
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task A_job_Hangfire_cannot_take_is_still_accepted_and_the_reconciler_hands_it_to_a_worker()
+    {
+        // A second Api on the same database whose reconciler looks every second.
+        await using var reconciling = new ShearsApiFactory(_connectionString,
+            extra: new Dictionary<string, string?> { ["Jobs:ReconcileIntervalSeconds"] = "1", ["Jobs:ReconcileGraceSeconds"] = "0" });
+        _ = reconciling.Server;
+        Guid jobId;
+        await RenameHangfireJobTableAsync("ALTER TABLE hangfire.job RENAME TO job_unreachable");
+        try
+        {
+            jobId = await CreateQueuedJobAsync(); // asserts 202 Accepted
+        }
+        finally
+        {
+            await RenameHangfireJobTableAsync("ALTER TABLE hangfire.job_unreachable RENAME TO job");
+        }
+        await using (var db = await Contexts.CreateDbContextAsync())
+        {
+            var stored = await db.Jobs.SingleAsync(j => j.Id == jobId);
+            Assert.Equal(JobStatus.Queued, stored.Status);
+        }
+
+        using var worker = new WorkerProcess(_connectionString, _api.ArtifactsPath);
+        var events = await Alpha.ReadEventsAsync(jobId, TimeSpan.FromMinutes(2));
+        var statuses = events.Where(e => e.Type == "status").Select(e => e.Json.GetProperty("status").GetString()).ToArray();
+        Assert.True(statuses.SequenceEqual(["queued", "running", "succeeded"]), $"{string.Join(",", statuses)}\n{worker.Output}");
+        Assert.Contains(events, e => e.Type == "log" && e.Json.GetProperty("message").GetString()!.Contains("queued again", StringComparison.Ordinal));
+    }
+
+    private async Task RenameHangfireJobTableAsync(string sql)
+    {
+        await using var db = await Contexts.CreateDbContextAsync();
+        await db.Database.ExecuteSqlRawAsync(sql);
+    }
+
     /// <summary>A model row seeded directly (its bytes in the store) plus a real dataset upload, and a job on them.</summary>
     private async Task<Guid> CreateQueuedJobAsync()
     {

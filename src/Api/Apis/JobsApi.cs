@@ -54,11 +54,18 @@ public static class JobsApi
             Status = JobStatus.Queued,
             CreatedAt = DateTime.UtcNow,
         };
-        db.Jobs.Add(job);
-        await db.SaveChangesAsync(cancellationToken);
-        await events.AppendStatusAsync(job, JobStatus.Queued, "Waiting for a worker.", cancellationToken);
-        job.DispatchId = dispatcher.Dispatch(job);
-        await db.SaveChangesAsync(cancellationToken);
+        // The job and its first event commit together; from then on the database holds the job, and a failed
+        // hand-off to Hangfire only delays it (the reconciler enqueues queued jobs that no Hangfire job carries).
+        await events.AppendStatusAsync(job, JobStatus.Queued, "Waiting for a worker.", cancellationToken, alsoChange: tx =>
+        {
+            tx.Jobs.Add(job);
+            return Task.CompletedTask;
+        });
+        if (dispatcher.TryDispatch(job) is { } dispatchId)
+        {
+            job.DispatchId = dispatchId;
+            await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.DispatchId, dispatchId), CancellationToken.None);
+        }
         return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job));
     }
 
