@@ -46,7 +46,7 @@ internal static class StepBenchmark
         using var l0Cost = ExpectedCost.Fit(groups, l0Session.Cost.TargetCostOf);
         using var l0Gates = new L0Gates(l0Session, new HardConcrete());
         var l0Steps = options.Rounds * (options.StepsPerRound + 10);
-        using var l0 = new L0GateTraining(l0Session, l0Gates, l0Cost, 0.25, l0Steps);
+        using var l0 = new L0GateTraining(l0Session, new ChannelGateSet(l0Gates, l0Cost), 0.25, l0Steps);
         var l0Step = 0;
 
         var plainRounds = new List<StepCost>();

@@ -54,4 +54,13 @@ public sealed class PruningOptionsParserTests
         Assert.Contains("method", error.Errors.Keys);
         Assert.Equal(2, error.Errors["target"].Length);
     }
+
+    [Fact]
+    public void Weight_granularity_takes_a_params_target_and_refuses_a_flops_one()
+    {
+        var options = JsonDocument.Parse("""{"granularity": "weight"}""").RootElement;
+        Assert.Equal("weight", JobSpecParser.Parse("l0", new PruningTarget(null, 0.3), options).Options.Granularity);
+        var error = Assert.Throws<InvalidJobSpecException>(() => JobSpecParser.Parse("l0", new PruningTarget(0.3, null), options));
+        Assert.Contains("target.params", Assert.Single(error.Errors["target.flops"]), StringComparison.Ordinal);
+    }
 }

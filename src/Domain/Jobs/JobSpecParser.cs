@@ -32,6 +32,10 @@ public static class JobSpecParser
         {
             errors["target"] = targetErrors;
         }
+        if (pruningMethod == PruningMethod.L0 && parsedOptions.Granularity == "weight" && target?.Flops is not null)
+        {
+            errors["target.flops"] = ["granularity \"weight\" zeroes single weights in tensors that keep their shape, so dense kernels do the same FLOPs; give target.params instead."];
+        }
         if (errors.Count > 0)
         {
             throw new InvalidJobSpecException(errors);

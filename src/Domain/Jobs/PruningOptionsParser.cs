@@ -32,8 +32,7 @@ public static class PruningOptionsParser
         Integer("stepsPerPrune", 1, 1_000_000, (o, v) => o with { StepsPerPrune = v }, PruningMethod.Fisher),
         Integer("channelsPerPrune", 1, 1_000_000, (o, v) => o with { ChannelsPerPrune = v }, PruningMethod.Fisher),
         Number("lambda", 0, 1e9, false, (o, v) => o with { Lambda = v }, PruningMethod.L0),
-        // "weight" (unstructured gates, issue 4) is not built yet; refusing it here beats failing in the worker.
-        Choice("granularity", ["channel"], (o, v) => o with { Granularity = v }, PruningMethod.L0),
+        Choice("granularity", ["channel", "weight"], (o, v) => o with { Granularity = v }, PruningMethod.L0),
         Number("droprateInit", 0, 1, true, (o, v) => o with { DroprateInit = v }, PruningMethod.L0),
         Number("temperature", 0, 100, true, (o, v) => o with { Temperature = v }, PruningMethod.L0),
         Choice("norm", ["l1", "l2"], (o, v) => o with { Norm = v }, PruningMethod.Magnitude),

@@ -52,6 +52,8 @@ public sealed class CostTracker
         }
     }
 
+    public bool HasFlopsTarget => target.Flops is not null;
+
     /// <summary>The fraction the job aims at: FLOPs when a FLOPs target is set, else parameters; null without a target.</summary>
     public double? TargetFraction => target.Flops ?? target.Params;
 

@@ -46,7 +46,17 @@ public sealed record PruneOutcome(
     NetworkMetrics Before,
     NetworkMetrics After,
     IReadOnlyList<LayerWidth> Layers,
-    IReadOnlyList<TrajectoryPoint> Trajectory);
+    IReadOnlyList<TrajectoryPoint> Trajectory,
+    WeightSparsity? Sparsity = null);
+
+/// <summary>
+/// What an unstructured (weight-granularity) job reached: exact zeros among the gated weights, and the
+/// share of the network's parameters that are nonzero. The tensors keep their shapes.
+/// </summary>
+public sealed record WeightSparsity(long GatedWeights, long ZeroWeights, double NonzeroParamsFraction, string Note)
+{
+    public double Sparsity => GatedWeights == 0 ? 0 : (double)ZeroWeights / GatedWeights;
+}
 
 /// <summary>One point of the pruning trajectory, for reports and plots.</summary>
 public sealed record TrajectoryPoint(int Step, double FlopsFraction, double ParamsFraction, double? Accuracy, double? Loss);

@@ -60,7 +60,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         session.Progress.Report(1.0, session.StepsTaken, session.StepsTaken, loss: null, after.Accuracy, "done");
 
         var layers = groups.Select(g => new LayerWidth(g.Name, g.Channels, session.Masks.KeptCount(g.Id))).ToList();
-        return new PruneOutcome(prunedBytes, Weights(pruned), before, after, layers, session.Progress.Trajectory);
+        return new PruneOutcome(prunedBytes, Weights(pruned), before, after, layers, session.Progress.Trajectory, session.Sparsity);
     }
 
     /// <summary>

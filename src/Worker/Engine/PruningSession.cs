@@ -46,6 +46,9 @@ public sealed class PruningSession : IDisposable
     /// <summary>Where fine-tuning saves its state and finds an interrupted run's (none: no checkpoints).</summary>
     public ITrainingCheckpoints? Checkpoints { get; set; }
 
+    /// <summary>Set by an unstructured (weight-granularity) method: the sparsity it reached.</summary>
+    public WeightSparsity? Sparsity { get; set; }
+
     /// <summary>Optimizer steps taken so far in the job.</summary>
     public int StepsTaken { get; set; }
 

@@ -5,7 +5,10 @@ namespace Shears.Worker.Jobs;
 /// <summary>The <c>result</c> object of a succeeded job.</summary>
 public sealed record JobResult(Guid ModelId, NetworkMetrics Before, NetworkMetrics After, IReadOnlyList<LayerWidth> Layers);
 
-/// <summary>What <c>report.json</c> holds: the request, the result and the pruning trajectory.</summary>
+/// <summary>
+/// What <c>report.json</c> holds: the request, the result and the pruning trajectory; for an unstructured
+/// (weight-granularity) job also the sparsity reached and why it does not make dense kernels faster.
+/// </summary>
 public sealed record JobReport(
     Guid JobId,
     Guid ModelId,
@@ -16,4 +19,5 @@ public sealed record JobReport(
     object Options,
     JobResult Result,
     IReadOnlyList<TrajectoryPoint> Trajectory,
-    DateTime FinishedAt);
+    DateTime FinishedAt,
+    WeightSparsity? Sparsity = null);

@@ -137,7 +137,7 @@ public sealed partial class PruneJobRunner(
         var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers);
         var finishedAt = DateTime.UtcNow;
         var report = new JobReport(job.Id, job.ModelId, job.DatasetId, job.Method, job.TargetFlops, job.TargetParams,
-            JsonSerializer.Deserialize<JsonElement>(job.OptionsJson), result, outcome.Trajectory, finishedAt);
+            JsonSerializer.Deserialize<JsonElement>(job.OptionsJson), result, outcome.Trajectory, finishedAt, outcome.Sparsity);
         var artifacts = new List<JobArtifact>
         {
             Artifact(job.Id, JobArtifactNames.PrunedOnnx, prunedBlob),

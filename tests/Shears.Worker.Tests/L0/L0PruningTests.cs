@@ -54,20 +54,11 @@ public class L0PruningTests
 
         // The reference: the original weights with the settled gates on the gate sites, in TorchSharp.
         using var reference = new GraphModule(graph, CPU);
-        reference.eval();
         using var referenceGates = new ChannelGates(reference, groups);
         foreach (var group in groups)
             referenceGates.Set(group.Id, tensor(settled[group.Id]));
         var input = data.ValidationInputs(16, out var shape);
-        float[] expected;
-        using (var scope = NewDisposeScope())
-        using (no_grad())
-            expected = reference.forward(tensor(input, shape)).data<float>().ToArray();
-        using var runtime = new OnnxRuntimeRunner(shrunk);
-        var actual = runtime.Run(input, shape);
-
-        Assert.Equal(expected.Length, actual.Length);
-        var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+        var worst = Parity.MaxDifference(shrunk, reference, input, shape);
         Assert.True(worst < 1e-3f, $"shrunk vs gated: {worst}");
     }
 

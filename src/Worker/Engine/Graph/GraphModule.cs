@@ -24,6 +24,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     private readonly Dictionary<string, Tensor> runningStatistics = [];
     private readonly Dictionary<string, Tensor> floatConstants = [];
     private readonly Tensor?[] multiplierBySlot;
+    private readonly Tensor?[] weightMultiplierBySlot;
     private readonly Tensor?[] capturedBySlot;
     private readonly long[]?[] probedShapes;
 
@@ -46,6 +47,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
         fixedValues = new GraphValue[slotOf.Count];
         slots = new GraphValue[slotOf.Count];
         multiplierBySlot = new Tensor?[slotOf.Count];
+        weightMultiplierBySlot = new Tensor?[slotOf.Count];
         capturedBySlot = new Tensor?[slotOf.Count];
         probedShapes = new long[]?[slotOf.Count];
         LoadInitializers(graph);
@@ -81,7 +83,9 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
         {
             var inputs = node.Inputs;
             for (var i = 0; i < inputs.Length; i++)
-                inputs[i] = node.InputSlots[i] < 0 ? default : Value(node.InputSlots[i]);
+                inputs[i] = node.InputSlots[i] < 0 ? default
+                    : weightMultiplierBySlot[node.InputSlots[i]] is { } weightGate ? GraphValue.Of(Value(node.InputSlots[i]).Tensor! * weightGate)
+                    : Value(node.InputSlots[i]);
             var output = node.Kernel(inputs);
             var slot = node.OutputSlot;
             if (multiplierBySlot[slot] is { } multiplier)
@@ -128,6 +132,9 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
             : throw new InvalidOperationException($"Tensor '{tensorName}' is not computed by the graph.");
 
     internal void SetMultiplier(string tensorName, Tensor? multiplier) => multiplierBySlot[SlotOf(tensorName)] = multiplier;
+
+    /// <summary>Multiplies a parameter element by element (same shape) wherever it is read, from the next forward on (L0 weight gates).</summary>
+    internal void SetWeightMultiplier(string initializer, Tensor? multiplier) => weightMultiplierBySlot[SlotOf(initializer)] = multiplier;
 
     /// <summary>The gated tensor of the last forward when <see cref="CaptureGated"/> was set.</summary>
     internal Tensor? Captured(string tensorName) => capturedBySlot[SlotOf(tensorName)];

@@ -31,22 +31,20 @@ public sealed class L0GateTraining : IDisposable
     private const double TargetWarmupShare = 0.6;
 
     private readonly PruningSession session;
-    private readonly L0Gates gates;
-    private readonly ExpectedCost expected;
+    private readonly IL0GateSet gates;
     private readonly double? target;
     private readonly int steps;
     private readonly optim.Optimizer optimizer;
     private readonly Tensor lambda;
 
-    public L0GateTraining(PruningSession session, L0Gates gates, ExpectedCost expected, double? target, int steps)
+    public L0GateTraining(PruningSession session, IL0GateSet gates, double? target, int steps)
     {
         this.session = session;
         this.gates = gates;
-        this.expected = expected;
         this.target = target;
         this.steps = steps;
         optimizer = optim.Adam(gates.LogAlphas, GateLearningRate(steps));
-        var initial = target is null ? session.Options.Lambda!.Value / session.Data.TrainCount * expected.Full : InitialLambda;
+        var initial = target is null ? session.Options.Lambda!.Value / session.Data.TrainCount * gates.FullCost : InitialLambda;
         lambda = full(1, initial, device: session.Module.Device).squeeze(0).DetachFromDisposeScope();
     }
 
@@ -67,7 +65,7 @@ public sealed class L0GateTraining : IDisposable
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            return expected.FractionAt(gates.ExpectedRemoved()).item<float>();
+            return 1 + gates.ExpectedCostChange().item<float>();
         }
     }
 
@@ -82,7 +80,7 @@ public sealed class L0GateTraining : IDisposable
         var (x, y) = session.Data.NextTrainBatch();
         optimizer.zero_grad();
         gates.Sample();
-        var loss = session.Trainer.Step(x, y, penalty: () => lambda * expected.ChangeAt(gates.ExpectedRemoved()), afterBackward: () => optimizer.step());
+        var loss = session.Trainer.Step(x, y, penalty: () => lambda * gates.ExpectedCostChange(), afterBackward: () => optimizer.step());
         gates.Clamp(MinLogAlpha, MaxLogAlpha);
         if (target is { } t && step % ControllerInterval == 0)
             SteerLambda(ScheduledTarget(t, step));
@@ -96,8 +94,8 @@ public sealed class L0GateTraining : IDisposable
     private void SteerLambda(double goal)
     {
         using var noGrad = no_grad();
-        var kept = expected.FractionAt(gates.ClosedRemoved());
-        lambda.mul_(kept.sub_(goal).mul_(ControllerInterval * DualRate / Math.Max(goal, 0.05)).exp_()).clamp_(1e-8, 1e8);
+        var kept = gates.TestTimeCostChange();
+        lambda.mul_(kept.sub_(goal - 1).mul_(ControllerInterval * DualRate / Math.Max(goal, 0.05)).exp_()).clamp_(1e-8, 1e8);
     }
 
     /// <summary>

@@ -26,7 +26,7 @@ public static class L0Pruning
     public static void Run(PruningSession session)
     {
         var target = session.Cost.TargetFraction;
-        if (target is not null)
+        if (target is not null && session.Options.Granularity != "weight")
             session.Cost.EnsureReachable();
         if (session.Options.Lambda is null && target is null)
             throw new PruningFailedException("An l0 job needs a target (target.flops or target.params) or options.lambda.");
@@ -34,16 +34,21 @@ public static class L0Pruning
         var totalSteps = session.FineTuningSteps;
         var fineTuningSteps = (int)Math.Round(totalSteps * FineTuningShare);
         var gateSteps = Math.Max(1, totalSteps - fineTuningSteps);
+        if (session.Options.Granularity == "weight")
+        {
+            L0WeightPruning.Run(session, target, gateSteps, fineTuningSteps);
+            return;
+        }
         using var expected = ExpectedCost.Fit(session.Groups, session.Cost.TargetCostOf);
         using var gates = new L0Gates(session, new HardConcrete(session.Options.Temperature));
-        using (var training = new L0GateTraining(session, gates, expected, target, gateSteps))
-            TrainGates(session, gates, training, gateSteps);
+        TrainGates(session, new ChannelGateSet(gates, expected), target, gateSteps);
         RemoveClosedChannels(session, gates);
         FineTuning.Run(session, fineTuningSteps, 0.8, 0.95);
     }
 
-    private static void TrainGates(PruningSession session, L0Gates gates, L0GateTraining training, int steps)
+    internal static void TrainGates(PruningSession session, IL0GateSet gates, double? target, int steps)
     {
+        using var training = new L0GateTraining(session, gates, target, steps);
         var interval = Math.Max(1, steps / 20);
         for (var step = 1; step <= steps; step++)
         {
@@ -53,7 +58,7 @@ public static class L0Pruning
             {
                 var accuracy = step == steps || step % (interval * 5) == 0 ? gates.AccuracyWithTestTimeGates() : (double?)null;
                 session.Progress.Report(0.8 * step / steps, session.StepsTaken + step, session.StepsTaken + steps, loss, accuracy,
-                    $"l0 step {step}/{steps}: expected cost {training.ExpectedFraction:P1}, λ {training.Lambda:G3}, open gates per layer {gates.DescribeOpen()}");
+                    $"l0 step {step}/{steps}: expected cost {training.ExpectedFraction:P1}, λ {training.Lambda:G3}, {gates.DescribeOpen()}");
             }
         }
         session.StepsTaken += steps;
