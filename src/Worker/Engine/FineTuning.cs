@@ -13,7 +13,11 @@ public static class FineTuning
         var resumedAt = FineTuningCheckpoint.Resume(session);
         for (var step = resumedAt + 1; step <= steps; step++)
         {
-            progress.ThrowIfCancelled();
+            if (progress.CancellationToken.IsCancellationRequested)
+            {
+                FineTuningCheckpoint.BeforeStopping(session, step - 1, resumedAt);
+                progress.ThrowIfCancelled();
+            }
             float loss;
             using (NewDisposeScope())
             {

@@ -27,6 +27,16 @@ public static class FineTuningCheckpoint
         session.Checkpoints.Save(Capture(session, step), step);
     }
 
+    /// <summary>
+    /// The run is being stopped after fine-tuning step <paramref name="step"/> (a worker shutting down, a cancel):
+    /// saves what was trained since <paramref name="resumedAt"/> so that the next run loses nothing.
+    /// </summary>
+    public static void BeforeStopping(PruningSession session, int step, int resumedAt)
+    {
+        if (session.Checkpoints is not null && session.Options.CheckpointEverySteps > 0 && step > resumedAt)
+            session.Checkpoints.Save(Capture(session, step), step);
+    }
+
     /// <summary>Restores an interrupted run's state; returns the fine-tuning steps already done (0: start from the first).</summary>
     public static int Resume(PruningSession session)
     {

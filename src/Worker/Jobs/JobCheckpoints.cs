@@ -8,8 +8,9 @@ namespace Shears.Worker.Jobs;
 /// A job's training checkpoint in the artifact store, named by the job's <c>checkpoint.safetensors</c> artifact row
 /// while the job runs. Only the worker that holds the job may replace it; the row goes when the job ends.
 /// </summary>
+/// <remarks>A save is not cancelled with the job: the last one is made when the worker is asked to stop.</remarks>
 public sealed class JobCheckpoints(IDbContextFactory<ShearsDbContext> contexts, IArtifactStore store, Guid jobId, string workerId,
-    byte[]? latest, CancellationToken cancellationToken) : ITrainingCheckpoints
+    byte[]? latest) : ITrainingCheckpoints
 {
     public byte[]? Latest { get; } = latest;
 
@@ -49,6 +50,7 @@ public sealed class JobCheckpoints(IDbContextFactory<ShearsDbContext> contexts, 
 
     private async Task SaveAsync(byte[] checkpoint)
     {
+        var cancellationToken = CancellationToken.None;
         var blob = await store.SaveAsync(checkpoint, cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (!await db.Jobs.AnyAsync(j => j.Id == jobId && j.WorkerId == workerId, cancellationToken))

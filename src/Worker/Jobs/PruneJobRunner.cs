@@ -120,7 +120,7 @@ public sealed partial class PruneJobRunner(
         }
         var options = JsonSerializer.Deserialize<PruningOptions>(job.OptionsJson, JobEventLog.Json) ?? new PruningOptions();
         var checkpoints = new JobCheckpoints(contexts, store, job.Id, WorkerId,
-            await JobCheckpoints.LoadAsync(contexts, store, job.Id, cancellationToken), cancellationToken);
+            await JobCheckpoints.LoadAsync(contexts, store, job.Id, cancellationToken));
         return new PruneRequest(onnx, dataset, method, new PruningTarget(job.TargetFlops, job.TargetParams), options, checkpoints);
     }
 

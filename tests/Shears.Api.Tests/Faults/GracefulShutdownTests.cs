@@ -5,8 +5,9 @@ using Xunit.Abstractions;
 namespace Shears.Api.Tests.Faults;
 
 /// <summary>
-/// A worker process asked to stop (SIGTERM, as <c>docker stop</c> or Kubernetes do) while it runs a job gives the
-/// job back promptly, without failing it or spending one of its attempts, and another worker process finishes it.
+/// A worker process asked to stop (SIGTERM, as <c>docker stop</c> or Kubernetes do) while it fine-tunes checkpoints
+/// and gives the job back promptly, without failing it or spending one of its attempts; another worker process
+/// resumes it from that checkpoint and finishes it.
 /// </summary>
 [Collection(PostgresTests.Name)]
 public sealed class GracefulShutdownTests(PostgresServer postgres, ITestOutputHelper output)
@@ -24,14 +25,16 @@ public sealed class GracefulShutdownTests(PostgresServer postgres, ITestOutputHe
         WorkerProcess? second = null;
         var sinceTerm = new Stopwatch();
         TimeSpan? handedBackAfter = null;
+        var stoppedAfterStep = 0;
         Task<TimeSpan>? exitedAfter = null;
         using var stream = new ResumingEventReader(client, jobId);
         try
         {
             await stream.ReadToEndAsync(TimeSpan.FromMinutes(6), e =>
             {
-                if (e.Type == "progress" && second is null)
+                if (e.Type == "progress" && second is null && e.Json.GetProperty("message").GetString()!.StartsWith("fine-tuning step", StringComparison.Ordinal))
                 {
+                    stoppedAfterStep = e.Json.GetProperty("step").GetInt32();
                     // The job runs on the first worker; a second one stands by, then the first is asked to stop.
                     second = scene.StartWorker();
                     first.Process.Terminate();
@@ -45,7 +48,7 @@ public sealed class GracefulShutdownTests(PostgresServer postgres, ITestOutputHe
                 return Task.CompletedTask;
             });
             var exited = await exitedAfter!.WaitAsync(TimeSpan.FromSeconds(60));
-            output.WriteLine($"handed back {handedBackAfter?.TotalSeconds:F1} s after SIGTERM; the first worker exited with {first.Process.ExitCode} " +
+            output.WriteLine($"SIGTERM after fine-tuning step {stoppedAfterStep}; handed back {handedBackAfter?.TotalSeconds:F1} s after it; the first worker exited with {first.Process.ExitCode} " +
                 $"{exited.TotalSeconds:F1} s after it");
 
             Assert.True(handedBackAfter < HandBackWithin, $"handed back after {handedBackAfter}\n{first.Output}");
@@ -60,6 +63,12 @@ public sealed class GracefulShutdownTests(PostgresServer postgres, ITestOutputHe
                 .Select(e => e.Json.GetProperty("message").GetString()!).ToList();
             Assert.Contains($":{first.Process.Id} ", starts[0], StringComparison.Ordinal);
             Assert.Contains($":{second!.Process.Id} ", starts[1], StringComparison.Ordinal);
+
+            // The second worker went on from where the first stopped, not from the start.
+            var resumedAt = stream.Events.Where(e => e.Type == "log").Select(e => e.Json.GetProperty("message").GetString()!)
+                .Select(m => System.Text.RegularExpressions.Regex.Match(m, @"^Resumed from the checkpoint saved after fine-tuning step (\d+)"))
+                .Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
+            Assert.True(resumedAt >= stoppedAfterStep && resumedAt > 0, $"stopped after step {stoppedAfterStep}, resumed at {resumedAt}\n{second.Output}");
 
             // The hand-back was not the job's failure: it did not use up an attempt.
             var job = await client.GetJsonAsync($"/v1/jobs/{jobId}");
