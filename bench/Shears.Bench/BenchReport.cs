@@ -24,7 +24,7 @@ internal static class BenchReport
         md.AppendLine();
         md.AppendLine("## Training step (batch 100, Adam, cross-entropy)");
         md.AppendLine();
-        md.AppendLine($"Rounds alternate the three so machine load hits them alike: {options.Rounds} rounds × {options.StepsPerRound} timed steps, median of round medians, {options.Threads} intra-op thread(s) on both sides.");
+        md.AppendLine($"Rounds alternate the kinds of step so machine load hits them alike: {options.Rounds} rounds × {options.StepsPerRound} timed steps, median of round medians, {options.Threads} intra-op thread(s) on both sides.");
         md.AppendLine();
         md.AppendLine("CPU time (process user+system time per step) is the figure to compare on a shared machine: wall time also counts the time other processes held the cores.");
         md.AppendLine();
@@ -33,6 +33,7 @@ internal static class BenchReport
         md.AppendLine(ic, $"| PyTorch {steps.PyTorchVersion} (`bench/pytorch_step.py`) | {steps.PyTorch.CpuMs:F2} | {steps.PyTorch.WallMs:F2} | 1.00 | 1.00 | |");
         md.AppendLine(ic, $"| Shears plain step (ONNX-graph module) | {steps.Plain.CpuMs:F2} | {steps.Plain.WallMs:F2} | {steps.Plain.CpuMs / steps.PyTorch.CpuMs:F2} × PyTorch | {steps.Plain.WallMs / steps.PyTorch.WallMs:F2} × PyTorch | ≤ 1.2 × PyTorch |");
         md.AppendLine(ic, $"| Shears Fisher step (gates, captured gradients, Δ accumulation) | {steps.Fisher.CpuMs:F2} | {steps.Fisher.WallMs:F2} | {steps.Fisher.CpuMs / steps.Plain.CpuMs:F2} × plain | {steps.Fisher.WallMs / steps.Plain.WallMs:F2} × plain | ≤ 1.25 × plain |");
+        md.AppendLine(ic, $"| Shears L0 step (gate samples, expected-cost penalty, λ controller) | {steps.L0.CpuMs:F2} | {steps.L0.WallMs:F2} | {steps.L0.CpuMs / steps.Plain.CpuMs:F2} × plain | {steps.L0.WallMs / steps.Plain.WallMs:F2} × plain | ≤ 1.2 × plain |");
         md.AppendLine();
         md.AppendLine("## Pruning");
         md.AppendLine();
