@@ -102,6 +102,24 @@ public sealed class DistributedModeTests(PostgresServer postgres) : IAsyncLifeti
 
     [Fact]
     [Trait("Category", "Slow")]
+    public async Task A_fisher_job_runs_on_a_separate_worker_process_and_reaches_its_FLOPs_target_one_channel_at_a_time()
+    {
+        const double target = 0.5;
+        using var worker = new WorkerProcess(_connectionString, _api.ArtifactsPath);
+        var outcome = await PruningFlow.RunJobAsync(Alpha, "tiny_mlp", "fisher", new { flops = target }, new { steps = 40, stepsPerPrune = 2, batchSize = 50 },
+            (ApiCalls.FashionImages2k, ApiCalls.FashionLabels2k));
+        await PruningFlow.AssertSucceededAsync(Alpha, outcome);
+
+        var result = outcome.Job.GetProperty("result");
+        var flops = (double)result.GetProperty("after").GetProperty("flops").GetInt64() / result.GetProperty("before").GetProperty("flops").GetInt64();
+        Assert.InRange(flops, target * 0.9, target);
+        var removals = outcome.Events.Where(e => e.Type == "progress" && e.Json.TryGetProperty("message", out var m) && m.GetString()!.StartsWith("removed ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(removals);
+        Assert.All(removals, e => Assert.Contains("(Δ = ", e.Json.GetProperty("message").GetString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
     public async Task An_l0_job_runs_on_a_separate_worker_process_and_lands_within_five_percent_of_its_FLOPs_target()
     {
         const double target = 0.3;
