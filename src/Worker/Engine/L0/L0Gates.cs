@@ -13,13 +13,8 @@ public sealed class L0Gates : IDisposable
 {
     private readonly PruningSession session;
     private readonly HardConcrete gate;
+    private readonly FlatLogAlpha flat;
     private readonly Parameter logAlpha;
-    private readonly Generator generator;
-
-    /// <summary>The gate noise of <see cref="NoiseSteps"/> steps, drawn at once; row <see cref="nextNoise"/> is the next step's.</summary>
-    private Tensor? noise;
-    private int nextNoise;
-    private const int NoiseSteps = 64;
 
     /// <summary>[groups, channels of all groups]: row g sums group g's entries of a flat per-channel tensor.</summary>
     private readonly Tensor membership;
@@ -34,12 +29,9 @@ public sealed class L0Gates : IDisposable
         var device = session.Module.Device;
         var groups = session.Groups;
         var total = session.Gates.TotalChannels;
-        generator = new Generator((ulong)session.Options.Seed + 7919, device);
+        flat = new FlatLogAlpha(gate, total, session.Options, device, noiseSteps: 64);
+        logAlpha = flat.Value;
         using var scope = NewDisposeScope();
-        using var initialisation = new Generator((ulong)session.Options.Seed + 104729);
-        logAlpha = new Parameter(HardConcrete.InitialLogAlpha(total, session.Options.DroprateInit, initialisation).to(device), requires_grad: true);
-        logAlpha.DetachFromDisposeScope();
-
         var rows = new float[groups.Count, total];
         foreach (var group in groups)
             for (var k = 0; k < group.Channels; k++)
@@ -51,17 +43,7 @@ public sealed class L0Gates : IDisposable
     public IEnumerable<Parameter> LogAlphas => [logAlpha];
 
     /// <summary>One gate sample per channel for this mini-batch, laid on the network in the current dispose scope.</summary>
-    public void Sample()
-    {
-        if (noise is null || nextNoise == NoiseSteps)
-        {
-            noise?.Dispose();
-            using (no_grad())
-                noise = gate.Noise([NoiseSteps, logAlpha.shape[0]], logAlpha.device, generator).DetachFromDisposeScope();
-            nextNoise = 0;
-        }
-        session.Gates.SetAll(gate.Sample(logAlpha, noise[nextNoise++]), keep: false);
-    }
+    public void Sample() => session.Gates.SetAll(flat.Sample(), keep: false);
 
     /// <summary>E[r_g] = Σ_k P(z_gk = 0): the expected number of removed channels per group, differentiable.</summary>
     public Tensor ExpectedRemoved() => membership.mv(gate.ClosedProbability(logAlpha));
@@ -73,11 +55,7 @@ public sealed class L0Gates : IDisposable
         return minimum(membership.mv(logAlpha.le(gate.ClosedBelowLogAlpha).to_type(logAlpha.dtype)), removable);
     }
 
-    public void Clamp(double min, double max)
-    {
-        using var noGrad = no_grad();
-        logAlpha.clamp_(min, max);
-    }
+    public void Clamp(double min, double max) => flat.Clamp(min, max);
 
     public float[][] TestTimeGates()
     {
@@ -128,11 +106,9 @@ public sealed class L0Gates : IDisposable
     public void Dispose()
     {
         RestoreMasks();
-        logAlpha.Dispose();
+        flat.Dispose();
         membership.Dispose();
         removable.Dispose();
-        noise?.Dispose();
-        generator.Dispose();
     }
 
     /// <summary>A flat per-channel tensor copied to the host once and cut into groups.</summary>

@@ -17,13 +17,10 @@ public sealed class WeightGates : IL0GateSet, IDisposable
 
     private readonly PruningSession session;
     private readonly HardConcrete gate;
+    private readonly FlatLogAlpha flat;
     private readonly Parameter logAlpha;
-    private readonly Generator generator;
     private readonly (string Name, long Offset, long Count, long[] Shape)[] weights;
     private readonly List<Tensor> keptMultipliers = [];
-    private readonly int noiseSteps;
-    private Tensor? noise;
-    private int nextNoise;
 
     public WeightGates(PruningSession session, HardConcrete gate)
     {
@@ -42,12 +39,8 @@ public sealed class WeightGates : IL0GateSet, IDisposable
             throw new PruningFailedException("granularity \"weight\" gates Conv, Gemm and MatMul weights; this network has none to train.");
         Count = offset;
         FullCost = session.Cost.Original.Params;
-        noiseSteps = (int)Math.Clamp(NoiseBudget / Count, 1, 64);
-        generator = new Generator((ulong)session.Options.Seed + 7919, module.Device);
-        using var scope = NewDisposeScope();
-        using var initialisation = new Generator((ulong)session.Options.Seed + 104729);
-        logAlpha = new Parameter(HardConcrete.InitialLogAlpha(Count, session.Options.DroprateInit, initialisation).to(module.Device), requires_grad: true);
-        logAlpha.DetachFromDisposeScope();
+        flat = new FlatLogAlpha(gate, Count, session.Options, module.Device, noiseSteps: (int)Math.Clamp(NoiseBudget / Count, 1, 64));
+        logAlpha = flat.Value;
     }
 
     /// <summary>How many weights carry a gate.</summary>
@@ -64,23 +57,9 @@ public sealed class WeightGates : IL0GateSet, IDisposable
             .Select(n => n.Input[1])
             .Distinct();
 
-    public void Sample()
-    {
-        if (noise is null || nextNoise == noiseSteps)
-        {
-            noise?.Dispose();
-            using (no_grad())
-                noise = gate.Noise([noiseSteps, Count], logAlpha.device, generator).DetachFromDisposeScope();
-            nextNoise = 0;
-        }
-        Lay(gate.Sample(logAlpha, noise[nextNoise++]), keep: false);
-    }
+    public void Sample() => Lay(flat.Sample(), keep: false);
 
-    public void Clamp(double min, double max)
-    {
-        using var noGrad = no_grad();
-        logAlpha.clamp_(min, max);
-    }
+    public void Clamp(double min, double max) => flat.Clamp(min, max);
 
     public Tensor ExpectedCostChange() => gate.ClosedProbability(logAlpha).sum().div(-FullCost);
 
@@ -175,9 +154,7 @@ public sealed class WeightGates : IL0GateSet, IDisposable
     public void Dispose()
     {
         Unlay();
-        logAlpha.Dispose();
-        noise?.Dispose();
-        generator.Dispose();
+        flat.Dispose();
     }
 
     private Tensor? MultiplierOf(string name) => keptMultipliers.Count == weights.Length ? keptMultipliers[Array.FindIndex(weights, w => w.Name == name)] : null;

@@ -1,0 +1,60 @@
+using Shears.Domain.Jobs;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Engine.L0;
+
+/// <summary>
+/// The log α of a set of hard-concrete gates in one flat parameter, initialised from the job's seed, and the
+/// gate noise drawn <c>noiseSteps</c> mini-batches at a time, so each step samples every gate with a few ops.
+/// </summary>
+public sealed class FlatLogAlpha : IDisposable
+{
+    private readonly HardConcrete gate;
+    private readonly Generator generator;
+    private readonly int noiseSteps;
+
+    /// <summary>The noise of <see cref="noiseSteps"/> steps; row <see cref="nextNoise"/> is the next step's.</summary>
+    private Tensor? noise;
+    private int nextNoise;
+
+    public FlatLogAlpha(HardConcrete gate, long count, PruningOptions options, Device device, int noiseSteps)
+    {
+        this.gate = gate;
+        this.noiseSteps = noiseSteps;
+        generator = new Generator((ulong)options.Seed + 7919, device);
+        using var scope = NewDisposeScope();
+        using var initialisation = new Generator((ulong)options.Seed + 104729);
+        Value = new Parameter(HardConcrete.InitialLogAlpha(count, options.DroprateInit, initialisation).to(device), requires_grad: true);
+        Value.DetachFromDisposeScope();
+    }
+
+    public Parameter Value { get; }
+
+    /// <summary>One gate sample per gate for this mini-batch, in the caller's dispose scope.</summary>
+    public Tensor Sample()
+    {
+        if (noise is null || nextNoise == noiseSteps)
+        {
+            noise?.Dispose();
+            using (no_grad())
+                noise = gate.Noise([noiseSteps, Value.shape[0]], Value.device, generator).DetachFromDisposeScope();
+            nextNoise = 0;
+        }
+        return gate.Sample(Value, noise[nextNoise++]);
+    }
+
+    public void Clamp(double min, double max)
+    {
+        using var noGrad = no_grad();
+        Value.clamp_(min, max);
+    }
+
+    public void Dispose()
+    {
+        Value.Dispose();
+        noise?.Dispose();
+        generator.Dispose();
+    }
+}
