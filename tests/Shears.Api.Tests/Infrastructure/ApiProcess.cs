@@ -9,11 +9,14 @@ namespace Shears.Api.Tests.Infrastructure;
 public sealed class ApiProcess : IDisposable
 {
     private readonly DotnetProcess _process;
+    private readonly string _postgres;
+    private bool _ownsDataDirectory = true;
 
-    private ApiProcess(string postgres, string dataDirectory, IReadOnlyDictionary<string, string> extra)
+    private ApiProcess(string postgres, string dataDirectory, Uri baseAddress, IReadOnlyDictionary<string, string> extra)
     {
+        _postgres = postgres;
         DataDirectory = dataDirectory;
-        BaseAddress = new Uri($"http://127.0.0.1:{LoopbackPort.Free()}");
+        BaseAddress = baseAddress;
         var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_URLS"] = BaseAddress.ToString(),
@@ -44,7 +47,23 @@ public sealed class ApiProcess : IDisposable
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"shears-api-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dataDirectory);
-        var api = new ApiProcess(postgres, dataDirectory, extra ?? new Dictionary<string, string>());
+        return await WaitUntilUpAsync(new ApiProcess(postgres, dataDirectory, new Uri($"http://127.0.0.1:{LoopbackPort.Free()}"), extra ?? new Dictionary<string, string>()));
+    }
+
+    /// <summary>
+    /// SIGKILLs this Api (no chance to clean up, as when its machine dies) and starts a new one in its place: same
+    /// address, database and artifact folder, as an orchestrator restarting the container would. The new process owns
+    /// the data folder from then on.
+    /// </summary>
+    public async Task<ApiProcess> KillAndRestartAsync(IReadOnlyDictionary<string, string>? extra = null)
+    {
+        _process.Kill();
+        _ownsDataDirectory = false;
+        return await WaitUntilUpAsync(new ApiProcess(_postgres, DataDirectory, BaseAddress, extra ?? new Dictionary<string, string>()));
+    }
+
+    private static async Task<ApiProcess> WaitUntilUpAsync(ApiProcess api)
+    {
         using var probe = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
@@ -86,7 +105,7 @@ public sealed class ApiProcess : IDisposable
     public void Dispose()
     {
         _process.Dispose();
-        if (Directory.Exists(DataDirectory))
+        if (_ownsDataDirectory && Directory.Exists(DataDirectory))
         {
             Directory.Delete(DataDirectory, recursive: true);
         }

@@ -19,7 +19,7 @@ internal sealed class DistributedScene : IDisposable
 
     public string Database { get; }
 
-    public ApiProcess Api { get; }
+    public ApiProcess Api { get; private set; }
 
     /// <summary>The worker started with the scene.</summary>
     public WorkerProcess Worker { get; }
@@ -35,6 +35,17 @@ internal sealed class DistributedScene : IDisposable
 
     /// <summary>Another worker process on the same database and artifact store.</summary>
     public WorkerProcess StartWorker() => new(Database, Api.ArtifactsPath, _settings);
+
+    /// <summary>
+    /// SIGKILLs the Api and starts another on the same address, database and artifacts (<see cref="ApiProcess.KillAndRestartAsync"/>);
+    /// <see cref="Client"/> keeps working once it is up. <paramref name="settings"/> replace the scene's for the new Api.
+    /// </summary>
+    public async Task RestartApiAsync(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var killed = Api;
+        Api = await killed.KillAndRestartAsync(settings ?? _settings);
+        killed.Dispose();
+    }
 
     /// <summary>Uploads tiny_cnn and the 1k Fashion-MNIST test images, and asks for a job on them.</summary>
     public async Task<Guid> QueueJobAsync(object options, string method = "magnitude")
