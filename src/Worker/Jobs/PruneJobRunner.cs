@@ -64,10 +64,10 @@ public sealed partial class PruneJobRunner(
             LogHandedBack(jobId);
             throw;
         }
-        catch (Exception ex) when (IsTheJobsOwnFault(ex) || job.Attempts >= MaxAttempts)
+        catch (Exception ex) when (!JobFailures.IsInfrastructure(ex) || job.Attempts >= MaxAttempts)
         {
             LogFailed(ex, jobId);
-            await FinishAsync(job, JobStatus.Failed, ex.Message, CancellationToken.None);
+            await FinishAsync(job, JobStatus.Failed, JobFailures.Describe(ex, job.Attempts), CancellationToken.None);
         }
         catch (Exception ex)
         {
@@ -229,10 +229,6 @@ public sealed partial class PruneJobRunner(
                 row.Attempts--;
             }
         });
-
-    /// <summary>Failures that running again would only repeat: the job itself is wrong, not the infrastructure.</summary>
-    private static bool IsTheJobsOwnFault(Exception ex) => ex is PruningFailedException or InvalidModelException
-        or InvalidDatasetException or NotImplementedException or NotSupportedException or ArgumentException or FormatException;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started (attempt {Attempt})")]
     private partial void LogStarted(Guid jobId, int attempt);

@@ -33,8 +33,16 @@ internal sealed class DistributedScene : IDisposable
         return new DistributedScene(database, await ApiProcess.StartAsync(database, settings), settings);
     }
 
-    /// <summary>Another worker process on the same database and artifact store.</summary>
-    public WorkerProcess StartWorker() => new(Database, Api.ArtifactsPath, _settings);
+    /// <summary>Another worker process on the same database and artifact store; <paramref name="extra"/> adds to the scene's settings.</summary>
+    public WorkerProcess StartWorker(IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var settings = new Dictionary<string, string>(_settings ?? new Dictionary<string, string>());
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+        return new(Database, Api.ArtifactsPath, settings);
+    }
 
     /// <summary>
     /// SIGKILLs the Api and starts another on the same address, database and artifacts (<see cref="ApiProcess.KillAndRestartAsync"/>);
