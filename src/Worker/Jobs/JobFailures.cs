@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Net.Sockets;
-using Microsoft.EntityFrameworkCore;
 using Shears.Domain.Datasets;
 using Shears.Domain.Graph;
 using Shears.Worker.Engine;
@@ -17,10 +16,11 @@ public static class JobFailures
 {
     public static bool IsInfrastructure(Exception ex) => ex switch
     {
+        PruningFailedException or InvalidModelException or InvalidDatasetException => false,
         DbException or IOException or TimeoutException or SocketException or HttpRequestException => true,
-        // EF Core wraps the provider's errors (DbUpdateException, "likely due to a transient failure"); so do tasks.
-        DbUpdateException or InvalidOperationException or AggregateException => ex.InnerException is { } inner && IsInfrastructure(inner),
-        _ => false,
+        // EF Core wraps the provider's errors (DbUpdateException, RetryLimitExceededException once its own retries
+        // are spent, "likely due to a transient failure"); so do tasks.
+        _ => ex.InnerException is { } inner && IsInfrastructure(inner),
     };
 
     /// <summary>The job's error and its <c>failed</c> event: what went wrong, in words a user can act on.</summary>
@@ -28,7 +28,7 @@ public static class JobFailures
     {
         if (IsInfrastructure(ex))
         {
-            return $"Gave up after {attempts} attempts; the last failed with: {FirstLine(ex.Message)}";
+            return $"Gave up after {attempts} attempts; the last one failed because {Summary(ex)}.";
         }
         if (IsOutOfMemory(ex))
         {
@@ -38,6 +38,25 @@ public static class JobFailures
         return ex is PruningFailedException or InvalidModelException or InvalidDatasetException
             ? ex.Message
             : $"The engine could not run this job ({ex.GetType().Name}: {FirstLine(ex.Message)}); running it again would fail the same way.";
+    }
+
+    /// <summary>
+    /// What an infrastructure failure was, for the job's events: file errors name no server path (the worker's log has
+    /// the whole exception).
+    /// </summary>
+    public static string Summary(Exception ex)
+    {
+        var cause = ex;
+        while (cause is not (DbException or IOException or TimeoutException or SocketException or HttpRequestException) && cause.InnerException is { } inner)
+        {
+            cause = inner;
+        }
+        return cause switch
+        {
+            IOException => $"the artifact store could not be read or written ({cause.GetType().Name})",
+            DbException => $"the database failed ({FirstLine(cause.Message)})",
+            _ => $"{cause.GetType().Name}: {FirstLine(cause.Message)}",
+        };
     }
 
     /// <summary>.NET's own, or libtorch's (a native error whose message says so).</summary>

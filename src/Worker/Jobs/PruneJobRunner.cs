@@ -72,7 +72,7 @@ public sealed partial class PruneJobRunner(
         catch (Exception ex)
         {
             LogWillRetry(ex, jobId, job.Attempts);
-            await ReleaseAsync(job, $"Attempt {job.Attempts} failed ({ex.Message}); it will be retried.", countsAsAttempt: true);
+            await ReleaseAsync(job, $"Attempt {job.Attempts} failed ({JobFailures.Summary(ex)}); it will be retried.", countsAsAttempt: true);
             throw;
         }
     }

@@ -3,6 +3,7 @@
 
 using System.Runtime.InteropServices;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using Shears.Worker.Engine;
 using Shears.Worker.Jobs;
@@ -27,6 +28,7 @@ public class JobFailuresTests
         new NpgsqlException("Exception while reading from stream", new IOException("Connection reset")),
         new DbUpdateException("An error occurred while saving the entity changes.", new NpgsqlException("57P01: terminating connection due to administrator command")),
         new InvalidOperationException("An exception has been raised that is likely due to a transient failure.", new NpgsqlException("Failed to connect")),
+        new RetryLimitExceededException("The maximum number of retries (6) was exceeded.", new NpgsqlException("Failed to connect")),
         new IOException("Stale file handle"),
         new FileNotFoundException("objects/ab/abcd"),
         new TimeoutException(),
@@ -58,6 +60,9 @@ public class JobFailuresTests
         Assert.Equal("Target unreachable.", JobFailures.Describe(new PruningFailedException("Target unreachable."), 1));
         Assert.Equal("The engine could not run this job (NullReferenceException: Object reference not set to an instance of an object.); running it again would fail the same way.",
             JobFailures.Describe(new NullReferenceException(), 1));
-        Assert.Equal("Gave up after 3 attempts; the last failed with: Stale file handle", JobFailures.Describe(new IOException("Stale file handle"), 3));
+        Assert.Equal("Gave up after 3 attempts; the last one failed because the artifact store could not be read or written (FileNotFoundException).",
+            JobFailures.Describe(new FileNotFoundException("Could not find file '/srv/shears/artifacts/objects/ab/abcd'."), 3));
+        Assert.Equal("the database failed (Failed to connect)",
+            JobFailures.Summary(new InvalidOperationException("An exception has been raised that is likely due to a transient failure.", new NpgsqlException("Failed to connect"))));
     }
 }
