@@ -28,6 +28,7 @@ public static class Extensions
         services.AddShearsPersistence(configuration);
         services.AddSingleton(UploadLimits.From(configuration));
         services.AddProblemDetails();
+        builder.AddRequestHeadLimits();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [HealthApi.ReadyTag]);
         builder.AddApiKeyAuth();
@@ -71,10 +72,11 @@ public static class Extensions
         }, app.Lifetime.ApplicationStopping);
     }
 
-    /// <summary>Problem details for errors, authentication, Swagger UI and the admin-only Hangfire dashboard.</summary>
+    /// <summary>Problem details for errors (and for request heads over the limits), authentication, Swagger UI and the admin-only Hangfire dashboard.</summary>
     public static void UseShearsPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseRequestHeadLimits();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();

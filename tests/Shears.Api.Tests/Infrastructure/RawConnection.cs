@@ -23,6 +23,10 @@ internal sealed class RawConnection : IAsyncDisposable
     public Task SendHeadAsync(string path, string contentType, string framing) => SendAsync(Encoding.ASCII.GetBytes(
         $"POST {path} HTTP/1.1\r\nHost: {_server.Authority}\r\nX-Api-Key: {ShearsApiFactory.AlphaKey}\r\nContent-Type: {contentType}\r\n{framing}\r\n\r\n"));
 
+    /// <summary>A GET of <paramref name="target"/> with alpha's key and any <paramref name="headers"/> ("Name: value").</summary>
+    public Task SendGetAsync(string target, params string[] headers) => SendAsync(Encoding.ASCII.GetBytes(
+        $"GET {target} HTTP/1.1\r\nHost: {_server.Authority}\r\nX-Api-Key: {ShearsApiFactory.AlphaKey}\r\n{string.Concat(headers.Select(h => h + "\r\n"))}\r\n"));
+
     public async Task SendAsync(byte[] bytes) => await _stream.WriteAsync(bytes);
 
     /// <summary>The status line, headers and whatever body arrived with them (or all that arrived before the connection closed).</summary>
