@@ -3,12 +3,11 @@ using Shears.Domain.Persistence;
 namespace Shears.Api.Uploads;
 
 /// <summary>
-/// The files of one upload request, sitting in the artifact store. Disposing it ends the store's hold on them and,
+/// The files of one upload request, sitting in the artifact store. Disposing it ends the holds on them and,
 /// unless <see cref="Keep"/> was called after the rows naming them were committed, deletes the ones no row names:
 /// a refused or failed upload leaves nothing behind, whatever went wrong.
 /// </summary>
-public sealed class StoredUpload(IReadOnlyDictionary<string, UploadedFile> files, IArtifactStore store,
-    Func<IEnumerable<StoredBlob>, Task> discard) : IAsyncDisposable
+public sealed class StoredUpload(IReadOnlyDictionary<string, UploadedFile> files, Func<IEnumerable<StoredBlob>, Task> discard) : IAsyncDisposable
 {
     private bool _kept;
 
@@ -21,7 +20,7 @@ public sealed class StoredUpload(IReadOnlyDictionary<string, UploadedFile> files
     {
         foreach (var file in files.Values)
         {
-            store.Release(file.Blob.Sha256);
+            await file.Held.DisposeAsync();
         }
         if (!_kept)
         {

@@ -36,8 +36,7 @@ public static class UploadReader
         {
             if (!IsMultipart(request.ContentType))
             {
-                var blob = await store.SaveAsync(request.Body, maxBytesPerFile, cancellationToken);
-                files[partNames[0]] = new UploadedFile(blob, "upload");
+                files[partNames[0]] = new UploadedFile(await store.SaveAsync(request.Body, maxBytesPerFile, cancellationToken), "upload");
             }
             else
             {
@@ -52,10 +51,10 @@ public static class UploadReader
         }
         catch
         {
-            await new StoredUpload(files, store, discard).DisposeAsync();
+            await new StoredUpload(files, discard).DisposeAsync();
             throw;
         }
-        return new StoredUpload(files, store, discard);
+        return new StoredUpload(files, discard);
     }
 
     private static async Task ReadPartsAsync(HttpRequest request, IArtifactStore store, long maxBytesPerFile,
@@ -78,9 +77,9 @@ public static class UploadReader
             {
                 continue; // parts we do not know are skipped unread
             }
-            var blob = await store.SaveAsync(section.Body, maxBytesPerFile, cancellationToken);
+            var held = await store.SaveAsync(section.Body, maxBytesPerFile, cancellationToken);
             var fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
-            files[name] = new UploadedFile(blob, BareName(fileName) ?? name);
+            files[name] = new UploadedFile(held, BareName(fileName) ?? name);
         }
     }
 

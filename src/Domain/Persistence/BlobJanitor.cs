@@ -9,13 +9,11 @@ public static class BlobJanitor
     {
         foreach (var sha256 in sha256s.Distinct())
         {
-            var referenced = await db.Models.AnyAsync(m => m.Sha256 == sha256, cancellationToken)
-                || await db.Datasets.AnyAsync(d => d.InputsSha256 == sha256 || d.LabelsSha256 == sha256, cancellationToken)
-                || await db.JobArtifacts.AnyAsync(a => a.Sha256 == sha256, cancellationToken);
-            if (!referenced)
-            {
-                store.Delete(sha256);
-            }
+            // Asked with the content to itself: a row committed by an upload that held it is seen here.
+            await store.DeleteIfUnreferencedAsync(sha256, async alone =>
+                !await db.Models.AnyAsync(m => m.Sha256 == sha256, alone)
+                && !await db.Datasets.AnyAsync(d => d.InputsSha256 == sha256 || d.LabelsSha256 == sha256, alone)
+                && !await db.JobArtifacts.AnyAsync(a => a.Sha256 == sha256, alone), cancellationToken);
         }
     }
 }

@@ -12,13 +12,10 @@ public interface IArtifactStore
     /// <summary>
     /// Streams <paramref name="content"/> into the store, hashing as it reads. Throws
     /// <see cref="ContentTooLargeException"/> (leaving nothing behind) once more than <paramref name="maxBytes"/> arrive.
-    /// The file is held (see <see cref="Delete"/>) until <see cref="Release"/>: the caller has not yet recorded it in a
-    /// row, and the same content may be stored and deleted by other requests meanwhile.
+    /// The file is held against deletion until the result is disposed: the caller has not yet recorded it in a row,
+    /// and the same content may be stored and deleted meanwhile by other requests, in this process or another.
     /// </summary>
-    Task<StoredBlob> SaveAsync(Stream content, long maxBytes, CancellationToken cancellationToken);
-
-    /// <summary>Ends the hold that <see cref="SaveAsync(Stream, long, CancellationToken)"/> took.</summary>
-    void Release(string sha256);
+    Task<HeldBlob> SaveAsync(Stream content, long maxBytes, CancellationToken cancellationToken);
 
     Task<StoredBlob> SaveAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
 
@@ -27,8 +24,11 @@ public interface IArtifactStore
 
     Task<byte[]> ReadAllBytesAsync(string sha256, CancellationToken cancellationToken);
 
-    /// <summary>Deletes a stored file, unless a <see cref="SaveAsync(Stream, long, CancellationToken)"/> still holds it.</summary>
-    void Delete(string sha256);
+    /// <summary>
+    /// Deletes a stored file unless anyone holds it (see <see cref="SaveAsync(Stream, long, CancellationToken)"/>) or
+    /// <paramref name="unreferenced"/>, asked while no new hold can begin, finds a row that names it.
+    /// </summary>
+    Task DeleteIfUnreferencedAsync(string sha256, Func<CancellationToken, Task<bool>> unreferenced, CancellationToken cancellationToken);
 }
 
 /// <summary>An upload larger than the configured limit (answered with 413).</summary>

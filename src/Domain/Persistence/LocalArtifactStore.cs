@@ -6,18 +6,19 @@ namespace Shears.Domain.Persistence;
 /// <summary>
 /// <see cref="IArtifactStore"/> on a local (or shared, mounted) folder: <c>objects/ab/abcdef…</c> by SHA-256.
 /// Every write goes to <c>tmp/</c> first and is renamed into place once complete, so a reader never sees a
-/// half-written file and a crash leaves only temp files behind.
+/// half-written file and a crash leaves only temp files behind. Uploads are held against deletion through
+/// <see cref="IBlobHolds"/>, which every process sharing the folder must use alike.
 /// </summary>
 public sealed class LocalArtifactStore : IArtifactStore
 {
     private const int BufferSize = 1 << 16;
     private readonly string _objects;
     private readonly string _temp;
-    private readonly Lock _gate = new();
-    private readonly Dictionary<string, int> _holds = [];
+    private readonly IBlobHolds _holds;
 
-    public LocalArtifactStore(string rootPath)
+    public LocalArtifactStore(string rootPath, IBlobHolds holds)
     {
+        _holds = holds;
         var root = Path.GetFullPath(rootPath);
         _objects = Path.Combine(root, "objects");
         _temp = Path.Combine(root, "tmp");
@@ -25,31 +26,29 @@ public sealed class LocalArtifactStore : IArtifactStore
         Directory.CreateDirectory(_temp);
     }
 
-    public Task<StoredBlob> SaveAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
-        => SaveAsync(content, maxBytes, hold: true, cancellationToken);
+    public async Task<HeldBlob> SaveAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
+    {
+        HeldBlob? held = null;
+        try
+        {
+            await SaveAsync(content, maxBytes, async blob => held = new HeldBlob(blob, await _holds.HoldAsync(blob.Sha256, cancellationToken)), cancellationToken);
+            return held!;
+        }
+        catch when (held is not null)
+        {
+            await held.DisposeAsync();
+            throw;
+        }
+    }
 
     public async Task<StoredBlob> SaveAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         using var stream = new MemoryStream(content.ToArray(), writable: false);
-        return await SaveAsync(stream, long.MaxValue, hold: false, cancellationToken);
+        return await SaveAsync(stream, long.MaxValue, beforeMove: null, cancellationToken);
     }
 
-    public void Release(string sha256)
-    {
-        lock (_gate)
-        {
-            if (_holds.GetValueOrDefault(sha256) > 1)
-            {
-                _holds[sha256]--;
-            }
-            else
-            {
-                _holds.Remove(sha256);
-            }
-        }
-    }
-
-    private async Task<StoredBlob> SaveAsync(Stream content, long maxBytes, bool hold, CancellationToken cancellationToken)
+    /// <param name="beforeMove">Runs once the content's hash is known, before the file is moved into place (to hold it).</param>
+    private async Task<StoredBlob> SaveAsync(Stream content, long maxBytes, Func<StoredBlob, Task>? beforeMove, CancellationToken cancellationToken)
     {
         var tempPath = Path.Combine(_temp, $"{Guid.NewGuid():N}.part");
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -73,17 +72,14 @@ public sealed class LocalArtifactStore : IArtifactStore
                 await file.FlushAsync(cancellationToken);
                 file.Flush(flushToDisk: true);
             }
-            var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
-            lock (_gate)
+            var blob = new StoredBlob(Convert.ToHexStringLower(hash.GetHashAndReset()), size);
+            if (beforeMove is not null)
             {
-                // Under the gate, so that a Delete of the same content cannot slip between the two.
-                if (hold)
-                {
-                    _holds[sha256] = _holds.GetValueOrDefault(sha256) + 1;
-                }
-                MoveIntoPlace(tempPath, sha256);
+                // Held first, so that a deletion of the same content cannot remove the file after it is in place.
+                await beforeMove(blob);
             }
-            return new StoredBlob(sha256, size);
+            MoveIntoPlace(tempPath, blob.Sha256);
+            return blob;
         }
         finally
         {
@@ -98,15 +94,16 @@ public sealed class LocalArtifactStore : IArtifactStore
     public Task<byte[]> ReadAllBytesAsync(string sha256, CancellationToken cancellationToken)
         => File.ReadAllBytesAsync(PathOf(sha256), cancellationToken);
 
-    public void Delete(string sha256)
+    public async Task DeleteIfUnreferencedAsync(string sha256, Func<CancellationToken, Task<bool>> unreferenced, CancellationToken cancellationToken)
     {
-        lock (_gate)
+        var path = PathOf(sha256);
+        await _holds.TryAloneAsync(sha256, async alone =>
         {
-            if (!_holds.ContainsKey(sha256))
+            if (await unreferenced(alone))
             {
-                File.Delete(PathOf(sha256));
+                File.Delete(path);
             }
-        }
+        }, cancellationToken);
     }
 
     private void MoveIntoPlace(string tempPath, string sha256)

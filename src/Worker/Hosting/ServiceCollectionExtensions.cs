@@ -17,7 +17,8 @@ public static class ServiceCollectionExtensions
         var database = configuration.GetDatabaseSettings();
         services.AddSingleton(database);
         services.AddDbContextFactory<ShearsDbContext>(options => options.UseShearsDatabase(database));
-        services.AddSingleton<IArtifactStore>(new LocalArtifactStore(configuration.GetArtifactsPath()));
+        IBlobHolds holds = database.IsPostgres ? new PostgresBlobHolds(database.PostgresConnectionString!) : new InProcessBlobHolds();
+        services.AddSingleton<IArtifactStore>(new LocalArtifactStore(configuration.GetArtifactsPath(), holds));
         services.AddSingleton<JobEventSignal>();
         services.AddSingleton<JobEventLog>();
         return services;
