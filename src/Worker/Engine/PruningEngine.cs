@@ -25,6 +25,8 @@ public sealed class PruningEngine(EngineSettings? settings = null)
 
     private readonly EngineSettings settings = settings ?? new EngineSettings();
 
+    static PruningEngine() => OneDnnIsa.LimitToAvx2UnlessSet();
+
     public PruneOutcome Run(PruneRequest request, IPruningProgress progress, CancellationToken cancellationToken)
     {
         if (settings.Threads > 0)
