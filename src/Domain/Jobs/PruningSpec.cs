@@ -28,8 +28,8 @@ public sealed record PruningOptions
     public int Seed { get; init; } = 1;
     public string Device { get; init; } = "auto"; // auto | cpu | cuda
     /// <summary>
-    /// Fine-tuning steps between checkpoints of the training state (0: none). A job picked up again after its worker
-    /// died resumes from the last one instead of from the start.
+    /// Training steps between checkpoints of the training state, in every phase (Fisher rounds, L0 gate training,
+    /// fine-tuning; 0: none). A job picked up again after its worker died resumes from the last one instead of from the start.
     /// </summary>
     public int CheckpointEverySteps { get; init; } = 50;
     /// <summary>Multiplier applied to inputs; null means 1/255 for byte data and 1 otherwise.</summary>

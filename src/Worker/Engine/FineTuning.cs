@@ -5,19 +5,16 @@ namespace Shears.Worker.Engine;
 /// <summary>Training with the pruned channels masked, for the job's configured steps or epochs.</summary>
 public static class FineTuning
 {
-    /// <summary>Runs <paramref name="steps"/> steps; progress goes from <paramref name="fromFraction"/> to <paramref name="toFraction"/>.</summary>
-    public static void Run(PruningSession session, int steps, double fromFraction, double toFraction)
+    /// <summary>
+    /// Runs <paramref name="steps"/> steps; progress goes from <paramref name="fromFraction"/> to <paramref name="toFraction"/>.
+    /// <paramref name="state"/> is what else the method keeps on the network while it fine-tunes (L0's weight masks).
+    /// </summary>
+    public static void Run(PruningSession session, int steps, double fromFraction, double toFraction, ICheckpointed? state = null)
     {
         var progress = session.Progress;
         var interval = Math.Max(1, steps / 10);
-        var resumedAt = FineTuningCheckpoint.Resume(session);
-        for (var step = resumedAt + 1; step <= steps; step++)
+        PhaseLoop.Run(session, TrainingPhase.FineTuning, state, step => step <= steps, step =>
         {
-            if (progress.CancellationToken.IsCancellationRequested)
-            {
-                FineTuningCheckpoint.BeforeStopping(session, step - 1, resumedAt);
-                progress.ThrowIfCancelled();
-            }
             float loss;
             using (NewDisposeScope())
             {
@@ -30,8 +27,8 @@ public static class FineTuning
                 progress.Report(fromFraction + (toFraction - fromFraction) * step / steps, session.StepsTaken + step, session.StepsTaken + steps, loss, accuracy,
                     $"fine-tuning step {step}/{steps}");
             }
-            FineTuningCheckpoint.AfterStep(session, step, steps);
-        }
+            return false;
+        });
         session.StepsTaken += steps;
     }
 }

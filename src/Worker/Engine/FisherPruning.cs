@@ -22,48 +22,57 @@ public static class FisherPruning
     public static void Run(PruningSession session)
     {
         session.Cost.EnsureReachable();
+        if (!session.Checkpoints.ResumesIn(TrainingPhase.FineTuning))
+            RunRounds(session);
+        FineTuning.Run(session, session.FineTuningSteps, 0.7, 0.95);
+    }
+
+    /// <summary>Accumulates Δ and removes channels every <c>stepsPerPrune</c> steps until the target is reached.</summary>
+    private static void RunRounds(PruningSession session)
+    {
         var options = session.Options;
-        var progress = session.Progress;
-        using var signal = new FisherSignal(session.Gates);
+        using var rounds = new Rounds(new FisherSignal(session.Gates));
         session.Gates.CaptureGradients = true;
-        var removals = 0;
-        var rounds = 0;
         try
         {
-            while (!session.Cost.TargetReached)
+            PhaseLoop.Run(session, TrainingPhase.FisherRounds, rounds, _ => !session.Cost.TargetReached, step =>
             {
-                double lossSum = 0;
-                for (var i = 0; i < options.StepsPerPrune; i++)
-                {
-                    progress.ThrowIfCancelled();
-                    lossSum += Step(session, signal);
-                }
+                rounds.LossSum += Step(session, rounds.Signal);
+                if (step % options.StepsPerPrune != 0)
+                    return false;
                 session.StepsTaken += options.StepsPerPrune;
-
-                var deltas = signal.Deltas();
-                var removed = new List<string>();
-                for (var i = 0; i < options.ChannelsPerPrune && !session.Cost.TargetReached; i++)
-                {
-                    var (group, channel, delta) = Choose(session, deltas, options.Beta);
-                    session.Remove(group, channel);
-                    removed.Add($"{session.Groups[group].Name}[{channel}] (Δ = {delta:G3}; {session.Masks.KeptCount(group)} of {session.Groups[group].Channels} left)");
-                }
-                signal.Reset();
-                removals += removed.Count;
-                rounds++;
-
-                double? accuracy = rounds % AccuracyInterval == 0 || session.Cost.TargetReached ? Evaluation.Accuracy(session.Module, session.Data) : null;
-                progress.Report(0.05 + 0.65 * session.Cost.Progress, session.StepsTaken, session.StepsTaken + session.FineTuningSteps,
-                    lossSum / options.StepsPerPrune, accuracy, $"removed {string.Join(", ", removed.Take(3))}{(removed.Count > 3 ? $" and {removed.Count - 3} more" : "")}");
-            }
+                Decide(session, rounds);
+                return true;
+            }, saveAtDecisions: options.StepsPerPrune <= session.Checkpoints.Every);
         }
         finally
         {
             session.Gates.CaptureGradients = false;
         }
+        session.Progress.Log($"Fisher pruning reached the target after {rounds.Removals} removals in {rounds.Count} rounds ({options.ChannelsPerPrune} a round) and {session.StepsTaken} steps; fine-tuning for {session.FineTuningSteps} steps.");
+    }
 
-        progress.Log($"Fisher pruning reached the target after {removals} removals in {rounds} rounds ({options.ChannelsPerPrune} a round) and {session.StepsTaken} steps; fine-tuning for {session.FineTuningSteps} steps.");
-        FineTuning.Run(session, session.FineTuningSteps, 0.7, 0.95);
+    /// <summary>The end of a round: removes the channels its Δ ranks cheapest and starts the next round's accumulation.</summary>
+    private static void Decide(PruningSession session, Rounds rounds)
+    {
+        var options = session.Options;
+        var deltas = rounds.Signal.Deltas();
+        var removed = new List<string>();
+        for (var i = 0; i < options.ChannelsPerPrune && !session.Cost.TargetReached; i++)
+        {
+            var (group, channel, delta) = Choose(session, deltas, options.Beta);
+            session.Remove(group, channel);
+            removed.Add($"{session.Groups[group].Name}[{channel}] (Δ = {delta:G3}; {session.Masks.KeptCount(group)} of {session.Groups[group].Channels} left)");
+        }
+        rounds.Signal.Reset();
+        rounds.Removals += removed.Count;
+        rounds.Count++;
+        var lossSum = rounds.LossSum;
+        rounds.LossSum = 0;
+
+        double? accuracy = rounds.Count % AccuracyInterval == 0 || session.Cost.TargetReached ? Evaluation.Accuracy(session.Module, session.Data) : null;
+        session.Progress.Report(0.05 + 0.65 * session.Cost.Progress, session.StepsTaken, session.StepsTaken + session.FineTuningSteps,
+            lossSum / options.StepsPerPrune, accuracy, $"removed {string.Join(", ", removed.Take(3))}{(removed.Count > 3 ? $" and {removed.Count - 3} more" : "")}");
     }
 
     /// <summary>One training step that also accumulates the Fisher signal (gradients captured at the gates); returns the loss.</summary>
@@ -97,5 +106,35 @@ public static class FisherPruning
             }
         }
         return best.Group >= 0 ? best : throw new PruningFailedException("Target unreachable: every prunable group is down to one channel.");
+    }
+
+    /// <summary>Where the rounds are: the Δ accumulated in the current round, its loss so far, and the rounds and removals done.</summary>
+    private sealed class Rounds(FisherSignal signal) : ICheckpointed, IDisposable
+    {
+        public FisherSignal Signal { get; } = signal;
+
+        public int Count { get; set; }
+
+        public int Removals { get; set; }
+
+        public double LossSum { get; set; }
+
+        public void Save(CheckpointData data)
+        {
+            Signal.Save(data);
+            data.Counters["fisher/rounds"] = Count;
+            data.Counters["fisher/removals"] = Removals;
+            data.Numbers["fisher/round-loss-sum"] = LossSum;
+        }
+
+        public void Restore(CheckpointData data)
+        {
+            Signal.Restore(data);
+            Count = (int)data.Counter("fisher/rounds");
+            Removals = (int)data.Counter("fisher/removals");
+            LossSum = data.Number("fisher/round-loss-sum");
+        }
+
+        public void Dispose() => Signal.Dispose();
     }
 }

@@ -9,7 +9,7 @@ namespace Shears.Worker.Engine;
 /// channel's activation. One backward of the batch loss gives every g_nk at once: each example's
 /// loss depends only on its own activations, so ∂L/∂a_n = ∂L_n/∂a_n. The accumulators stay on the device.
 /// </summary>
-public sealed class FisherSignal : IDisposable
+public sealed class FisherSignal : ICheckpointed, IDisposable
 {
     private readonly ChannelGates gates;
     private readonly Tensor[] sums;
@@ -53,6 +53,20 @@ public sealed class FisherSignal : IDisposable
         foreach (var sum in sums)
             sum.zero_();
         Examples = 0;
+    }
+
+    public void Save(CheckpointData data)
+    {
+        foreach (var group in gates.Groups)
+            data.Put($"fisher/delta-sum/{group.Id}", sums[group.Id]);
+        data.Counters["fisher/examples"] = Examples;
+    }
+
+    public void Restore(CheckpointData data)
+    {
+        foreach (var group in gates.Groups)
+            data.CopyInto($"fisher/delta-sum/{group.Id}", sums[group.Id]);
+        Examples = data.Counter("fisher/examples");
     }
 
     public void Dispose()

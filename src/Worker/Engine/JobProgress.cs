@@ -13,6 +13,13 @@ public sealed class JobProgress(IPruningProgress sink, CostTracker cost, Cancell
 
     public IReadOnlyList<TrajectoryPoint> Trajectory => trajectory;
 
+    /// <summary>Takes up an interrupted run's trajectory, so that the report shows the whole job.</summary>
+    public void RestoreTrajectory(IEnumerable<TrajectoryPoint> points)
+    {
+        trajectory.Clear();
+        trajectory.AddRange(points);
+    }
+
     public CancellationToken CancellationToken => cancellationToken;
 
     /// <summary>Throws <see cref="OperationCanceledException"/> once the job is cancelled.</summary>

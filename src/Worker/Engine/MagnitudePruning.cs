@@ -15,14 +15,16 @@ public static class MagnitudePruning
     public static void Run(PruningSession session)
     {
         session.Cost.EnsureReachable();
-        var scores = session.Groups.Select(g => ChannelNorms(session, g, session.Options.Norm == "l2")).ToArray();
-        if (session.Options.Scope == "layer")
-            RemoveLayerByLayer(session, scores);
-        else
-            RemoveGlobally(session, scores);
-
-        session.Progress.Report(0.3, session.StepsTaken, session.StepsTaken + session.FineTuningSteps, loss: null,
-            Evaluation.Accuracy(session.Module, session.Data), $"removed channels by {session.Options.Norm} norm ({session.Options.Scope}); fine-tuning");
+        if (!session.Checkpoints.ResumesIn(TrainingPhase.FineTuning))
+        {
+            var scores = session.Groups.Select(g => ChannelNorms(session, g, session.Options.Norm == "l2")).ToArray();
+            if (session.Options.Scope == "layer")
+                RemoveLayerByLayer(session, scores);
+            else
+                RemoveGlobally(session, scores);
+            session.Progress.Report(0.3, session.StepsTaken, session.StepsTaken + session.FineTuningSteps, loss: null,
+                Evaluation.Accuracy(session.Module, session.Data), $"removed channels by {session.Options.Norm} norm ({session.Options.Scope}); fine-tuning");
+        }
         FineTuning.Run(session, session.FineTuningSteps, 0.3, 0.95);
     }
 

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 using Google.Protobuf;
 using Onnx;
 using Shears.Domain.Graph;
@@ -42,7 +45,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         using var module = CreateModule(graph, device);
         using var data = new TrainingData(request.Dataset, graph.InputShape, request.Options, device);
         using var session = new PruningSession(graph, groups, module, data, request.Target, request.Options, progress, cancellationToken);
-        session.Checkpoints = request.Checkpoints;
+        session.KeepCheckpointsIn(request.Checkpoints, Fingerprint(request));
 
         var probe = LatencyBatchInputs(data, out var probeShape);
         var before = Measure(session, session.Cost.Original);
@@ -63,6 +66,13 @@ public sealed class PruningEngine(EngineSettings? settings = null)
 
         var layers = groups.Select(g => new LayerWidth(g.Name, g.Channels, session.Masks.KeptCount(g.Id))).ToList();
         return new PruneOutcome(prunedBytes, Weights(pruned), before, after, layers, session.Progress.Trajectory, session.Sparsity);
+    }
+
+    /// <summary>What a checkpoint must have been written for to be taken up: this network, method, target and options.</summary>
+    private static string Fingerprint(PruneRequest request)
+    {
+        var job = JsonSerializer.Serialize(new { request.Method, request.Target, request.Options });
+        return Convert.ToHexStringLower(SHA256.HashData([.. SHA256.HashData(request.OnnxModel), .. Encoding.UTF8.GetBytes(job)]));
     }
 
     /// <summary>

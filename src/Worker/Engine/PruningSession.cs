@@ -21,6 +21,7 @@ public sealed class PruningSession : IDisposable
         Trainer = new Trainer(module, options);
         Cost = new CostTracker(graph, groups, target);
         Progress = new JobProgress(progress, Cost, cancellationToken);
+        Checkpoints = new TrainingCheckpoints(this, store: null, fingerprint: "");
     }
 
     public OnnxGraph Graph { get; }
@@ -43,8 +44,11 @@ public sealed class PruningSession : IDisposable
 
     public JobProgress Progress { get; }
 
-    /// <summary>Where fine-tuning saves its state and finds an interrupted run's (none: no checkpoints).</summary>
-    public ITrainingCheckpoints? Checkpoints { get; set; }
+    /// <summary>Where every training phase saves its state and finds an interrupted run's (until <see cref="KeepCheckpointsIn"/>: nowhere).</summary>
+    public TrainingCheckpoints Checkpoints { get; private set; }
+
+    /// <summary>Checkpoints go to <paramref name="store"/>, and an interrupted run's is taken from it if it carries <paramref name="fingerprint"/>.</summary>
+    public void KeepCheckpointsIn(ITrainingCheckpoints? store, string fingerprint) => Checkpoints = new TrainingCheckpoints(this, store, fingerprint);
 
     /// <summary>Set by an unstructured (weight-granularity) method: the sparsity it reached.</summary>
     public WeightSparsity? Sparsity { get; set; }

@@ -1,30 +1,32 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
 namespace Shears.Worker.Engine;
 
 /// <summary>
-/// Writes float32 tensors in the safetensors format: an 8-byte little-endian header length, a JSON
-/// header ({name: {dtype, shape, data_offsets}}, padded with spaces to 8 bytes), then the raw
-/// little-endian data in header order.
+/// Writes tensors in the safetensors format: an 8-byte little-endian header length, a JSON header
+/// ({name: {dtype, shape, data_offsets}}, padded with spaces to 8 bytes), then the raw little-endian
+/// data in header order.
 /// </summary>
 public static class SafetensorsWriter
 {
     public static byte[] Write(IEnumerable<(string Name, long[] Shape, float[] Values)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+        => Write(tensors.Select(t => (t.Name, SafetensorsTensor.OfFloats(t.Shape, t.Values))), metadata);
+
+    public static byte[] Write(IEnumerable<(string Name, SafetensorsTensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var ordered = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
         var header = new Dictionary<string, object>();
         if (metadata is { Count: > 0 })
             header["__metadata__"] = metadata;
         long offset = 0;
-        foreach (var (name, shape, values) in ordered)
+        foreach (var (name, tensor) in ordered)
         {
-            if (shape.Aggregate(1L, (a, b) => a * b) != values.Length)
-                throw new ArgumentException($"Tensor '{name}' has {values.Length} values but shape [{string.Join(", ", shape)}].");
-            var end = offset + 4L * values.Length;
-            header[name] = new { dtype = "F32", shape, data_offsets = new[] { offset, end } };
+            if (!SafetensorsTensor.ElementSizes.TryGetValue(tensor.Dtype, out var size) || tensor.ElementCount * size != tensor.Data.Length)
+                throw new ArgumentException($"Tensor '{name}' has {tensor.Data.Length} bytes of {tensor.Dtype} but shape [{string.Join(", ", tensor.Shape)}].");
+            var end = offset + tensor.Data.Length;
+            header[name] = new { dtype = tensor.Dtype, shape = tensor.Shape, data_offsets = new[] { offset, end } };
             offset = end;
         }
 
@@ -35,15 +37,10 @@ public static class SafetensorsWriter
         json.CopyTo(output, 8);
         output.AsSpan(8 + json.Length, padded - json.Length).Fill((byte)' ');
         var at = 8 + padded;
-        foreach (var (_, _, values) in ordered)
+        foreach (var (_, tensor) in ordered)
         {
-            var bytes = MemoryMarshal.AsBytes(values.AsSpan());
-            if (BitConverter.IsLittleEndian)
-                bytes.CopyTo(output.AsSpan(at));
-            else
-                for (var i = 0; i < values.Length; i++)
-                    BinaryPrimitives.WriteSingleLittleEndian(output.AsSpan(at + 4 * i), values[i]);
-            at += bytes.Length;
+            tensor.Data.CopyTo(output, at);
+            at += tensor.Data.Length;
         }
         return output;
     }

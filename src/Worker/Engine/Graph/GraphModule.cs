@@ -106,12 +106,16 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
         return result;
     }
 
+    /// <summary>Every parameter and buffer (BatchNormalization running statistics) by initializer name: what training changes.</summary>
+    public IEnumerable<(string Name, Tensor Value)> TrainedState =>
+        trainable.Select(p => (p.Key, (Tensor)p.Value)).Concat(runningStatistics.Select(b => (b.Key, b.Value)));
+
     /// <summary>The values of every parameter and buffer by initializer name (row-major float32).</summary>
     public Dictionary<string, float[]> ExportInitializers()
     {
         var values = new Dictionary<string, float[]>();
         using var scope = NewDisposeScope();
-        foreach (var (name, tensor) in trainable.Select(p => (p.Key, (Tensor)p.Value)).Concat(runningStatistics.Select(b => (b.Key, b.Value))))
+        foreach (var (name, tensor) in TrainedState)
             values[name] = tensor.detach().cpu().contiguous().data<float>().ToArray();
         return values;
     }

@@ -21,4 +21,8 @@ public sealed class ChannelGateSet(L0Gates gates, ExpectedCost cost) : IL0GateSe
     public double AccuracyWithTestTimeGates() => gates.AccuracyWithTestTimeGates();
 
     public string DescribeOpen() => $"open gates per layer {gates.DescribeOpen()}";
+
+    public void Save(CheckpointData data) => gates.Save(data);
+
+    public void Restore(CheckpointData data) => gates.Restore(data);
 }

@@ -8,8 +8,10 @@ namespace Shears.Worker.Engine.L0;
 /// <summary>
 /// The log α of a set of hard-concrete gates in one flat parameter, initialised from the job's seed, and the
 /// gate noise drawn <c>noiseSteps</c> mini-batches at a time, so each step samples every gate with a few ops.
+/// A checkpoint holds log α, the noise generator's state before the current block was drawn and the row reached,
+/// so a resumed run draws the same block again and goes on with the same noise.
 /// </summary>
-public sealed class FlatLogAlpha : IDisposable
+public sealed class FlatLogAlpha : ICheckpointed, IDisposable
 {
     private readonly HardConcrete gate;
     private readonly Generator generator;
@@ -18,6 +20,9 @@ public sealed class FlatLogAlpha : IDisposable
     /// <summary>The noise of <see cref="noiseSteps"/> steps; row <see cref="nextNoise"/> is the next step's.</summary>
     private Tensor? noise;
     private int nextNoise;
+
+    /// <summary>The generator's state before <see cref="noise"/> was drawn.</summary>
+    private Tensor? blockStart;
 
     public FlatLogAlpha(HardConcrete gate, long count, PruningOptions options, Device device, int noiseSteps)
     {
@@ -36,13 +41,40 @@ public sealed class FlatLogAlpha : IDisposable
     public Tensor Sample()
     {
         if (noise is null || nextNoise == noiseSteps)
-        {
-            noise?.Dispose();
-            using (no_grad())
-                noise = gate.Noise([noiseSteps, Value.shape[0]], Value.device, generator).DetachFromDisposeScope();
-            nextNoise = 0;
-        }
-        return gate.Sample(Value, noise[nextNoise++]);
+            DrawNoise();
+        return gate.Sample(Value, noise![nextNoise++]);
+    }
+
+    private void DrawNoise()
+    {
+        noise?.Dispose();
+        blockStart?.Dispose();
+        blockStart = generator.get_state().DetachFromDisposeScope();
+        using (no_grad())
+            noise = gate.Noise([noiseSteps, Value.shape[0]], Value.device, generator).DetachFromDisposeScope();
+        nextNoise = 0;
+    }
+
+    public void Save(CheckpointData data)
+    {
+        data.Put("l0/log-alpha", Value);
+        using var state = noise is null ? generator.get_state() : null;
+        data.Put("l0/noise-generator", state ?? blockStart!);
+        data.Counters["l0/noise-row"] = noise is null ? -1 : nextNoise;
+    }
+
+    public void Restore(CheckpointData data)
+    {
+        data.CopyInto("l0/log-alpha", Value);
+        using (var scope = NewDisposeScope())
+            generator.set_state(data.Load("l0/noise-generator"));
+        var row = data.Counter("l0/noise-row");
+        noise?.Dispose();
+        noise = null;
+        if (row < 0)
+            return;
+        DrawNoise();
+        nextNoise = (int)row;
     }
 
     public void Clamp(double min, double max)
@@ -55,6 +87,7 @@ public sealed class FlatLogAlpha : IDisposable
     {
         Value.Dispose();
         noise?.Dispose();
+        blockStart?.Dispose();
         generator.Dispose();
     }
 }

@@ -5,9 +5,10 @@ namespace Shears.Worker.Engine.L0;
 
 /// <summary>
 /// Hard-concrete gates on a network, whatever they gate (channels of groups, single weights), as the
-/// gate training sees them: sample, penalise by expected cost, clamp, read the test-time result.
+/// gate training sees them: sample, penalise by expected cost, clamp, read the test-time result; and their
+/// log α and noise position in a checkpoint.
 /// </summary>
-public interface IL0GateSet
+public interface IL0GateSet : ICheckpointed
 {
     IEnumerable<Parameter> LogAlphas { get; }
 

@@ -9,7 +9,7 @@ namespace Shears.Worker.Engine.L0;
 /// cost) or a dual variable steered toward the target. λ lives on the device and the controller
 /// reads the test-time gates there, so a step never waits for a host round trip beyond the loss.
 /// </summary>
-public sealed class L0GateTraining : IDisposable
+public sealed class L0GateTraining : ICheckpointed, IDisposable
 {
     /// <summary>log α is clamped to [ln 0.01, ln 100] after every step, as in the authors' code.</summary>
     private static readonly double MinLogAlpha = Math.Log(0.01), MaxLogAlpha = Math.Log(100);
@@ -105,6 +105,21 @@ public sealed class L0GateTraining : IDisposable
     /// </summary>
     private double ScheduledTarget(double finalTarget, int step) =>
         1 - (1 - finalTarget) * Math.Min(1, step / (TargetWarmupShare * steps));
+
+    /// <summary>log α and the gate noise (the gate set's), the gates' optimizer and λ.</summary>
+    public void Save(CheckpointData data)
+    {
+        gates.Save(data);
+        new CheckpointedOptimizer(optimizer, "l0/optimizer").Save(data);
+        data.Put("l0/lambda", lambda);
+    }
+
+    public void Restore(CheckpointData data)
+    {
+        gates.Restore(data);
+        new CheckpointedOptimizer(optimizer, "l0/optimizer").Restore(data);
+        data.CopyInto("l0/lambda", lambda);
+    }
 
     public void Dispose()
     {

@@ -9,7 +9,7 @@ namespace Shears.Worker.Engine.L0;
 /// log α live in one flat parameter laid out as <see cref="Graph.ChannelGates.SetAll"/> reads it, so a
 /// training step samples, lays and penalises every gate with a few tensor ops and no host round trip.
 /// </summary>
-public sealed class L0Gates : IDisposable
+public sealed class L0Gates : ICheckpointed, IDisposable
 {
     private readonly PruningSession session;
     private readonly HardConcrete gate;
@@ -99,6 +99,10 @@ public sealed class L0Gates : IDisposable
         var z = TestTimeGates();
         return string.Join(", ", session.Groups.Select(g => $"{g.Name} {z[g.Id].Count(v => v > 0)}/{g.Channels}"));
     }
+
+    public void Save(CheckpointData data) => flat.Save(data);
+
+    public void Restore(CheckpointData data) => flat.Restore(data);
 
     /// <summary>Puts the 0/1 masks back in place of the sampled gates.</summary>
     public void RestoreMasks() => session.Masks.Reapply();

@@ -39,10 +39,13 @@ public static class L0Pruning
             L0WeightPruning.Run(session, target, gateSteps, fineTuningSteps);
             return;
         }
-        using var expected = ExpectedCost.Fit(session.Groups, session.Cost.TargetCostOf);
-        using var gates = new L0Gates(session, new HardConcrete(session.Options.Temperature));
-        TrainGates(session, new ChannelGateSet(gates, expected), target, gateSteps);
-        RemoveClosedChannels(session, gates);
+        if (!session.Checkpoints.ResumesIn(TrainingPhase.FineTuning))
+        {
+            using var expected = ExpectedCost.Fit(session.Groups, session.Cost.TargetCostOf);
+            using var gates = new L0Gates(session, new HardConcrete(session.Options.Temperature));
+            TrainGates(session, new ChannelGateSet(gates, expected), target, gateSteps);
+            RemoveClosedChannels(session, gates);
+        }
         FineTuning.Run(session, fineTuningSteps, 0.8, 0.95);
     }
 
@@ -50,9 +53,8 @@ public static class L0Pruning
     {
         using var training = new L0GateTraining(session, gates, target, steps);
         var interval = Math.Max(1, steps / 20);
-        for (var step = 1; step <= steps; step++)
+        PhaseLoop.Run(session, TrainingPhase.L0Gates, training, step => step <= steps, step =>
         {
-            session.Progress.ThrowIfCancelled();
             var loss = training.Step(step);
             if (step % interval == 0 || step == steps)
             {
@@ -60,7 +62,8 @@ public static class L0Pruning
                 session.Progress.Report(0.8 * step / steps, session.StepsTaken + step, session.StepsTaken + steps, loss, accuracy,
                     $"l0 step {step}/{steps}: expected cost {training.ExpectedFraction:P1}, λ {training.Lambda:G3}, {gates.DescribeOpen()}");
             }
-        }
+            return false;
+        });
         session.StepsTaken += steps;
     }
 

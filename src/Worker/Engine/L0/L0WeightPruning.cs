@@ -24,15 +24,18 @@ public static class L0WeightPruning
         if (target is { } t && reachable > t)
             throw new PruningFailedException($"Target unreachable: with every Conv/Gemm/MatMul weight zeroed the network still has {reachable:P1} of its parameters nonzero (target {t:P1}).");
 
-        L0Pruning.TrainGates(session, gates, target, gateSteps);
-        var settled = gates.Settle(target);
-        var folded = settled.Count(z => z is > 0f and < 1f);
-        FineTuning.Run(session, fineTuningSteps, 0.8, 0.95);
+        int? folded = null;
+        if (!session.Checkpoints.ResumesIn(TrainingPhase.FineTuning))
+        {
+            L0Pruning.TrainGates(session, gates, target, gateSteps);
+            folded = gates.Settle(target).Count(z => z is > 0f and < 1f);
+        }
+        FineTuning.Run(session, fineTuningSteps, 0.8, 0.95, gates);
         gates.Bake();
 
         var zeros = gates.ZeroWeights();
         session.Sparsity = new WeightSparsity(gates.Count, zeros, 1 - zeros / gates.FullCost, DenseKernelNote);
         session.Progress.Log($"l0 (weights): {zeros} of {gates.Count} gated weights are exactly zero ({session.Sparsity.Sparsity:P1} sparsity; " +
-            $"{session.Sparsity.NonzeroParamsFraction:P1} of all parameters nonzero); {folded} fractional gates folded into their weights. {DenseKernelNote}");
+            $"{session.Sparsity.NonzeroParamsFraction:P1} of all parameters nonzero); {(folded is { } f ? $"{f} fractional gates folded into their weights" : "fractional gates were folded before the run was resumed")}. {DenseKernelNote}");
     }
 }

@@ -125,6 +125,28 @@ public sealed class WeightGates : IL0GateSet, IDisposable
         return settled;
     }
 
+    /// <summary>log α and the gate noise; once settled, also the 0/1 pattern that fine-tuning keeps on the weights.</summary>
+    public void Save(CheckpointData data)
+    {
+        flat.Save(data);
+        if (keptMultipliers.Count != weights.Length)
+            return;
+        using var scope = NewDisposeScope();
+        data.Put("l0/weight-mask", cat([.. keptMultipliers.Select(m => m.reshape(-1))]));
+    }
+
+    public void Restore(CheckpointData data)
+    {
+        flat.Restore(data);
+        if (!data.Has("l0/weight-mask"))
+            return;
+        using var scope = NewDisposeScope();
+        var mask = data.Load("l0/weight-mask").to(logAlpha.device);
+        if (mask.shape[0] != Count)
+            throw new InvalidDataException($"The checkpoint's weight mask has {mask.shape[0]} entries, not {Count}.");
+        Lay(mask, keep: true);
+    }
+
     /// <summary>Sets log α directly (tests, resuming from a checkpoint).</summary>
     public void SetLogAlpha(float[] values)
     {

@@ -1,0 +1,81 @@
+using static TorchSharp.torch;
+
+namespace Shears.Worker.Engine;
+
+/// <summary>
+/// What a training checkpoint holds besides its header: named tensors, copied bit for bit in their own dtype
+/// (float32 weights, float64 accumulators, a generator's byte state), and named counters and numbers. Written
+/// by <see cref="ICheckpointed.Save"/>, read back by <see cref="ICheckpointed.Restore"/>.
+/// </summary>
+public sealed class CheckpointData
+{
+    private static readonly Dictionary<ScalarType, string> Dtypes = new()
+    {
+        [ScalarType.Float32] = "F32",
+        [ScalarType.Float64] = "F64",
+        [ScalarType.Int64] = "I64",
+        [ScalarType.Byte] = "U8",
+    };
+
+    private readonly Dictionary<string, SafetensorsTensor> tensors;
+
+    public CheckpointData()
+        : this(new Dictionary<string, SafetensorsTensor>(), [], [])
+    {
+    }
+
+    public CheckpointData(IReadOnlyDictionary<string, SafetensorsTensor> tensors, Dictionary<string, long> counters, Dictionary<string, double> numbers)
+    {
+        this.tensors = new Dictionary<string, SafetensorsTensor>(tensors);
+        Counters = counters;
+        Numbers = numbers;
+    }
+
+    public IReadOnlyDictionary<string, SafetensorsTensor> Tensors => tensors;
+
+    public Dictionary<string, long> Counters { get; }
+
+    public Dictionary<string, double> Numbers { get; }
+
+    public bool Has(string name) => tensors.ContainsKey(name);
+
+    /// <summary>Keeps a copy of <paramref name="value"/>'s current contents.</summary>
+    public void Put(string name, Tensor value)
+    {
+        using var scope = NewDisposeScope();
+        var host = value.detach().cpu().contiguous();
+        var dtype = Dtypes.TryGetValue(host.dtype, out var d) ? d : throw new NotSupportedException($"A checkpoint cannot hold {host.dtype} tensors ('{name}').");
+        tensors[name] = new SafetensorsTensor(dtype, host.shape, host.bytes.ToArray());
+    }
+
+    /// <summary>Copies the saved tensor into <paramref name="target"/>, which must have its shape and dtype.</summary>
+    /// <exception cref="InvalidDataException">Nothing of that name, shape and dtype was saved.</exception>
+    public void CopyInto(string name, Tensor target)
+    {
+        using var scope = NewDisposeScope();
+        var host = Load(name);
+        if (!host.shape.SequenceEqual(target.shape) || host.dtype != target.dtype)
+            throw new InvalidDataException($"The checkpoint's '{name}' is {host.dtype} [{string.Join(", ", host.shape)}], not {target.dtype} [{string.Join(", ", target.shape)}].");
+        using (no_grad())
+            target.copy_(host);
+    }
+
+    /// <summary>The saved tensor as a new host tensor in the caller's dispose scope.</summary>
+    public Tensor Load(string name)
+    {
+        if (!tensors.TryGetValue(name, out var saved))
+            throw new InvalidDataException($"The checkpoint has no '{name}'.");
+        var dtype = Dtypes.FirstOrDefault(d => d.Value == saved.Dtype);
+        if (dtype.Value is null)
+            throw new InvalidDataException($"The checkpoint's '{name}' has the dtype {saved.Dtype}.");
+        var host = empty(saved.Shape, dtype: dtype.Key);
+        host.bytes = saved.Data;
+        return host;
+    }
+
+    public long Counter(string name) =>
+        Counters.TryGetValue(name, out var value) ? value : throw new InvalidDataException($"The checkpoint has no counter '{name}'.");
+
+    public double Number(string name) =>
+        Numbers.TryGetValue(name, out var value) ? value : throw new InvalidDataException($"The checkpoint has no number '{name}'.");
+}

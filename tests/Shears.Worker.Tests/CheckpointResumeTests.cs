@@ -1,0 +1,105 @@
+using System.Text.RegularExpressions;
+using Shears.Domain.Jobs;
+using Shears.Worker.Engine;
+
+namespace Shears.Worker.Tests;
+
+/// <summary>
+/// A job stopped in the middle of a phase (the worker's cancel path) and run again in a fresh engine resumes from its
+/// checkpoint: it does not train the steps before it again, and it ends exactly where an uninterrupted run ends.
+/// </summary>
+public partial class CheckpointResumeTests
+{
+    private static readonly float[] OneValue = [1f];
+
+    private static readonly EngineSettings Settings = new(Threads: 1, LatencyRepeats: 1, LatencyRounds: 1);
+
+    public static TheoryData<string, PruningMethod, PruningOptions, int, int, string> Stops => new()
+    {
+        // Rounds of 6 steps with a save every 4: stopped after the second save, in the middle of round 2 (Δ half accumulated).
+        { "tiny_mlp", PruningMethod.Fisher, new PruningOptions { Steps = 20, StepsPerPrune = 6, CheckpointEverySteps = 4 }, 2, int.MaxValue, "fisher-rounds step 8" },
+        // Rounds of 3 steps, saves wait for a decision: stopped after the first save (round 2's decision, step 6).
+        { "tiny_mlp", PruningMethod.Fisher, new PruningOptions { Steps = 20, StepsPerPrune = 3, CheckpointEverySteps = 5 }, 1, int.MaxValue, "fisher-rounds step 6" },
+        // Gate training of 48 steps, saves every 10; cancelled by the progress event of step 26, so the stop itself saves
+        // step 26, in the middle of a block of gate noise.
+        { "tiny_cnn", PruningMethod.L0, new PruningOptions { Steps = 60, CheckpointEverySteps = 10 }, int.MaxValue, 25, "l0-gates step 26" },
+        // Magnitude decides at once and fine-tunes: stopped after the first fine-tuning save.
+        { "tiny_cnn", PruningMethod.Magnitude, new PruningOptions { Steps = 30, CheckpointEverySteps = 10 }, 1, int.MaxValue, "fine-tuning step 10" },
+    };
+
+    [Theory]
+    [Trait("Category", "Slow")]
+    [MemberData(nameof(Stops))]
+    public void A_job_stopped_mid_phase_resumes_from_its_checkpoint_and_ends_as_an_uninterrupted_run(string network, PruningMethod method, PruningOptions phaseOptions,
+        int cancelAfterSaves, int cancelAtReportedStep, string resumedAt)
+    {
+        var options = phaseOptions with { BatchSize = 50, ValidationFraction = 0.2, Seed = 3 };
+        PruneRequest Request(ITrainingCheckpoints? checkpoints) =>
+            new(Fixtures.Network(network), Fixtures.Train2k(1000), method, new PruningTarget(0.5, null), options, checkpoints);
+
+        var uninterrupted = new PruningEngine(Settings).Run(Request(null), new RecordingProgress(), CancellationToken.None);
+
+        using var stop = new CancellationTokenSource();
+        var store = new MemoryCheckpoints(stop, cancelAfterSaves);
+        var stopped = new RecordingProgress(stop, cancelAtReportedStep);
+        Assert.ThrowsAny<OperationCanceledException>(() => new PruningEngine(Settings).Run(Request(store), stopped, stop.Token));
+        Assert.NotNull(store.Latest);
+
+        var progress = new RecordingProgress();
+        var resumed = new PruningEngine(Settings).Run(Request(store.Reopened()), progress, CancellationToken.None);
+
+        var resumedLog = Assert.Single(progress.Logs, l => l.StartsWith("Resumed from the checkpoint", StringComparison.Ordinal));
+        Assert.StartsWith($"Resumed from the checkpoint saved after {resumedAt} ", resumedLog, StringComparison.Ordinal);
+        // Nothing before the checkpoint was trained again: past the original's measurement (step 0), the resumed run
+        // reports only steps after it (in job steps, which count the pruning phase's before fine-tuning's).
+        var jobStep = int.Parse(JobStep().Match(resumedLog).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var phaseStep = int.Parse(resumedAt.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.All(progress.Updates.Where(u => u.Step > 0), u => Assert.True(u.Step > Math.Max(jobStep, phaseStep), $"step {u.Step} reported again"));
+
+        Assert.Equal(uninterrupted.After with { LatencyMs = 0 }, resumed.After with { LatencyMs = 0 });
+        Assert.Equal(uninterrupted.Layers, resumed.Layers);
+        Assert.Equal(uninterrupted.WeightsSafetensors, resumed.WeightsSafetensors);
+        Assert.Equal(uninterrupted.Trajectory, resumed.Trajectory);
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_job_is_ignored_with_a_log_line()
+    {
+        var options = new PruningOptions { Steps = 10, BatchSize = 50, ValidationFraction = 0.2, CheckpointEverySteps = 5 };
+        PruneRequest Request(PruningTarget target, ITrainingCheckpoints checkpoints) =>
+            new(Fixtures.Network("tiny_cnn"), Fixtures.Train2k(500), PruningMethod.Magnitude, target, options, checkpoints);
+        var other = new MemoryCheckpoints(stop: null, int.MaxValue);
+        new PruningEngine(Settings).Run(Request(new PruningTarget(0.7, null), other), new RecordingProgress(), CancellationToken.None);
+        Assert.NotNull(other.Latest);
+
+        foreach (var checkpoint in new[] { other.Latest!, [1, 2, 3], SafetensorsWriter.Write([("x", [1L], OneValue)], new Dictionary<string, string> { ["format"] = "shears/fine-tuning/1" }) })
+        {
+            var progress = new RecordingProgress();
+            var outcome = new PruningEngine(Settings).Run(Request(new PruningTarget(0.5, null), new MemoryCheckpoints(null, int.MaxValue, checkpoint)), progress, CancellationToken.None);
+            Assert.Contains(progress.Logs, l => l.StartsWith("The saved checkpoint is not used: ", StringComparison.Ordinal));
+            Assert.DoesNotContain(progress.Logs, l => l.StartsWith("Resumed", StringComparison.Ordinal));
+            Assert.True(outcome.After.Flops <= 0.5 * outcome.Before.Flops);
+        }
+    }
+
+    [GeneratedRegex(@"\(job step (\d+),")]
+    private static partial Regex JobStep();
+
+    /// <summary>A job's checkpoint kept in memory; cancels the run after its <paramref name="cancelAfter"/>th save.</summary>
+    private sealed class MemoryCheckpoints(CancellationTokenSource? stop, int cancelAfter, byte[]? latest = null) : ITrainingCheckpoints
+    {
+        public byte[]? Latest { get; private set; } = latest;
+
+        public int Saves { get; private set; }
+
+        public void Save(byte[] checkpoint, int afterStep)
+        {
+            Latest = checkpoint;
+            if (++Saves >= cancelAfter)
+                stop?.Cancel();
+        }
+
+        /// <summary>The store as the next run of the job finds it.</summary>
+        public MemoryCheckpoints Reopened() => new(stop: null, int.MaxValue, Latest);
+    }
+}
