@@ -1,6 +1,10 @@
 using System.Text.RegularExpressions;
+using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
+using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Graph;
+using static TorchSharp.torch;
 
 namespace Shears.Worker.Tests;
 
@@ -22,9 +26,9 @@ public partial class CheckpointResumeTests
         { "tiny_mlp", PruningMethod.Fisher, new PruningOptions { Steps = 20, StepsPerPrune = 3, CheckpointEverySteps = 5 }, 1, int.MaxValue, "fisher-rounds step 6" },
         // Gate training of 48 steps, saves every 10; cancelled by the progress event of step 26, so the stop itself saves
         // step 26, in the middle of a block of gate noise.
-        { "tiny_cnn", PruningMethod.L0, new PruningOptions { Steps = 60, CheckpointEverySteps = 10 }, int.MaxValue, 25, "l0-gates step 26" },
+        { "tiny_mlp", PruningMethod.L0, new PruningOptions { Steps = 60, CheckpointEverySteps = 10 }, int.MaxValue, 25, "l0-gates step 26" },
         // Magnitude decides at once and fine-tunes: stopped after the first fine-tuning save.
-        { "tiny_cnn", PruningMethod.Magnitude, new PruningOptions { Steps = 30, CheckpointEverySteps = 10 }, 1, int.MaxValue, "fine-tuning step 10" },
+        { "tiny_mlp", PruningMethod.Magnitude, new PruningOptions { Steps = 30, CheckpointEverySteps = 10, Scope = "layer" }, 1, int.MaxValue, "fine-tuning step 10" },
     };
 
     [Theory]
@@ -65,9 +69,9 @@ public partial class CheckpointResumeTests
     [Fact]
     public void A_checkpoint_of_another_job_is_ignored_with_a_log_line()
     {
-        var options = new PruningOptions { Steps = 10, BatchSize = 50, ValidationFraction = 0.2, CheckpointEverySteps = 5 };
+        var options = new PruningOptions { Steps = 10, BatchSize = 50, ValidationFraction = 0.2, CheckpointEverySteps = 5, Scope = "layer" };
         PruneRequest Request(PruningTarget target, ITrainingCheckpoints checkpoints) =>
-            new(Fixtures.Network("tiny_cnn"), Fixtures.Train2k(500), PruningMethod.Magnitude, target, options, checkpoints);
+            new(Fixtures.Network("tiny_mlp"), Fixtures.Train2k(500), PruningMethod.Magnitude, target, options, checkpoints);
         var other = new MemoryCheckpoints(stop: null, int.MaxValue);
         new PruningEngine(Settings).Run(Request(new PruningTarget(0.7, null), other), new RecordingProgress(), CancellationToken.None);
         Assert.NotNull(other.Latest);
@@ -79,6 +83,65 @@ public partial class CheckpointResumeTests
             Assert.Contains(progress.Logs, l => l.StartsWith("The saved checkpoint is not used: ", StringComparison.Ordinal));
             Assert.DoesNotContain(progress.Logs, l => l.StartsWith("Resumed", StringComparison.Ordinal));
             Assert.True(outcome.After.Flops <= 0.5 * outcome.Before.Flops);
+        }
+    }
+
+    [Fact]
+    public void A_checkpoint_carries_batch_norm_statistics_optimizer_state_and_data_position_exactly()
+    {
+        var options = new PruningOptions { BatchSize = 50, ValidationFraction = 0.2, CheckpointEverySteps = 5 };
+        var graph = OnnxGraph.Parse(Fixtures.Network("tiny_cnn"));
+        var groups = ChannelGroupAnalysis.Find(graph).Groups;
+        using var trained = new SessionOf(graph, groups, options);
+        for (var step = 0; step < 5; step++)
+        {
+            using var scope = NewDisposeScope();
+            var (x, y) = trained.Session.Data.NextTrainBatch();
+            trained.Session.Trainer.Step(x, y);
+        }
+        trained.Session.Remove(groups[0].Id, 1);
+        var bytes = TrainingCheckpoint.Capture(trained.Session, "job", TrainingPhase.FineTuning, 5, state: null);
+
+        using var fresh = new SessionOf(graph, groups, options);
+        var saved = TrainingCheckpoint.Read(bytes, "job");
+        TrainingCheckpoint.Check(fresh.Session, saved);
+        TrainingCheckpoint.Restore(fresh.Session, saved, state: null);
+
+        Assert.Contains(trained.Session.Module.TrainedState, t => t.Name.EndsWith("running_var", StringComparison.Ordinal));
+        foreach (var ((name, expected), (_, actual)) in trained.Session.Module.TrainedState.Zip(fresh.Session.Module.TrainedState))
+            Assert.True(expected.eq(actual).all().item<bool>(), $"{name} differs after the restore");
+        Assert.Equal(trained.Session.Masks.RemovedChannels().Select(r => r.ToArray()), fresh.Session.Masks.RemovedChannels().Select(r => r.ToArray()));
+        Assert.Equal(trained.Session.Data.BatchesDrawn, fresh.Session.Data.BatchesDrawn);
+        Assert.Equal((trained.Session.Cost.Current.Params, trained.Session.Cost.Current.Flops), (fresh.Session.Cost.Current.Params, fresh.Session.Cost.Current.Flops));
+        var (before, after) = (new CheckpointData(), new CheckpointData());
+        new CheckpointedOptimizer(trained.Session.Trainer.Optimizer, "adam").Save(before);
+        new CheckpointedOptimizer(fresh.Session.Trainer.Optimizer, "adam").Save(after);
+        Assert.NotEmpty(before.Tensors);
+        Assert.Equal(before.Counters, after.Counters);
+        Assert.Equal(before.Tensors.Keys.Order(), after.Tensors.Keys.Order());
+        Assert.All(before.Tensors, t => Assert.Equal(t.Value.Data, after.Tensors[t.Key].Data));
+        Assert.Throws<InvalidDataException>(() => TrainingCheckpoint.Read(bytes, "another job"));
+    }
+
+    private sealed class SessionOf : IDisposable
+    {
+        private readonly GraphModule module;
+        private readonly TrainingData data;
+
+        public SessionOf(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, PruningOptions options)
+        {
+            module = new GraphModule(graph, CPU);
+            data = new TrainingData(Fixtures.Train2k(500), graph.InputShape, options, CPU);
+            Session = new PruningSession(graph, groups, module, data, new PruningTarget(0.5, null), options, new RecordingProgress(), CancellationToken.None);
+        }
+
+        public PruningSession Session { get; }
+
+        public void Dispose()
+        {
+            Session.Dispose();
+            data.Dispose();
+            module.Dispose();
         }
     }
 
