@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine;
@@ -45,7 +46,14 @@ public sealed class CheckpointData
         using var scope = NewDisposeScope();
         var host = value.detach().cpu().contiguous();
         var dtype = Dtypes.TryGetValue(host.dtype, out var d) ? d : throw new NotSupportedException($"A checkpoint cannot hold {host.dtype} tensors ('{name}').");
-        tensors[name] = new SafetensorsTensor(dtype, host.shape, host.bytes.ToArray());
+        byte[] bytes = host.dtype switch
+        {
+            ScalarType.Float32 => MemoryMarshal.AsBytes(host.data<float>().ToArray().AsSpan()).ToArray(),
+            ScalarType.Float64 => MemoryMarshal.AsBytes(host.data<double>().ToArray().AsSpan()).ToArray(),
+            ScalarType.Int64 => MemoryMarshal.AsBytes(host.data<long>().ToArray().AsSpan()).ToArray(),
+            _ => host.data<byte>().ToArray(),
+        };
+        tensors[name] = new SafetensorsTensor(dtype, host.shape, bytes);
     }
 
     /// <summary>Copies the saved tensor into <paramref name="target"/>, which must have its shape and dtype.</summary>
@@ -68,9 +76,14 @@ public sealed class CheckpointData
         var dtype = Dtypes.FirstOrDefault(d => d.Value == saved.Dtype);
         if (dtype.Value is null)
             throw new InvalidDataException($"The checkpoint's '{name}' has the dtype {saved.Dtype}.");
-        var host = empty(saved.Shape, dtype: dtype.Key);
-        host.bytes = saved.Data;
-        return host;
+        // Copied into memory libtorch owns: a tensor made from a managed array would share it.
+        return (dtype.Key switch
+        {
+            ScalarType.Float32 => tensor(MemoryMarshal.Cast<byte, float>(saved.Data).ToArray(), saved.Shape),
+            ScalarType.Float64 => tensor(MemoryMarshal.Cast<byte, double>(saved.Data).ToArray(), saved.Shape),
+            ScalarType.Int64 => tensor(MemoryMarshal.Cast<byte, long>(saved.Data).ToArray(), saved.Shape),
+            _ => tensor(saved.Data.ToArray(), saved.Shape),
+        }).clone();
     }
 
     public long Counter(string name) =>

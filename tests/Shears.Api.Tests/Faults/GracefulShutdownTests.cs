@@ -58,6 +58,7 @@ public sealed class GracefulShutdownTests(PostgresServer postgres, ITestOutputHe
             // One sequence of events; the job ran on the first worker, then on the second, and succeeded once.
             Assert.Equal(Enumerable.Range(1, stream.Events.Count).Select(i => (long)i), stream.Events.Select(e => e.Id));
             var statuses = stream.Events.Where(e => e.Type == "status").Select(e => e.Json.GetProperty("status").GetString()).ToList();
+            output.WriteLine($"last status: {stream.Events.Last(e => e.Type == "status").Data}");
             Assert.Equal(["queued", "running", "running", "succeeded"], statuses);
             var starts = stream.Events.Where(e => e.Type == "status" && e.Json.GetProperty("status").GetString() == "running")
                 .Select(e => e.Json.GetProperty("message").GetString()!).ToList();

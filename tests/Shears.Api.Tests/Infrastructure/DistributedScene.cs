@@ -55,10 +55,10 @@ internal sealed class DistributedScene : IDisposable
         killed.Dispose();
     }
 
-    /// <summary>Uploads tiny_cnn and the 1k Fashion-MNIST test images, and asks for a job on them.</summary>
-    public async Task<Guid> QueueJobAsync(object options, string method = "magnitude")
+    /// <summary>Uploads a fixture network (tiny_cnn unless told) and the 1k Fashion-MNIST test images, and asks for a job on them.</summary>
+    public async Task<Guid> QueueJobAsync(object options, string method = "magnitude", string network = "tiny_cnn")
     {
-        var modelId = await (await Client.UploadModelAsync(await File.ReadAllBytesAsync(RepoPaths.Fixture("tiny_cnn.onnx")))).CreatedIdAsync();
+        var modelId = await (await Client.UploadModelAsync(await File.ReadAllBytesAsync(RepoPaths.Fixture($"{network}.onnx")))).CreatedIdAsync();
         var datasetId = await (await Client.UploadDatasetAsync(ApiCalls.FashionImages1k, ApiCalls.FashionLabels1k)).CreatedIdAsync();
         return await (await Client.CreateJobAsync(modelId, datasetId, new { flops = 0.5 }, options, method)).CreatedIdAsync();
     }
