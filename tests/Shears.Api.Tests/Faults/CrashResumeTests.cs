@@ -12,10 +12,7 @@ namespace Shears.Api.Tests.Faults;
 [Collection(PostgresTests.Name)]
 public sealed class CrashResumeTests(PostgresServer postgres, ITestOutputHelper output)
 {
-    /// <summary>
-    /// One libtorch thread per worker: with more, convolution backward sums in a varying order and two runs of one seed
-    /// drift apart, and tiny_mlp (no convolution, no BatchNorm) trains bit for bit alike in every process.
-    /// </summary>
+    /// <summary>One libtorch thread per worker, so that two runs of one seed in two processes sum in the same order.</summary>
     private static readonly Dictionary<string, string> FastRecovery = new()
     {
         ["Jobs__StaleAfterSeconds"] = "20",
