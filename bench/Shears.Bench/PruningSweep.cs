@@ -71,7 +71,7 @@ internal static class PruningSweep
     {
         var started = Stopwatch.StartNew();
         var request = new PruneRequest(original, train, job.Method, new PruningTarget(job.Target, null),
-            new PruningOptions { Epochs = options.FineTuneEpochs, StepsPerPrune = options.StepsPerPrune });
+            new PruningOptions { Epochs = options.FineTuneEpochs, StepsPerPrune = options.StepsPerPrune, Cost = options.Cost });
         // The engine measures the original and the shrunk network's latency side by side (alternating rounds).
         var latency = new EngineSettings(options.Threads, LatencyRepeats: 25, LatencyRounds: 20);
         var outcome = new PruningEngine(latency).Run(request, new SilentProgress(verbose: true), CancellationToken.None);

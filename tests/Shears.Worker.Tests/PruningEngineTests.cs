@@ -52,6 +52,23 @@ public class PruningEngineTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
+    public void Latency_ranked_fisher_measures_every_group_as_the_network_shrinks_and_reaches_its_flops_target()
+    {
+        var progress = new RecordingProgress();
+        var request = new PruneRequest(Fixtures.Network("small_resnet"), Fixtures.Train2k(600), PruningMethod.Fisher, new PruningTarget(0.7, null),
+            QuickOptions with { Steps = 10, StepsPerPrune = 1, ChannelsPerPrune = 2, Cost = "latency" });
+
+        var outcome = new PruningEngine(new EngineSettings(Threads: 1, LatencyRepeats: 1, LatencyRounds: 1)).Run(request, progress, CancellationToken.None);
+
+        Assert.True(outcome.After.Flops <= 0.7 * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
+        var profiles = progress.Logs.Where(l => l.StartsWith("Latency one channel saves", StringComparison.Ordinal)).ToList();
+        // Measured at the start and again after each further 10% of the FLOPs: 100%, ≤ 90%, ≤ 80%.
+        Assert.True(profiles.Count >= 3, string.Join(" | ", progress.Logs));
+        Assert.All(profiles, p => Assert.All(outcome.Layers, l => Assert.Contains($"{l.Name} ", p, StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Job_prunes_through_padding_exported_as_shape_arithmetic()
     {
         // conv → F.pad → conv: the engine has no Slice/ConstantOfShape kernels, so it must fold the pads first.

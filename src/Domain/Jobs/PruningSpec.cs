@@ -44,6 +44,11 @@ public sealed record PruningOptions
     /// need more: torchvision resnet18 loses about a thousand channels on its way to half its FLOPs.
     /// </summary>
     public int ChannelsPerPrune { get; init; } = 1;
+    /// <summary>
+    /// What ΔC counts when ranking channels: <c>target</c>, the target's own metric (FLOPs or parameters, as in the paper),
+    /// or <c>latency</c>, ONNX Runtime latency measured on the worker (see the Worker's LatencyProfile).
+    /// </summary>
+    public string Cost { get; init; } = "target"; // target | latency
 
     // l0
     public double? Lambda { get; init; }

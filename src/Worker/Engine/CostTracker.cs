@@ -15,6 +15,7 @@ public sealed class CostTracker
     private readonly IReadOnlyList<ChannelGroup> groups;
     private readonly PruningTarget target;
     private readonly Dictionary<int, int> kept;
+    private LatencyProfile? latency;
 
     public CostTracker(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, PruningTarget target)
     {
@@ -66,12 +67,24 @@ public sealed class CostTracker
 
     public bool CanShrink(int groupId) => kept[groupId] > 1;
 
+    /// <summary>From now on <see cref="CostChangeOfRemoving"/> counts measured latency instead of the target's cost.</summary>
+    public void RankByLatency(LatencyProfile profile)
+    {
+        latency = profile;
+        latency.UpdateIfDue(kept, CurrentTargetFraction);
+    }
+
+    private double CurrentTargetFraction => target.Flops is not null ? FlopsFraction : ParamsFraction;
+
     /// <summary>
-    /// The change (≤ 0) in the target's cost — FLOPs, or parameters for a params-only target — if
-    /// group <paramref name="groupId"/> lost one more channel, as a fraction of the original cost.
+    /// The change (≤ 0) in the target's cost — FLOPs, or parameters for a params-only target; measured
+    /// latency after <see cref="RankByLatency"/> — if group <paramref name="groupId"/> lost one more
+    /// channel, as a fraction of the original cost.
     /// </summary>
     public double CostChangeOfRemoving(int groupId)
     {
+        if (latency is not null)
+            return latency.CostChangeOfRemoving(groupId);
         kept[groupId]--;
         var after = model.Measure(kept);
         kept[groupId]++;
@@ -86,6 +99,7 @@ public sealed class CostTracker
             throw new InvalidOperationException($"Group {groups[groupId].Name} would lose its last channel.");
         kept[groupId]--;
         Current = model.Measure(kept);
+        latency?.UpdateIfDue(kept, CurrentTargetFraction);
     }
 
     /// <summary>Refuses up front a target that even one channel per group cannot reach.</summary>

@@ -7,7 +7,8 @@ namespace Shears.Worker.Engine;
 /// project's AMD EPYC machines (AVX-512 with VP2INTERSECT) libtorch 2.10's AVX-512 kernels made tiny_cnn's seeded
 /// fine-tuning reach a NaN loss in 5 of 6 runs, and vary from run to run; held to AVX2, 0 of 6. oneDNN reads the
 /// variable once, when it first picks a kernel, through the C library: .NET's Environment.SetEnvironmentVariable does
-/// not reach it on Linux, hence setenv.
+/// not reach it on Linux, hence setenv. Called when the first <see cref="Graph.GraphModule"/> is built: every network the
+/// engine trains is one, and nothing before it runs a convolution.
 /// </summary>
 internal static class OneDnnIsa
 {

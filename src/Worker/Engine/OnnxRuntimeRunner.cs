@@ -32,7 +32,11 @@ public sealed class OnnxRuntimeRunner : IDisposable
     }
 
     /// <summary>Median wall time of <paramref name="repeats"/> runs on one batch, after warm-up, in milliseconds.</summary>
-    public double MedianLatencyMs(float[] input, long[] shape, int repeats = 30, int warmup = 5)
+    public double MedianLatencyMs(float[] input, long[] shape, int repeats = 30, int warmup = 5) =>
+        LatenciesMs(input, shape, repeats, warmup)[repeats / 2];
+
+    /// <summary>Wall times of <paramref name="repeats"/> runs on one batch, after warm-up, in milliseconds, shortest first.</summary>
+    public double[] LatenciesMs(float[] input, long[] shape, int repeats, int warmup)
     {
         using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
         using var runOptions = new RunOptions();
@@ -47,7 +51,7 @@ public sealed class OnnxRuntimeRunner : IDisposable
                 times[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         }
         Array.Sort(times);
-        return times[repeats / 2];
+        return times;
     }
 
     public void Dispose() => session.Dispose();

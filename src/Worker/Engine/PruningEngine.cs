@@ -28,8 +28,6 @@ public sealed class PruningEngine(EngineSettings? settings = null)
 
     private readonly EngineSettings settings = settings ?? new EngineSettings();
 
-    static PruningEngine() => OneDnnIsa.LimitToAvx2UnlessSet();
-
     public PruneOutcome Run(PruneRequest request, IPruningProgress progress, CancellationToken cancellationToken)
     {
         if (settings.Threads > 0)
@@ -48,6 +46,8 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         session.KeepCheckpointsIn(request.Checkpoints, Fingerprint(request));
 
         var probe = LatencyBatchInputs(data, out var probeShape);
+        if (request.Options.Cost == "latency")
+            session.Cost.RankByLatency(new LatencyProfile(graph, groups, probe, probeShape, session.Progress));
         var before = Measure(session, session.Cost.Original);
         progress.Log($"Original: {before.Params} parameters, {before.Flops} FLOPs, accuracy {before.Accuracy:P2}.");
         session.Progress.Report(0.02, 0, 0, loss: null, before.Accuracy, "measured the original network");

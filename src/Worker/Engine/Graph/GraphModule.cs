@@ -28,6 +28,8 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     private readonly Tensor?[] capturedBySlot;
     private readonly long[]?[] probedShapes;
 
+    static GraphModule() => OneDnnIsa.LimitToAvx2UnlessSet();
+
     public GraphModule(OnnxGraph graph, Device device) : base("GraphModule")
     {
         Graph = graph;
