@@ -84,7 +84,10 @@ public sealed class CostTracker
     public double CostChangeOfRemoving(int groupId)
     {
         if (latency is not null)
+        {
+            latency.UpdateIfDue(kept, CurrentTargetFraction);
             return latency.CostChangeOfRemoving(groupId);
+        }
         kept[groupId]--;
         var after = model.Measure(kept);
         kept[groupId]++;
@@ -99,7 +102,6 @@ public sealed class CostTracker
             throw new InvalidOperationException($"Group {groups[groupId].Name} would lose its last channel.");
         kept[groupId]--;
         Current = model.Measure(kept);
-        latency?.UpdateIfDue(kept, CurrentTargetFraction);
     }
 
     /// <summary>Refuses up front a target that even one channel per group cannot reach.</summary>
