@@ -27,6 +27,9 @@ public partial class CheckpointResumeTests
         // Gate training of 48 steps, saves every 10; cancelled by the progress event of step 26, so the stop itself saves
         // step 26, in the middle of a block of gate noise.
         { "tiny_mlp", PruningMethod.L0, new PruningOptions { Steps = 60, CheckpointEverySteps = 10 }, int.MaxValue, 25, "l0-gates step 26" },
+        // L0 with a gate per weight (a params target): 48 gate steps with a save every 5 (9 saves), then fine-tuning with the
+        // settled 0/1 weight mask, stopped after its first save; the resumed run takes the mask from the checkpoint.
+        { "tiny_mlp", PruningMethod.L0, new PruningOptions { Steps = 60, CheckpointEverySteps = 5, Granularity = "weight" }, 10, int.MaxValue, "fine-tuning step 5" },
         // Magnitude decides at once and fine-tunes: stopped after the first fine-tuning save.
         { "tiny_mlp", PruningMethod.Magnitude, new PruningOptions { Steps = 30, CheckpointEverySteps = 10, Scope = "layer" }, 1, int.MaxValue, "fine-tuning step 10" },
     };
@@ -39,7 +42,8 @@ public partial class CheckpointResumeTests
     {
         var options = phaseOptions with { BatchSize = 50, ValidationFraction = 0.2, Seed = 3 };
         PruneRequest Request(ITrainingCheckpoints? checkpoints) =>
-            new(Fixtures.Network(network), Fixtures.Train2k(1000), method, new PruningTarget(0.5, null), options, checkpoints);
+            new(Fixtures.Network(network), Fixtures.Train2k(1000), method,
+                options.Granularity == "weight" ? new PruningTarget(null, 0.5) : new PruningTarget(0.5, null), options, checkpoints);
 
         var uninterrupted = new PruningEngine(Settings).Run(Request(null), new RecordingProgress(), CancellationToken.None);
 
