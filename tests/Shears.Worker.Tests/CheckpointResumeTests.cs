@@ -93,8 +93,6 @@ public partial class CheckpointResumeTests
     [Fact]
     public void A_checkpoint_carries_batch_norm_statistics_optimizer_state_and_data_position_exactly()
     {
-        // Trains without the engine: its type still has to hold oneDNN to AVX2 before the first convolution (README).
-        _ = new PruningEngine();
         var options = new PruningOptions { BatchSize = 50, ValidationFraction = 0.2, CheckpointEverySteps = 5 };
         var graph = OnnxGraph.Parse(Fixtures.Network("tiny_cnn"));
         var groups = ChannelGroupAnalysis.Find(graph).Groups;

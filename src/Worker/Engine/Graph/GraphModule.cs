@@ -28,7 +28,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     private readonly Tensor?[] capturedBySlot;
     private readonly long[]?[] probedShapes;
 
-    static GraphModule() => OneDnnIsa.LimitToAvx2UnlessSet();
+    static GraphModule() => OneDnnIsa.LimitToGemmConvolutionsUnlessSet();
 
     public GraphModule(OnnxGraph graph, Device device) : base("GraphModule")
     {
