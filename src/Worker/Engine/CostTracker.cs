@@ -74,7 +74,7 @@ public sealed class CostTracker
         latency.UpdateIfDue(kept, CurrentTargetFraction);
     }
 
-    private double CurrentTargetFraction => target.Flops is not null ? FlopsFraction : ParamsFraction;
+    private double CurrentTargetFraction => HasFlopsTarget ? FlopsFraction : ParamsFraction;
 
     /// <summary>
     /// The change (≤ 0) in the target's cost — FLOPs, or parameters for a params-only target; measured

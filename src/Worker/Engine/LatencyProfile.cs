@@ -28,11 +28,11 @@ public sealed class LatencyProfile(OnnxGraph graph, IReadOnlyList<ChannelGroup> 
     private double[] msPerChannel = [];
     private double measuredAtFraction = double.NaN;
 
-    /// <summary>The original network's latency in milliseconds (the first measurement's baseline).</summary>
-    public double OriginalMs { get; private set; } = double.NaN;
+    /// <summary>The original network's latency in milliseconds: the first measurement's, taken before any removal.</summary>
+    private double originalMs = double.NaN;
 
     /// <summary>The change (≤ 0) in latency, as a fraction of the original, of removing one more channel of <paramref name="groupId"/>.</summary>
-    public double CostChangeOfRemoving(int groupId) => -Math.Max(msPerChannel[groupId] / OriginalMs, FloorShare);
+    public double CostChangeOfRemoving(int groupId) => -Math.Max(msPerChannel[groupId] / originalMs, FloorShare);
 
     /// <summary>Measures when nothing was measured yet or the network lost <see cref="RemeasureEvery"/> more of its cost since the last time.</summary>
     public void UpdateIfDue(IReadOnlyDictionary<int, int> kept, double targetCostFraction)
@@ -51,21 +51,15 @@ public sealed class LatencyProfile(OnnxGraph graph, IReadOnlyList<ChannelGroup> 
         var variants = probed.Select(g => new OnnxRuntimeRunner(Network(kept, g.Id, cuts[g.Id]))).ToList();
         try
         {
-            // Rounds go through the current network and every variant in turn, and each network counts its fastest
-            // run: load from elsewhere on the machine only ever adds time, so the minimum is what the network costs.
-            var currentMs = double.PositiveInfinity;
-            var variantMs = probed.Select(_ => double.PositiveInfinity).ToArray();
-            for (var round = 0; round < Rounds; round++)
-            {
-                currentMs = Math.Min(currentMs, current.LatenciesMs(input, shape, RepeatsPerRound, warmup: 1)[0]);
-                for (var i = 0; i < probed.Count; i++)
-                    variantMs[i] = Math.Min(variantMs[i], variants[i].LatenciesMs(input, shape, RepeatsPerRound, warmup: 1)[0]);
-            }
+            // Each network counts its fastest run: load from elsewhere on the machine only ever adds time, so the
+            // minimum is what the network costs.
+            var fastest = LatencyComparison.InRounds([current, .. variants], input, shape, Rounds, RepeatsPerRound, warmup: 1)
+                .Select(rounds => rounds.Min(times => times[0])).ToArray();
             msPerChannel = new double[groups.Count];
             for (var i = 0; i < probed.Count; i++)
-                msPerChannel[probed[i].Id] = (currentMs - variantMs[i]) / cuts[probed[i].Id];
-            if (double.IsNaN(OriginalMs))
-                OriginalMs = currentMs;
+                msPerChannel[probed[i].Id] = (fastest[0] - fastest[1 + i]) / cuts[probed[i].Id];
+            if (double.IsNaN(originalMs))
+                originalMs = fastest[0];
         }
         finally
         {

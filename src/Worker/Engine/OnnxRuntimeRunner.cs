@@ -31,10 +31,6 @@ public sealed class OnnxRuntimeRunner : IDisposable
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
-    /// <summary>Median wall time of <paramref name="repeats"/> runs on one batch, after warm-up, in milliseconds.</summary>
-    public double MedianLatencyMs(float[] input, long[] shape, int repeats = 30, int warmup = 5) =>
-        LatenciesMs(input, shape, repeats, warmup)[repeats / 2];
-
     /// <summary>Wall times of <paramref name="repeats"/> runs on one batch, after warm-up, in milliseconds, shortest first.</summary>
     public double[] LatenciesMs(float[] input, long[] shape, int repeats, int warmup)
     {
