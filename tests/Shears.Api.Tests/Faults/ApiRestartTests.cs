@@ -36,8 +36,8 @@ public sealed class ApiRestartTests(PostgresServer postgres, ITestOutputHelper o
         Task<Guid> Submit(object options) => client.CreateJobAsync(modelId, datasetId, new { flops = 0.5 }, options).ContinueWith(t => t.Result.CreatedIdAsync()).Unwrap();
 
         // The long job keeps the only worker busy, so the others wait in the queue while the Api dies and after the
-        // new one has reconciled.
-        var running = await Submit(new { epochs = 40, batchSize = 50 });
+        // new one has reconciled. 6,400 steps (about a minute on a quiet machine): 640 ended before the reconcile.
+        var running = await Submit(new { epochs = 400, batchSize = 50 });
         var fineTuning = new TaskCompletionSource();
         using var stream = new ResumingEventReader(client, running);
         var reading = stream.ReadToEndAsync(TimeSpan.FromMinutes(8), e =>
