@@ -6,7 +6,7 @@ namespace Shears.Bench;
 
 /// <summary>Command-line options of the benchmark (System.CommandLine: typed values, --help and errors for free).</summary>
 internal sealed record BenchOptions(string Network, int Threads, int Rounds, int StepsPerRound, PruningMethod[] Methods, double[] FlopsTargets,
-    double FineTuneEpochs, int StepsPerPrune, string Cost, string? Output, SweepJob? Job, bool StepsOnly)
+    double FineTuneEpochs, int StepsPerPrune, string Cost, string? JobOptions, string? Output, SweepJob? Job, bool StepsOnly)
 {
     private static readonly Option<string> NetworkOption = new("--network") { DefaultValueFactory = _ => "tests/fixtures/lenet5.onnx", Description = "ONNX network to prune (input 1×28×28)." };
     private static readonly Option<int> ThreadsOption = new("--threads") { DefaultValueFactory = _ => 1, Description = "Intra-op threads for training and ONNX Runtime." };
@@ -40,6 +40,7 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
     private static readonly Option<double> FineTuneOption = new("--fine-tune-epochs") { DefaultValueFactory = _ => 1, Description = "Fine-tuning epochs (magnitude, fisher); the whole job's epochs for l0." };
     private static readonly Option<int> StepsPerPruneOption = new("--steps-per-prune") { DefaultValueFactory = _ => 10, Description = "Fisher: training steps per removal." };
     private static readonly Option<string> CostOption = new("--cost") { DefaultValueFactory = _ => "target", Description = "Fisher: what ΔC counts, target (FLOPs) or latency (measured)." };
+    private static readonly Option<string?> JobOptionsOption = new("--options") { Description = "More job options, as JSON the API takes, over the flags above, e.g. {\"schedule\": \"cosine\", \"minWidth\": 0.5}." };
     private static readonly Option<string> OutOption = new("--out") { DefaultValueFactory = _ => "docs/benchmarks.md", Description = "Markdown report to write." };
     private static readonly Option<bool> NoWriteOption = new("--no-write") { Description = "Print the report only." };
     private static readonly Option<bool> StepsOnlyOption = new("--steps-only") { Description = "Only the step timings, no pruning jobs." };
@@ -50,7 +51,7 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
     {
         var root = new RootCommand("Shears engine benchmark: training-step costs side by side, and pruning sweeps on Fashion-MNIST.")
         {
-            NetworkOption, ThreadsOption, RoundsOption, StepsOption, MethodsOption, TargetsOption, FineTuneOption, StepsPerPruneOption, CostOption,
+            NetworkOption, ThreadsOption, RoundsOption, StepsOption, MethodsOption, TargetsOption, FineTuneOption, StepsPerPruneOption, CostOption, JobOptionsOption,
             OutOption, NoWriteOption, StepsOnlyOption, JobOption,
         };
         var parsed = root.Parse(args);
@@ -61,7 +62,7 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
         }
         return new BenchOptions(
             parsed.GetValue(NetworkOption)!, parsed.GetValue(ThreadsOption), parsed.GetValue(RoundsOption), parsed.GetValue(StepsOption),
-            parsed.GetValue(MethodsOption)!, parsed.GetValue(TargetsOption)!, parsed.GetValue(FineTuneOption), parsed.GetValue(StepsPerPruneOption), parsed.GetValue(CostOption)!,
+            parsed.GetValue(MethodsOption)!, parsed.GetValue(TargetsOption)!, parsed.GetValue(FineTuneOption), parsed.GetValue(StepsPerPruneOption), parsed.GetValue(CostOption)!, parsed.GetValue(JobOptionsOption),
             parsed.GetValue(NoWriteOption) ? null : parsed.GetValue(OutOption), parsed.GetValue(JobOption) is { } job ? SweepJob.Parse(job) : null,
             parsed.GetValue(StepsOnlyOption));
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Shears.Domain.Datasets;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
@@ -70,8 +71,7 @@ internal static class PruningSweep
     public static SweepPoint Run(byte[] original, SweepJob job, BenchOptions options, Dataset train, Dataset test)
     {
         var started = Stopwatch.StartNew();
-        var request = new PruneRequest(original, train, job.Method, new PruningTarget(job.Target, null),
-            new PruningOptions { Epochs = options.FineTuneEpochs, StepsPerPrune = options.StepsPerPrune, Cost = options.Cost });
+        var request = new PruneRequest(original, train, job.Method, new PruningTarget(job.Target, null), JobOptions(job.Method, options));
         // The engine measures the original and the shrunk network's latency side by side (alternating rounds).
         var latency = new EngineSettings(options.Threads, LatencyRepeats: 25, LatencyRounds: 20);
         var outcome = new PruningEngine(latency).Run(request, new SilentProgress(verbose: true), CancellationToken.None);
@@ -79,6 +79,19 @@ internal static class PruningSweep
         var (originalMs, prunedMs) = (outcome.Before.LatencyMs, outcome.After.LatencyMs);
         return new SweepPoint(job.Method, job.Target, (double)outcome.After.Flops / outcome.Before.Flops, (double)outcome.After.Params / outcome.Before.Params,
             TestAccuracy(outcome.PrunedOnnx, test), originalMs, prunedMs, outcome.Layers, duration.TotalSeconds, MachineFacts.PeakRssMb());
+    }
+
+    /// <summary>The flags as job options, overlaid with <c>--options</c>, read by the API's own parser.</summary>
+    private static PruningOptions JobOptions(PruningMethod method, BenchOptions options)
+    {
+        var json = new JsonObject { ["epochs"] = options.FineTuneEpochs };
+        if (method == PruningMethod.Fisher)
+            (json["stepsPerPrune"], json["cost"]) = (options.StepsPerPrune, options.Cost);
+        if (options.JobOptions is { } extra)
+            foreach (var (name, value) in JsonNode.Parse(extra)!.AsObject())
+                json[name] = value?.DeepClone();
+        var (parsed, errors) = PruningOptionsParser.Parse(method, JsonSerializer.SerializeToElement(json));
+        return errors.Count == 0 ? parsed : throw new ArgumentException(string.Join(" ", errors.Select(e => $"{e.Name}: {e.Message}")));
     }
 
     private static float MaxOf(ReadOnlySpan<float> values)

@@ -19,9 +19,13 @@ public sealed class PruningOptionsParserTests
     [Fact]
     public void Known_options_are_applied_with_their_types()
     {
-        var (options, errors) = Parse(PruningMethod.Fisher, """{"epochs": 2.5, "batchSize": 64, "optimizer": "SGD", "beta": 0.001, "stepsPerPrune": 5, "channelsPerPrune": 3, "cost": "Latency", "inputScale": null}""");
+        var (options, errors) = Parse(PruningMethod.Fisher, """{"epochs": 2.5, "batchSize": 64, "optimizer": "SGD", "beta": 0.001, "stepsPerPrune": 5, "channelsPerPrune": 3, "cost": "Latency", "inputScale": null, "schedule": "cosine", "minWidth": 0.25, "channelMultiple": 16}""");
         Assert.Empty(errors);
-        Assert.Equal(new PruningOptions { Epochs = 2.5, BatchSize = 64, Optimizer = "sgd", Beta = 0.001, StepsPerPrune = 5, ChannelsPerPrune = 3, Cost = "latency" }, options);
+        Assert.Equal(new PruningOptions
+        {
+            Epochs = 2.5, BatchSize = 64, Optimizer = "sgd", Beta = 0.001, StepsPerPrune = 5, ChannelsPerPrune = 3, Cost = "latency", Schedule = "cosine", MinWidth = 0.25,
+            ChannelMultiple = 16,
+        }, options);
     }
 
     [Theory]
@@ -31,6 +35,9 @@ public sealed class PruningOptionsParserTests
     [InlineData("""{"device": "tpu"}""", "device", "\"cuda\"")]
     [InlineData("""{"lambda": 1}""", "lambda", "l0 only")]
     [InlineData("""{"cost": "latency"}""", "cost", "fisher only")]
+    [InlineData("""{"channelMultiple": 8}""", "channelMultiple", "fisher only")]
+    [InlineData("""{"minWidth": 1}""", "minWidth", "at most 0.99")]
+    [InlineData("""{"schedule": "step"}""", "schedule", "\"cosine\"")]
     [InlineData("""{"epochs": "NaN"}""", "epochs", "must be a number")]
     [InlineData("""{"Nope": 1}""", "Nope", "Unknown option")]
     public void Each_bad_option_is_named_with_what_would_be_right(string json, string name, string mention)

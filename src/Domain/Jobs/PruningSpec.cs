@@ -24,6 +24,16 @@ public sealed record PruningOptions
     public int BatchSize { get; init; } = 100;
     public double LearningRate { get; init; } = 1e-3;
     public string Optimizer { get; init; } = "adam"; // adam | sgd
+    /// <summary>
+    /// The learning rate over fine-tuning: <c>constant</c>, or <c>cosine</c>, decayed from <see cref="LearningRate"/> to zero
+    /// along a half cosine over the fine-tuning steps (pruning rounds and L0 gate training keep the constant rate).
+    /// </summary>
+    public string Schedule { get; init; } = "constant"; // constant | cosine
+    /// <summary>
+    /// Share of each group's original channels that is never removed (0: a group may go down to one channel). Keeps a
+    /// method from hollowing one layer out to reach a target, at the price of cutting deeper elsewhere.
+    /// </summary>
+    public double MinWidth { get; init; }
     public double ValidationFraction { get; init; } = 0.1;
     public int Seed { get; init; } = 1;
     public string Device { get; init; } = "auto"; // auto | cpu | cuda
@@ -49,6 +59,12 @@ public sealed record PruningOptions
     /// or <c>latency</c>, ONNX Runtime latency measured on the worker (see the Worker's LatencyProfile).
     /// </summary>
     public string Cost { get; init; } = "target"; // target | latency
+    /// <summary>
+    /// Kept widths are either below this or a multiple of it (1: any width). CPU runtimes compute convolutions in blocks of
+    /// channels (ONNX Runtime: 8 with AVX2, 16 with AVX-512) and fall back to slower kernels for widths between blocks,
+    /// so a group that is too wide for one block loses a whole block at a time.
+    /// </summary>
+    public int ChannelMultiple { get; init; } = 1;
 
     // l0
     public double? Lambda { get; init; }

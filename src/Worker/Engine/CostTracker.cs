@@ -7,7 +7,8 @@ namespace Shears.Worker.Engine;
 /// <summary>
 /// The network's cost as channels are removed, against the job's target: FLOPs and parameters of
 /// the current pruning state from the Domain <see cref="CostModel"/>, and what removing one more
-/// channel of a group would save (its own layer and every consumer).
+/// channel of a group would save (its own layer and every consumer). Also which widths a group may take: none
+/// below the job's <c>minWidth</c>, and with <c>channelMultiple</c> m only widths below m or multiples of m.
 /// </summary>
 public sealed class CostTracker
 {
@@ -15,14 +16,18 @@ public sealed class CostTracker
     private readonly IReadOnlyList<ChannelGroup> groups;
     private readonly PruningTarget target;
     private readonly Dictionary<int, int> kept;
+    private readonly Dictionary<int, int> floor;
+    private readonly int channelMultiple;
     private LatencyProfile? latency;
 
-    public CostTracker(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, PruningTarget target)
+    public CostTracker(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, PruningTarget target, double minWidth = 0, int channelMultiple = 1)
     {
         model = CostModel.For(graph, groups);
         this.groups = groups;
         this.target = target;
+        this.channelMultiple = channelMultiple;
         kept = groups.ToDictionary(g => g.Id, g => g.Channels);
+        floor = groups.ToDictionary(g => g.Id, g => Math.Max(1, (int)Math.Ceiling(minWidth * g.Channels - 1e-9)));
         Original = model.Measure(null);
         Current = Original;
         if (Original.Flops == 0 && target.Flops is not null)
@@ -65,7 +70,17 @@ public sealed class CostTracker
         return target.Flops is not null ? cost.Flops : cost.Params;
     }
 
-    public bool CanShrink(int groupId) => kept[groupId] > 1;
+    public bool CanShrink(int groupId) => ChannelsToShrink(groupId) > 0;
+
+    /// <summary>How many channels group <paramref name="groupId"/> loses in one go to reach its next allowed width (0: it cannot shrink).</summary>
+    public int ChannelsToShrink(int groupId) => NextWidth(groupId, kept[groupId]) is { } next ? kept[groupId] - next : 0;
+
+    /// <summary>The widest allowed width below <paramref name="width"/>, or null when the group is at its narrowest.</summary>
+    private int? NextWidth(int groupId, int width)
+    {
+        var next = width - 1 < channelMultiple ? width - 1 : (width - 1) / channelMultiple * channelMultiple;
+        return next >= floor[groupId] ? next : null;
+    }
 
     /// <summary>From now on <see cref="CostChangeOfRemoving"/> counts measured latency instead of the target's cost.</summary>
     public void RankByLatency(LatencyProfile profile)
@@ -78,19 +93,19 @@ public sealed class CostTracker
 
     /// <summary>
     /// The change (≤ 0) in the target's cost — FLOPs, or parameters for a params-only target; measured
-    /// latency after <see cref="RankByLatency"/> — if group <paramref name="groupId"/> lost one more
-    /// channel, as a fraction of the original cost.
+    /// latency after <see cref="RankByLatency"/> — if group <paramref name="groupId"/> lost <paramref name="channels"/>
+    /// more channels, as a fraction of the original cost.
     /// </summary>
-    public double CostChangeOfRemoving(int groupId)
+    public double CostChangeOfRemoving(int groupId, int channels = 1)
     {
         if (latency is not null)
         {
             latency.UpdateIfDue(kept, CurrentTargetFraction);
-            return latency.CostChangeOfRemoving(groupId);
+            return channels * latency.CostChangeOfRemoving(groupId);
         }
-        kept[groupId]--;
+        kept[groupId] -= channels;
         var after = model.Measure(kept);
-        kept[groupId]++;
+        kept[groupId] += channels;
         return target.Flops is not null || Original.Params == 0
             ? (double)(after.Flops - Current.Flops) / Math.Max(1, Original.Flops)
             : (double)(after.Params - Current.Params) / Original.Params;
@@ -98,23 +113,33 @@ public sealed class CostTracker
 
     public void Removed(int groupId)
     {
-        if (kept[groupId] <= 1)
-            throw new InvalidOperationException($"Group {groups[groupId].Name} would lose its last channel.");
+        if (kept[groupId] <= floor[groupId])
+            throw new InvalidOperationException($"Group {groups[groupId].Name} would go below its narrowest width ({floor[groupId]}).");
         kept[groupId]--;
         Current = model.Measure(kept);
     }
 
-    /// <summary>Refuses up front a target that even one channel per group cannot reach.</summary>
+    /// <summary>Refuses up front a target that even every group at its narrowest allowed width cannot reach.</summary>
     public void EnsureReachable()
     {
         if (TargetFraction is null)
             throw new PruningFailedException("The job has no target: set target.flops or target.params (a fraction between 0 and 1).");
-        var minimal = model.Measure(groups.ToDictionary(g => g.Id, _ => 1));
+        var minimal = model.Measure(groups.ToDictionary(g => g.Id, Narrowest));
         var flops = Original.Flops == 0 ? 1 : (double)minimal.Flops / Original.Flops;
         var parameters = Original.Params == 0 ? 1 : (double)minimal.Params / Original.Params;
         if (target.Flops is { } f && flops > f)
-            throw new PruningFailedException($"Target unreachable: with one channel left in every prunable group the network still has {flops:P1} of its FLOPs (target {f:P1}); the rest is in layers Shears holds fixed (input, output, unsupported ops).");
+            throw new PruningFailedException($"Target unreachable: with every prunable group at its narrowest allowed width the network still has {flops:P1} of its FLOPs (target {f:P1}); the rest is in layers Shears holds fixed (input, output, unsupported ops){Limits}.");
         if (target.Params is { } p && parameters > p)
-            throw new PruningFailedException($"Target unreachable: with one channel left in every prunable group the network still has {parameters:P1} of its parameters (target {p:P1}); the rest is in layers Shears holds fixed (input, output, unsupported ops).");
+            throw new PruningFailedException($"Target unreachable: with every prunable group at its narrowest allowed width the network still has {parameters:P1} of its parameters (target {p:P1}); the rest is in layers Shears holds fixed (input, output, unsupported ops){Limits}.");
     }
+
+    private int Narrowest(ChannelGroup group)
+    {
+        var width = group.Channels;
+        while (NextWidth(group.Id, width) is { } next)
+            width = next;
+        return width;
+    }
+
+    private string Limits => floor.Values.Any(f => f > 1) || channelMultiple > 1 ? " or kept by minWidth and channelMultiple" : "";
 }

@@ -2,7 +2,11 @@ using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine;
 
-/// <summary>Training with the pruned channels masked, for the job's configured steps or epochs.</summary>
+/// <summary>
+/// Training with the pruned channels masked, for the job's configured steps or epochs, at the job's learning rate or,
+/// with <c>schedule: cosine</c>, at that rate decayed to zero along a half cosine. The rate is a function of the step
+/// alone, so a resumed run continues on the same curve.
+/// </summary>
 public static class FineTuning
 {
     /// <summary>
@@ -16,6 +20,8 @@ public static class FineTuning
         PhaseLoop.Run(session, TrainingPhase.FineTuning, state, step => step <= steps, step =>
         {
             float loss;
+            if (session.Options.Schedule == "cosine")
+                session.Trainer.SetLearningRate(CosineRate(session.Options.LearningRate, step, steps));
             using (NewDisposeScope())
             {
                 var (x, y) = session.Data.NextTrainBatch();
@@ -31,4 +37,7 @@ public static class FineTuning
         });
         session.StepsTaken += steps;
     }
+
+    /// <summary>The rate of step <paramref name="step"/> (1-based) of <paramref name="steps"/>: <paramref name="initial"/> at the first, near zero at the last.</summary>
+    public static double CosineRate(double initial, int step, int steps) => initial * 0.5 * (1 + Math.Cos(Math.PI * (step - 1) / steps));
 }

@@ -9,6 +9,8 @@ namespace Shears.Worker.Engine;
 /// layer and in every consumer, recomputed after every removal, as a fraction of the original cost.
 /// Without β, the paper's parameter-free choice β_k = −Δ_k/ΔC_k makes the sum vanish for every channel;
 /// what remains to rank by is Δ_k/|ΔC_k|, the loss increase per unit of cost saved, which is what is used.
+/// A group whose next allowed width is a block narrower (<c>channelMultiple</c>) is one candidate: its cheapest
+/// channels of that block, with their Δ summed.
 /// Then fine-tune with the removed channels masked.
 /// With <c>channelsPerPrune</c> above 1 a round removes that many channels, each chosen with ΔC
 /// recomputed after the one before and Δ from the round's steps (large networks need this to reach a
@@ -60,12 +62,13 @@ public static class FisherPruning
         var removed = new List<string>();
         for (var i = 0; i < options.ChannelsPerPrune && !session.Cost.TargetReached; i++)
         {
-            var (group, channel, delta) = Choose(session, deltas, options.Beta);
-            session.Remove(group, channel);
-            removed.Add($"{session.Groups[group].Name}[{channel}] (Δ = {delta:G3}; {session.Masks.KeptCount(group)} of {session.Groups[group].Channels} left)");
+            var (group, channels, delta) = Choose(session, deltas, options.Beta);
+            foreach (var channel in channels)
+                session.Remove(group, channel);
+            rounds.Removals += channels.Length;
+            removed.Add($"{session.Groups[group].Name}[{string.Join(",", channels)}] (Δ = {delta:G3}; {session.Masks.KeptCount(group)} of {session.Groups[group].Channels} left)");
         }
         rounds.Signal.Reset();
-        rounds.Removals += removed.Count;
         rounds.Count++;
         var lossSum = rounds.LossSum;
         rounds.LossSum = 0;
@@ -84,28 +87,29 @@ public static class FisherPruning
         return session.Trainer.Step(x, y, () => signal.Accumulate(batchSize, lossScale: batchSize));
     }
 
-    /// <summary>The kept channel (in a group that can still shrink) with the smallest pruning cost.</summary>
-    public static (int Group, int Channel, double Delta) Choose(PruningSession session, double[][] deltas, double? beta)
+    /// <summary>
+    /// The removal with the smallest pruning cost: in every group that can still shrink, its lowest-Δ kept channels, as many
+    /// as take it to its next allowed width (one, unless <c>channelMultiple</c> asks for a whole block), scored by their
+    /// summed Δ against the cost their removal saves.
+    /// </summary>
+    public static (int Group, int[] Channels, double Delta) Choose(PruningSession session, double[][] deltas, double? beta)
     {
-        var best = (Group: -1, Channel: -1, Delta: 0.0);
+        var best = (Group: -1, Channels: Array.Empty<int>(), Delta: 0.0);
         var bestScore = double.PositiveInfinity;
         foreach (var group in session.Groups)
         {
-            if (!session.Cost.CanShrink(group.Id))
+            var count = session.Cost.ChannelsToShrink(group.Id);
+            if (count == 0)
                 continue;
-            var costChange = session.Cost.CostChangeOfRemoving(group.Id);
+            var costChange = session.Cost.CostChangeOfRemoving(group.Id, count);
             var kept = session.Masks.Kept[group.Id];
-            for (var k = 0; k < group.Channels; k++)
-            {
-                if (!kept[k])
-                    continue;
-                var delta = deltas[group.Id][k];
-                var score = beta is { } b ? delta + b * costChange : costChange < 0 ? delta / -costChange : double.MaxValue;
-                if (score < bestScore || best.Group < 0)
-                    (best, bestScore) = ((group.Id, k, delta), score);
-            }
+            var cheapest = Enumerable.Range(0, group.Channels).Where(k => kept[k]).OrderBy(k => deltas[group.Id][k]).Take(count).ToArray();
+            var delta = cheapest.Sum(k => deltas[group.Id][k]);
+            var score = beta is { } b ? delta + b * costChange : costChange < 0 ? delta / -costChange : double.MaxValue;
+            if (score < bestScore || best.Group < 0)
+                (best, bestScore) = ((group.Id, cheapest, delta), score);
         }
-        return best.Group >= 0 ? best : throw new PruningFailedException("Target unreachable: every prunable group is down to one channel.");
+        return best.Group >= 0 ? best : throw new PruningFailedException("Target unreachable: every prunable group is at its narrowest allowed width.");
     }
 
     /// <summary>Where the rounds are: the Δ accumulated in the current round, its loss so far, and the rounds and removals done.</summary>

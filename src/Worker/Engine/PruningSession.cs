@@ -19,7 +19,7 @@ public sealed class PruningSession : IDisposable
         Gates = new ChannelGates(module, groups);
         Masks = new ChannelMasks(Gates);
         Trainer = new Trainer(module, options);
-        Cost = new CostTracker(graph, groups, target);
+        Cost = new CostTracker(graph, groups, target, options.MinWidth, options.ChannelMultiple);
         Progress = new JobProgress(progress, Cost, cancellationToken);
         Checkpoints = new TrainingCheckpoints(this, store: null, fingerprint: "");
     }

@@ -35,6 +35,13 @@ public sealed class Trainer : IDisposable
 
     public Tensor Loss(Tensor output, Tensor labels) => loss(output, labels);
 
+    /// <summary>Sets the step size of every parameter group from now on.</summary>
+    public void SetLearningRate(double learningRate)
+    {
+        foreach (var group in optimizer.ParamGroups)
+            group.LearningRate = learningRate;
+    }
+
     /// <summary>The optimizer, whose state a checkpoint saves and restores.</summary>
     public optim.Optimizer Optimizer => optimizer;
 
