@@ -86,7 +86,7 @@ public sealed class CostTracker
     public void RankByLatency(LatencyProfile profile)
     {
         latency = profile;
-        latency.UpdateIfDue(kept, CurrentTargetFraction);
+        latency.UpdateIfDue(kept, CurrentTargetFraction, NextWidth);
     }
 
     private double CurrentTargetFraction => HasFlopsTarget ? FlopsFraction : ParamsFraction;
@@ -100,7 +100,7 @@ public sealed class CostTracker
     {
         if (latency is not null)
         {
-            latency.UpdateIfDue(kept, CurrentTargetFraction);
+            latency.UpdateIfDue(kept, CurrentTargetFraction, NextWidth);
             return channels * latency.CostChangeOfRemoving(groupId);
         }
         kept[groupId] -= channels;

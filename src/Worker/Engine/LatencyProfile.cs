@@ -34,18 +34,22 @@ public sealed class LatencyProfile(OnnxGraph graph, IReadOnlyList<ChannelGroup> 
     /// <summary>The change (≤ 0) in latency, as a fraction of the original, of removing one more channel of <paramref name="groupId"/>.</summary>
     public double CostChangeOfRemoving(int groupId) => -Math.Max(msPerChannel[groupId] / originalMs, FloorShare);
 
-    /// <summary>Measures when nothing was measured yet or the network lost <see cref="RemeasureEvery"/> more of its cost since the last time.</summary>
-    public void UpdateIfDue(IReadOnlyDictionary<int, int> kept, double targetCostFraction)
+    /// <summary>
+    /// Measures when nothing was measured yet or the network lost <see cref="RemeasureEvery"/> more of its cost since the last time.
+    /// <paramref name="nextWidth"/> gives a group's next allowed width below a width (null: none), so that a probe cuts to a width
+    /// the job can reach: a runtime's kernels for a width between channel blocks can be slower than for a wider one.
+    /// </summary>
+    public void UpdateIfDue(IReadOnlyDictionary<int, int> kept, double targetCostFraction, Func<int, int, int?> nextWidth)
     {
         if (!double.IsNaN(measuredAtFraction) && measuredAtFraction - targetCostFraction < RemeasureEvery)
             return;
-        Measure(kept);
+        Measure(kept, nextWidth);
         measuredAtFraction = targetCostFraction;
     }
 
-    private void Measure(IReadOnlyDictionary<int, int> kept)
+    private void Measure(IReadOnlyDictionary<int, int> kept, Func<int, int, int?> nextWidth)
     {
-        var cuts = groups.ToDictionary(g => g.Id, g => (int)Math.Min(kept[g.Id] - 1, Math.Max(1, Math.Round(kept[g.Id] * ProbeShare))));
+        var cuts = groups.ToDictionary(g => g.Id, g => ProbeCut(g.Id, kept[g.Id], nextWidth));
         var probed = groups.Where(g => cuts[g.Id] >= 1).ToList();
         using var current = new OnnxRuntimeRunner(Network(kept, null, 0));
         var variants = probed.Select(g => new OnnxRuntimeRunner(Network(kept, g.Id, cuts[g.Id]))).ToList();
@@ -66,6 +70,16 @@ public sealed class LatencyProfile(OnnxGraph graph, IReadOnlyList<ChannelGroup> 
             variants.ForEach(v => v.Dispose());
         }
         progress.Log($"Latency one channel saves (ms at batch {shape[0]}): {string.Join(", ", groups.Select(g => $"{g.Name} {msPerChannel[g.Id]:G3}"))}.");
+    }
+
+    /// <summary>About <see cref="ProbeShare"/> of the kept channels, in steps of allowed widths (0 when the group cannot shrink).</summary>
+    private static int ProbeCut(int groupId, int kept, Func<int, int, int?> nextWidth)
+    {
+        var goal = kept - Math.Max(1, (int)Math.Round(kept * ProbeShare));
+        var width = kept;
+        while (width > goal && nextWidth(groupId, width) is { } next)
+            width = next;
+        return kept - width;
     }
 
     /// <summary>The network with each group cut to its kept width (the last channels go; values do not matter for timing), and <paramref name="cut"/> more of <paramref name="probed"/>.</summary>
