@@ -6,7 +6,7 @@ namespace Shears.Bench;
 
 /// <summary>Command-line options of the benchmark (System.CommandLine: typed values, --help and errors for free).</summary>
 internal sealed record BenchOptions(string Network, int Threads, int Rounds, int StepsPerRound, PruningMethod[] Methods, double[] FlopsTargets,
-    double FineTuneEpochs, int StepsPerPrune, string Cost, string? JobOptions, string? Output, SweepJob? Job, bool StepsOnly)
+    double FineTuneEpochs, int StepsPerPrune, string Cost, string? JobOptions, string? Output, SweepJob? Job, bool StepsOnly, IReadOnlyList<int[]> Widths)
 {
     private static readonly Option<string> NetworkOption = new("--network") { DefaultValueFactory = _ => "tests/fixtures/lenet5.onnx", Description = "ONNX network to prune (input 1×28×28)." };
     private static readonly Option<int> ThreadsOption = new("--threads") { DefaultValueFactory = _ => 1, Description = "Intra-op threads for training and ONNX Runtime." };
@@ -44,6 +44,19 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
     private static readonly Option<string> OutOption = new("--out") { DefaultValueFactory = _ => "docs/benchmarks.md", Description = "Markdown report to write." };
     private static readonly Option<bool> NoWriteOption = new("--no-write") { Description = "Print the report only." };
     private static readonly Option<bool> StepsOnlyOption = new("--steps-only") { Description = "Only the step timings, no pruning jobs." };
+    private static readonly Option<int[][]> WidthsOption = new("--widths")
+    {
+        DefaultValueFactory = _ => [],
+        CustomParser = result =>
+        {
+            var sets = result.Tokens.Single().Value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var parsed = sets.Select(set => CommaSeparated(set).Select(w => int.TryParse(w, out var n) && n > 0 ? n : 0).ToArray()).ToArray();
+            if (parsed.Any(set => set.Contains(0)))
+                result.AddError("--widths takes sets of positive channel counts, one per group, e.g. 4,4,16,16,16,16;4,4,12,12,24,24.");
+            return parsed;
+        },
+        Description = "Only time the network cut to these widths (one per channel group; sets separated by ';') side by side with the original.",
+    };
     private static readonly Option<string?> JobOption = new("--job") { Description = "Child mode: run one job, e.g. fisher:0.25, and print its result as JSON.", Hidden = true };
 
     /// <summary>The parsed options, or null after --help or a usage error (already printed).</summary>
@@ -52,7 +65,7 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
         var root = new RootCommand("Shears engine benchmark: training-step costs side by side, and pruning sweeps on Fashion-MNIST.")
         {
             NetworkOption, ThreadsOption, RoundsOption, StepsOption, MethodsOption, TargetsOption, FineTuneOption, StepsPerPruneOption, CostOption, JobOptionsOption,
-            OutOption, NoWriteOption, StepsOnlyOption, JobOption,
+            OutOption, NoWriteOption, StepsOnlyOption, WidthsOption, JobOption,
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 || parsed.Action is not null)
@@ -64,7 +77,7 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
             parsed.GetValue(NetworkOption)!, parsed.GetValue(ThreadsOption), parsed.GetValue(RoundsOption), parsed.GetValue(StepsOption),
             parsed.GetValue(MethodsOption)!, parsed.GetValue(TargetsOption)!, parsed.GetValue(FineTuneOption), parsed.GetValue(StepsPerPruneOption), parsed.GetValue(CostOption)!, parsed.GetValue(JobOptionsOption),
             parsed.GetValue(NoWriteOption) ? null : parsed.GetValue(OutOption), parsed.GetValue(JobOption) is { } job ? SweepJob.Parse(job) : null,
-            parsed.GetValue(StepsOnlyOption));
+            parsed.GetValue(StepsOnlyOption), parsed.GetValue(WidthsOption)!);
     }
 
     private static string[] CommaSeparated(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -19,6 +19,12 @@ if (options.Job is { } job)
     return 0;
 }
 
+if (options.Widths.Count > 0)
+{
+    WidthLatencies.Print(original, options.Widths, FashionMnist.Test());
+    return 0;
+}
+
 var clock = Stopwatch.StartNew();
 var test = FashionMnist.Test();
 // The jobs run in child processes, all at once (each measures its own peak memory); the step
