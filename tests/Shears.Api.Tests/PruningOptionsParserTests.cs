@@ -23,7 +23,15 @@ public sealed class PruningOptionsParserTests
         Assert.Empty(errors);
         Assert.Equal(new PruningOptions
         {
-            Epochs = 2.5, BatchSize = 64, Optimizer = "sgd", Beta = 0.001, StepsPerPrune = 5, ChannelsPerPrune = 3, Cost = "latency", Schedule = "cosine", MinWidth = 0.25,
+            Epochs = 2.5,
+            BatchSize = 64,
+            Optimizer = "sgd",
+            Beta = 0.001,
+            StepsPerPrune = 5,
+            ChannelsPerPrune = 3,
+            Cost = "latency",
+            Schedule = "cosine",
+            MinWidth = 0.25,
             ChannelMultiple = 16,
         }, options);
     }
