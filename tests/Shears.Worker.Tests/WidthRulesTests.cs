@@ -72,6 +72,21 @@ public class WidthRulesTests
         Assert.Contains(outcome.Layers, l => l.ChannelsBefore == 32 && l.ChannelsAfter == 16);
     }
 
+    [Theory]
+    [InlineData(PruningMethod.Magnitude)]
+    [InlineData(PruningMethod.L0)]
+    public void Magnitude_and_l0_keep_min_width_too(PruningMethod method)
+    {
+        var options = new PruningOptions { Steps = method == PruningMethod.L0 ? 60 : 4, BatchSize = 50, ValidationFraction = 0.2, MinWidth = 0.5 };
+        // 30% of the FLOPs: with every group at half its width the network still has 25.5%, so the floor binds.
+        var request = new PruneRequest(Fixtures.Network("small_resnet"), Fixtures.Train2k(600), method, new PruningTarget(0.3, null), options);
+
+        var outcome = new PruningEngine(new EngineSettings(Threads: 1, LatencyRepeats: 1, LatencyRounds: 1)).Run(request, new RecordingProgress(), CancellationToken.None);
+
+        Assert.True(outcome.After.Flops <= 0.3 * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
+        Assert.All(outcome.Layers, l => Assert.True(l.ChannelsAfter * 2 >= l.ChannelsBefore, $"{l.Name}: {l.ChannelsBefore} → {l.ChannelsAfter}"));
+    }
+
     [Fact]
     public void The_cosine_rate_starts_at_the_job_rate_and_falls_towards_zero()
     {
