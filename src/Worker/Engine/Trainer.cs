@@ -55,7 +55,7 @@ public sealed class Trainer : IDisposable
         module.train();
         optimizer.zero_grad();
         var value = loss(module.forward(x), y);
-        (penalty is null ? value : value + penalty()).backward();
+        (penalty is null ? value : value.add(penalty(), LiveScalars.One)).backward();
         afterBackward?.Invoke();
         optimizer.step();
         var result = value.item<float>();

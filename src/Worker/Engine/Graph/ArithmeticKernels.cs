@@ -9,7 +9,7 @@ internal static class ArithmeticKernels
     {
         Func<Tensor, Tensor, Tensor> onTensors = op switch
         {
-            "Add" => (a, b) => a + b,
+            "Add" => (a, b) => a.add(b, LiveScalars.One),
             "Sub" => (a, b) => a - b,
             "Mul" => (a, b) => a * b,
             _ => (a, b) => a / b,

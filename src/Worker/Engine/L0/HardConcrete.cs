@@ -17,6 +17,13 @@ public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = 
     public double Gamma { get; } = gamma;
     public double Zeta { get; } = zeta;
 
+    // The constants as Scalars that live as long as the distribution (see LiveScalars): a number in a tensor expression
+    // becomes a temporary Scalar that the garbage collector may free while libtorch still reads it.
+    private readonly Scalar inverseTemperature = (1 / temperature).ToScalar();
+    private readonly Scalar stretch = (zeta - gamma).ToScalar();
+    private readonly Scalar shift = gamma.ToScalar();
+    private readonly Scalar closedLogOdds = (temperature * Math.Log(-gamma / zeta)).ToScalar();
+
     /// <summary>log α ~ N(ln(1−p) − ln p, 0.01²): every gate starts open with probability about 1−p.</summary>
     public static Tensor InitialLogAlpha(long count, double droprate, Generator? generator = null)
     {
@@ -32,7 +39,7 @@ public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = 
     /// dispose scope, so a training step can draw the noise of many steps at once.
     /// </summary>
     public Tensor Sample(Tensor logAlpha, Tensor noise) =>
-        sigmoid(noise.add(logAlpha, alpha: 1 / Temperature)).mul(Zeta - Gamma).add_(Gamma).clamp(0.0, 1.0);
+        Stretch(sigmoid(noise.add(logAlpha, alpha: inverseTemperature)));
 
     /// <summary>(ln u − ln(1−u))/β with u ~ U(ε, 1−ε), the logistic noise of <see cref="Sample(Tensor, Tensor)"/>.</summary>
     public Tensor Noise(long[] shape, Device device, Generator? generator = null) =>
@@ -46,10 +53,10 @@ public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = 
     }
 
     /// <summary>P(z ≠ 0) = σ(log α − β·ln(−γ/ζ)): the expected-L0 contribution of each gate (eq. 12).</summary>
-    public Tensor OpenProbability(Tensor logAlpha) => sigmoid(logAlpha - Temperature * Math.Log(-Gamma / Zeta));
+    public Tensor OpenProbability(Tensor logAlpha) => sigmoid(logAlpha.sub(closedLogOdds));
 
     /// <summary>P(z = 0) = 1 − P(z ≠ 0) = σ(β·ln(−γ/ζ) − log α), per gate and differentiable.</summary>
-    public Tensor ClosedProbability(Tensor logAlpha) => sigmoid(Temperature * Math.Log(-Gamma / Zeta) - logAlpha);
+    public Tensor ClosedProbability(Tensor logAlpha) => sigmoid(logAlpha.neg().add_(closedLogOdds));
 
     /// <summary>P(z = 0) in closed form: the binary-concrete CDF at the point the stretch maps to 0.</summary>
     public double ClosedProbability(double logAlpha)
@@ -61,7 +68,7 @@ public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = 
     /// <summary>log α below this gives ẑ = 0: σ(log α)(ζ−γ)+γ ≤ 0.</summary>
     public double ClosedBelowLogAlpha => Math.Log(-Gamma / Zeta);
 
-    private Tensor Stretch(Tensor s) => clamp(s * (Zeta - Gamma) + Gamma, 0.0, 1.0);
+    private Tensor Stretch(Tensor s) => s.mul(stretch).add_(shift).clamp(LiveScalars.Zero, LiveScalars.One);
 
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 }
