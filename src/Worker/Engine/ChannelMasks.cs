@@ -43,7 +43,7 @@ public sealed class ChannelMasks : IDisposable
             return;
         kept[groupId][channel] = false;
         using (NewDisposeScope())
-            masks[groupId][channel].fill_(0);
+            masks[groupId][channel].fill_(LiveScalars.Zero);
         gates.Set(groupId, masks[groupId]);
     }
 

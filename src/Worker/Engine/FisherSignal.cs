@@ -35,7 +35,7 @@ public sealed class FisherSignal : ICheckpointed, IDisposable
         foreach (var group in gates.Groups)
         {
             var g = gates.ExampleSensitivity(group.Id).to_type(ScalarType.Float64) * lossScale;
-            sums[group.Id].add_(g.square().sum(0L));
+            sums[group.Id].add_(g.square().sum(0L), LiveScalars.One);
         }
         Examples += batchSize;
     }

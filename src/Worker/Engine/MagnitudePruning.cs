@@ -41,7 +41,7 @@ public static class MagnitudePruning
                 continue;
             var rows = weight.narrow(slice.Axis, slice.Offset, (long)group.Channels * slice.BlockSize)
                 .transpose(0, slice.Axis).reshape(group.Channels, -1).to_type(ScalarType.Float64);
-            total.add_(l2 ? rows.square().sum(1L) : rows.abs().sum(1L));
+            total.add_(l2 ? rows.square().sum(1L) : rows.abs().sum(1L), LiveScalars.One);
         }
         return (l2 ? total.sqrt() : total).cpu().data<double>().ToArray();
     }

@@ -11,14 +11,15 @@ public sealed class Trainer : IDisposable
     private readonly GraphModule module;
     private readonly optim.Optimizer optimizer;
     private readonly Func<Tensor, Tensor, Tensor> loss;
+    private static readonly Scalar SmallestProbability = 1e-12.ToScalar();
 
     public Trainer(GraphModule module, PruningOptions options)
     {
         this.module = module;
         var parameters = module.Parameters.Values.ToList();
         optimizer = options.Optimizer == "sgd"
-            ? optim.SGD(parameters, options.LearningRate, momentum: 0.9)
-            : optim.Adam(parameters, options.LearningRate);
+            ? new ScalarSafeSgd(parameters, options.LearningRate, momentum: 0.9)
+            : new ScalarSafeAdam(parameters, options.LearningRate);
         loss = LossFor(module.OutputOp);
     }
 
@@ -29,7 +30,7 @@ public sealed class Trainer : IDisposable
     public static Func<Tensor, Tensor, Tensor> LossFor(string outputOp) => outputOp switch
     {
         "LogSoftmax" => (output, labels) => nn.functional.nll_loss(output, labels),
-        "Softmax" => (output, labels) => nn.functional.nll_loss(output.clamp_min(1e-12).log(), labels),
+        "Softmax" => (output, labels) => nn.functional.nll_loss(output.clamp_min(SmallestProbability).log(), labels),
         _ => (output, labels) => nn.functional.cross_entropy(output, labels),
     };
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Shears.Domain.Datasets;
 using Shears.Domain.Jobs;
 using static TorchSharp.torch;
@@ -26,7 +27,10 @@ public sealed class TrainingData : IDisposable
         long[] shape = [dataset.Samples, .. sampleShape];
         inputs = tensor(dataset.Inputs, shape, device: device).DetachFromDisposeScope();
         if (scale != 1f)
-            inputs.mul_(scale);
+        {
+            using var factor = scale.ToScalar();
+            inputs.mul_(factor);
+        }
         labels = tensor(dataset.Labels, device: device).DetachFromDisposeScope();
 
         var order = Enumerable.Range(0, dataset.Samples).Select(i => (long)i).ToArray();

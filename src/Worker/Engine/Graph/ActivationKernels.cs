@@ -1,3 +1,4 @@
+using TorchSharp;
 using Shears.Domain.Onnx;
 using Onnx;
 using static TorchSharp.torch;
@@ -25,7 +26,12 @@ internal static class ActivationKernels
 
     private static Func<Tensor, Tensor> LeakyRelu(float alpha) => x => nn.functional.leaky_relu(x, alpha);
 
-    private static Func<Tensor, Tensor> HardSigmoid(float alpha, float beta) => x => (x * alpha + beta).clamp(0, 1);
+    private static Func<Tensor, Tensor> HardSigmoid(float alpha, float beta)
+    {
+        // Scalars captured by the kernel live as long as it (see LiveScalars).
+        var (slope, offset) = (alpha.ToScalar(), beta.ToScalar());
+        return x => x.mul(slope).add_(offset, LiveScalars.One).clamp(LiveScalars.Zero, LiveScalars.One);
+    }
 
     /// <summary>Bounds are attributes before opset 11 and constant inputs from then on.</summary>
     private static Func<Tensor, Tensor> Clip(NodeProto node, IKernelContext context)
@@ -35,12 +41,13 @@ internal static class ActivationKernels
             (min, max) = (node.FloatAttribute("min", float.MinValue), node.FloatAttribute("max", float.MaxValue));
         else
             (min, max) = (Bound(node, 1, context), Bound(node, 2, context));
-        return (min, max) switch
+        var (low, high) = (min?.ToScalar(), max?.ToScalar());
+        return (min, low, high) switch
         {
-            (0f, null) => x => nn.functional.relu(x),
-            ({ } lo, null) => x => x.clamp_min(lo),
-            (null, { } hi) => x => x.clamp_max(hi),
-            ({ } lo, { } hi) => x => x.clamp(lo, hi),
+            (0f, _, null) => x => nn.functional.relu(x),
+            (_, { } lo, null) => x => x.clamp_min(lo),
+            (_, null, { } hi) => x => x.clamp_max(hi),
+            (_, { } lo, { } hi) => x => x.clamp(lo, hi),
             _ => x => x,
         };
     }

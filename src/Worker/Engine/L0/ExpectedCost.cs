@@ -75,7 +75,7 @@ public sealed class ExpectedCost : IDisposable
     /// 1 + rᵀ(b + M r)/c₀ with M the cross terms plus the squares on its diagonal. The coefficients,
     /// divided by c₀, go to the device once; a step costs one addmv and one dot.
     /// </summary>
-    public Tensor FractionAt(Tensor removed) => ChangeAt(removed).add_(1);
+    public Tensor FractionAt(Tensor removed) => ChangeAt(removed).add_(LiveScalars.One, LiveScalars.One);
 
     /// <summary>The surrogate's change from the full cost, as a fraction of it (≤ 0): <see cref="FractionAt"/> − 1, one op less for a penalty.</summary>
     public Tensor ChangeAt(Tensor removed)

@@ -80,7 +80,9 @@ public sealed class FlatLogAlpha : ICheckpointed, IDisposable
     public void Clamp(double min, double max)
     {
         using var noGrad = no_grad();
-        Value.clamp_(min, max);
+        using var low = min.ToScalar();
+        using var high = max.ToScalar();
+        Value.clamp_(low, high);
     }
 
     public void Dispose()

@@ -20,6 +20,7 @@ public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = 
     // The constants as Scalars that live as long as the distribution (see LiveScalars): a number in a tensor expression
     // becomes a temporary Scalar that the garbage collector may free while libtorch still reads it.
     private readonly Scalar inverseTemperature = (1 / temperature).ToScalar();
+    private readonly Scalar temperatureScalar = temperature.ToScalar();
     private readonly Scalar stretch = (zeta - gamma).ToScalar();
     private readonly Scalar shift = gamma.ToScalar();
     private readonly Scalar closedLogOdds = (temperature * Math.Log(-gamma / zeta)).ToScalar();
@@ -43,7 +44,7 @@ public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = 
 
     /// <summary>(ln u − ln(1−u))/β with u ~ U(ε, 1−ε), the logistic noise of <see cref="Sample(Tensor, Tensor)"/>.</summary>
     public Tensor Noise(long[] shape, Device device, Generator? generator = null) =>
-        empty(shape, device: device).uniform_(Epsilon, 1 - Epsilon, generator).logit_().div_(Temperature);
+        empty(shape, device: device).uniform_(Epsilon, 1 - Epsilon, generator).logit_().div_(temperatureScalar);
 
     /// <summary>The test-time gate ẑ = min(1, max(0, σ(log α)(ζ−γ)+γ)).</summary>
     public Tensor TestTimeGate(Tensor logAlpha)
@@ -56,7 +57,7 @@ public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = 
     public Tensor OpenProbability(Tensor logAlpha) => sigmoid(logAlpha.sub(closedLogOdds));
 
     /// <summary>P(z = 0) = 1 − P(z ≠ 0) = σ(β·ln(−γ/ζ) − log α), per gate and differentiable.</summary>
-    public Tensor ClosedProbability(Tensor logAlpha) => sigmoid(logAlpha.neg().add_(closedLogOdds));
+    public Tensor ClosedProbability(Tensor logAlpha) => sigmoid(logAlpha.neg().add_(closedLogOdds, LiveScalars.One));
 
     /// <summary>P(z = 0) in closed form: the binary-concrete CDF at the point the stretch maps to 0.</summary>
     public double ClosedProbability(double logAlpha)
@@ -68,7 +69,7 @@ public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = 
     /// <summary>log α below this gives ẑ = 0: σ(log α)(ζ−γ)+γ ≤ 0.</summary>
     public double ClosedBelowLogAlpha => Math.Log(-Gamma / Zeta);
 
-    private Tensor Stretch(Tensor s) => s.mul(stretch).add_(shift).clamp(LiveScalars.Zero, LiveScalars.One);
+    private Tensor Stretch(Tensor s) => s.mul(stretch).add_(shift, LiveScalars.One).clamp(LiveScalars.Zero, LiveScalars.One);
 
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 }

@@ -43,7 +43,7 @@ public sealed class L0GateTraining : ICheckpointed, IDisposable
         this.gates = gates;
         this.target = target;
         this.steps = steps;
-        optimizer = optim.Adam(gates.LogAlphas, GateLearningRate(steps));
+        optimizer = new ScalarSafeAdam(gates.LogAlphas, GateLearningRate(steps));
         var initial = target is null ? session.Options.Lambda!.Value / session.Data.TrainCount * gates.FullCost : InitialLambda;
         lambda = full(1, initial, device: session.Module.Device).squeeze(0).DetachFromDisposeScope();
     }
@@ -95,7 +95,11 @@ public sealed class L0GateTraining : ICheckpointed, IDisposable
     {
         using var noGrad = no_grad();
         var kept = gates.TestTimeCostChange();
-        lambda.mul_(kept.sub_(goal - 1).mul_(ControllerInterval * DualRate / Math.Max(goal, 0.05)).exp_()).clamp_(1e-8, 1e8);
+        using var shift = (goal - 1).ToScalar();
+        using var rate = (ControllerInterval * DualRate / Math.Max(goal, 0.05)).ToScalar();
+        using var low = 1e-8.ToScalar();
+        using var high = 1e8.ToScalar();
+        lambda.mul_(kept.sub_(shift).mul_(rate).exp_()).clamp_(low, high);
     }
 
     /// <summary>

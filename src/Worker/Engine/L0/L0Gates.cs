@@ -52,7 +52,8 @@ public sealed class L0Gates : ICheckpointed, IDisposable
     public Tensor ClosedRemoved()
     {
         using var noGrad = no_grad();
-        return minimum(membership.mv(logAlpha.le(gate.ClosedBelowLogAlpha).to_type(logAlpha.dtype)), removable);
+        using var closedBelow = gate.ClosedBelowLogAlpha.ToScalar();
+        return minimum(membership.mv(logAlpha.le(closedBelow).to_type(logAlpha.dtype)), removable);
     }
 
     public void Clamp(double min, double max) => flat.Clamp(min, max);

@@ -61,12 +61,18 @@ public sealed class WeightGates : IL0GateSet, IDisposable
 
     public void Clamp(double min, double max) => flat.Clamp(min, max);
 
-    public Tensor ExpectedCostChange() => gate.ClosedProbability(logAlpha).sum().div(-FullCost);
+    public Tensor ExpectedCostChange()
+    {
+        using var full = (-FullCost).ToScalar();
+        return gate.ClosedProbability(logAlpha).sum().div(full);
+    }
 
     public Tensor TestTimeCostChange()
     {
         using var noGrad = no_grad();
-        return logAlpha.le(gate.ClosedBelowLogAlpha).sum().to_type(logAlpha.dtype).div_(-FullCost);
+        using var full = (-FullCost).ToScalar();
+        using var closedBelow = gate.ClosedBelowLogAlpha.ToScalar();
+        return logAlpha.le(closedBelow).sum().to_type(logAlpha.dtype).div_(full);
     }
 
     public double AccuracyWithTestTimeGates()
