@@ -4,10 +4,12 @@ using Shears.Worker.Engine;
 namespace Shears.Worker.Jobs;
 
 /// <summary>
-/// The engine's <see cref="IPruningProgress"/> for a job: every report becomes a job event (and moves the
-/// job's progress). Reporting is also where a cancel request stops the engine, at the latest one step after it.
+/// The engine's <see cref="IPruningProgress"/> for a job: every report becomes a job event (and moves the job's
+/// progress). A report never throws for a cancel request or a shutdown: the engine stops at the top of its next step,
+/// where it first saves what it trained since its last checkpoint. A report that threw would end a step whose work is
+/// done, before that save, and the job would start again from an older checkpoint.
 /// </summary>
-public sealed class JobProgressReporter(JobEventLog events, PruningJob job, CancellationToken cancellationToken) : IPruningProgress
+public sealed class JobProgressReporter(JobEventLog events, PruningJob job) : IPruningProgress
 {
     public void Progress(ProgressUpdate update)
     {
@@ -16,7 +18,7 @@ public sealed class JobProgressReporter(JobEventLog events, PruningJob job, Canc
             update.FlopsFraction, update.ParamsFraction, update.Message, update.EtaSeconds);
         Append(JobEventType.Progress, data, async db =>
         {
-            var row = await db.Jobs.FindAsync([job.Id], cancellationToken);
+            var row = await db.Jobs.FindAsync([job.Id], CancellationToken.None);
             row!.Progress = fraction;
         });
     }
@@ -25,9 +27,8 @@ public sealed class JobProgressReporter(JobEventLog events, PruningJob job, Canc
 
     private void Append(JobEventType type, object data, Func<ShearsDbContext, Task>? alsoChange)
     {
-        cancellationToken.ThrowIfCancellationRequested();
         // The engine reports from its own (synchronous) training loop; waiting here keeps events in order.
-        events.AppendAsync(job.Id, job.TenantId, type, data, cancellationToken, alsoChange).GetAwaiter().GetResult();
+        events.AppendAsync(job.Id, job.TenantId, type, data, CancellationToken.None, alsoChange).GetAwaiter().GetResult();
     }
 }
 

@@ -45,7 +45,7 @@ public sealed partial class PruneJobRunner(
         try
         {
             var request = await LoadRequestAsync(job, shutdown);
-            var progress = new JobProgressReporter(events, job, cancellation.Token);
+            var progress = new JobProgressReporter(events, job);
             var outcome = await Task.Run(() => new PruningEngine(engineSettings).Run(request, progress, cancellation.Token), cancellation.Token);
             await CompleteAsync(job, outcome, shutdown);
         }
