@@ -1,3 +1,4 @@
+using TorchSharp;
 using Shears.Worker.Engine.Graph;
 using static TorchSharp.torch;
 
@@ -32,9 +33,10 @@ public sealed class FisherSignal : ICheckpointed, IDisposable
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        using var scale = lossScale.ToScalar();
         foreach (var group in gates.Groups)
         {
-            var g = gates.ExampleSensitivity(group.Id).to_type(ScalarType.Float64) * lossScale;
+            var g = gates.ExampleSensitivity(group.Id).to_type(ScalarType.Float64).mul(scale);
             sums[group.Id].add_(g.square().sum(0L), LiveScalars.One);
         }
         Examples += batchSize;

@@ -115,7 +115,7 @@ public sealed class ChannelGates : IDisposable
             var product = gated.detach() * gated.grad!;
             var perChannel = tensor.ReducedDimensions.Length == 0 ? product : product.sum(tensor.ReducedDimensions);
             var slice = perChannel.narrow(1, site.Offset, groups[groupId].Channels);
-            total = total is null ? slice : total + slice;
+            total = total is null ? slice : total.add(slice, LiveScalars.One);
         }
         return total ?? throw new InvalidOperationException($"Group {groupId} has no gate sites.");
     }

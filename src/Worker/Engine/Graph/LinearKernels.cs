@@ -1,3 +1,4 @@
+using TorchSharp;
 using Shears.Domain.Onnx;
 using Onnx;
 using static TorchSharp.torch;
@@ -16,15 +17,17 @@ internal static class LinearKernels
         if (!transA && transB && alpha == 1f && beta == 1f)
             return inputs => GraphValue.Of(nn.functional.linear(inputs[0].Tensor!, inputs[1].Tensor!, inputs.Length > 2 ? inputs[2].Tensor : null));
 
+        // Scalars captured by the kernel live as long as it (see LiveScalars).
+        var (scaleProduct, scaleBias) = (alpha.ToScalar(), beta.ToScalar());
         return inputs =>
         {
             var a = transA ? inputs[0].Tensor!.t() : inputs[0].Tensor!;
             var b = transB ? inputs[1].Tensor!.t() : inputs[1].Tensor!;
             var y = matmul(a, b);
             if (alpha != 1f)
-                y = y * alpha;
+                y = y.mul(scaleProduct);
             if (inputs.Length > 2 && inputs[2].Tensor is { } c)
-                y = beta == 1f ? y + c : y + c * beta;
+                y = y.add(beta == 1f ? c : c.mul(scaleBias), LiveScalars.One);
             return GraphValue.Of(y);
         };
     }

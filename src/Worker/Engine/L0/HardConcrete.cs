@@ -24,6 +24,7 @@ public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = 
     private readonly Scalar stretch = (zeta - gamma).ToScalar();
     private readonly Scalar shift = gamma.ToScalar();
     private readonly Scalar closedLogOdds = (temperature * Math.Log(-gamma / zeta)).ToScalar();
+    private readonly Scalar closedBelow = Math.Log(-gamma / zeta).ToScalar();
 
     /// <summary>log α ~ N(ln(1−p) − ln p, 0.01²): every gate starts open with probability about 1−p.</summary>
     public static Tensor InitialLogAlpha(long count, double droprate, Generator? generator = null)
@@ -68,6 +69,9 @@ public sealed class HardConcrete(double temperature = 2.0 / 3.0, double gamma = 
 
     /// <summary>log α below this gives ẑ = 0: σ(log α)(ζ−γ)+γ ≤ 0.</summary>
     public double ClosedBelowLogAlpha => Math.Log(-Gamma / Zeta);
+
+    /// <summary>Which gates the test-time gate closes (log α ≤ <see cref="ClosedBelowLogAlpha"/>), as a boolean tensor.</summary>
+    public Tensor ClosedAtTestTime(Tensor logAlpha) => logAlpha.le(closedBelow);
 
     private Tensor Stretch(Tensor s) => s.mul(stretch).add_(shift, LiveScalars.One).clamp(LiveScalars.Zero, LiveScalars.One);
 

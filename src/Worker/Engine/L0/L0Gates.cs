@@ -52,8 +52,7 @@ public sealed class L0Gates : ICheckpointed, IDisposable
     public Tensor ClosedRemoved()
     {
         using var noGrad = no_grad();
-        using var closedBelow = gate.ClosedBelowLogAlpha.ToScalar();
-        return minimum(membership.mv(logAlpha.le(closedBelow).to_type(logAlpha.dtype)), removable);
+        return minimum(membership.mv(gate.ClosedAtTestTime(logAlpha).to_type(logAlpha.dtype)), removable);
     }
 
     public void Clamp(double min, double max) => flat.Clamp(min, max);

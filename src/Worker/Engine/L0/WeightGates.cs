@@ -71,8 +71,7 @@ public sealed class WeightGates : IL0GateSet, IDisposable
     {
         using var noGrad = no_grad();
         using var full = (-FullCost).ToScalar();
-        using var closedBelow = gate.ClosedBelowLogAlpha.ToScalar();
-        return logAlpha.le(closedBelow).sum().to_type(logAlpha.dtype).div_(full);
+        return gate.ClosedAtTestTime(logAlpha).sum().to_type(logAlpha.dtype).div_(full);
     }
 
     public double AccuracyWithTestTimeGates()
@@ -87,7 +86,7 @@ public sealed class WeightGates : IL0GateSet, IDisposable
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        return $"open weights {logAlpha.gt(gate.ClosedBelowLogAlpha).sum().item<long>()}/{Count}";
+        return $"open weights {(Count - gate.ClosedAtTestTime(logAlpha).sum().item<long>())}/{Count}";
     }
 
     /// <summary>
