@@ -89,10 +89,30 @@ public sealed class LocalArtifactStore : IArtifactStore
     }
 
     public Stream OpenRead(string sha256)
-        => new FileStream(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true);
+    {
+        var path = PathOf(sha256);
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ArtifactMissingException(path, ex);
+        }
+    }
 
-    public Task<byte[]> ReadAllBytesAsync(string sha256, CancellationToken cancellationToken)
-        => File.ReadAllBytesAsync(PathOf(sha256), cancellationToken);
+    public async Task<byte[]> ReadAllBytesAsync(string sha256, CancellationToken cancellationToken)
+    {
+        var path = PathOf(sha256);
+        try
+        {
+            return await File.ReadAllBytesAsync(path, cancellationToken);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ArtifactMissingException(path, ex);
+        }
+    }
 
     public async Task DeleteIfUnreferencedAsync(string sha256, Func<CancellationToken, Task<bool>> unreferenced, CancellationToken cancellationToken)
     {

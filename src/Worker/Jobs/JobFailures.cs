@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Net.Sockets;
 using Shears.Domain.Datasets;
 using Shears.Domain.Graph;
+using Shears.Domain.Persistence;
 using Shears.Worker.Engine;
 
 namespace Shears.Worker.Jobs;
@@ -9,14 +10,16 @@ namespace Shears.Worker.Jobs;
 /// <summary>
 /// Sorts a job's failure: a failure of what the job stands on (the database, the artifact volume, the network) may not
 /// meet the next attempt, so Hangfire retries it; anything else is the job's own (an unreachable target, a NaN loss,
-/// out of memory, a network the engine cannot run, a bug met by this input), which another attempt would only repeat.
+/// out of memory, a network the engine cannot run, a bug met by this input, a file missing from the artifacts folder),
+/// which another attempt would only repeat.
 /// Listing the infrastructure rather than the job's faults keeps an unforeseen engine error from being retried.
 /// </summary>
 public static class JobFailures
 {
     public static bool IsInfrastructure(Exception ex) => ex switch
     {
-        PruningFailedException or InvalidModelException or InvalidDatasetException => false,
+        // A missing file does not come back by itself: the worker's artifacts folder is not the Api's.
+        PruningFailedException or InvalidModelException or InvalidDatasetException or ArtifactMissingException => false,
         DbException or IOException or TimeoutException or SocketException or HttpRequestException => true,
         // EF Core wraps the provider's errors (DbUpdateException, RetryLimitExceededException once its own retries
         // are spent, "likely due to a transient failure"); so do tasks.
@@ -34,6 +37,10 @@ public static class JobFailures
         {
             var detail = ex is OutOfMemoryException ? "" : $" ({FirstLine(ex.Message)})";
             return $"The job ran out of memory{detail}. Lower options.batchSize, use a smaller dataset, or run it on a worker with more memory.";
+        }
+        if (ex is ArtifactMissingException)
+        {
+            return $"{ex.Message} The Api and every worker must share one artifacts folder: give them all the same Artifacts__Path.";
         }
         return ex is PruningFailedException or InvalidModelException or InvalidDatasetException
             ? ex.Message

@@ -58,26 +58,10 @@ public sealed class OwnFailureTests(PostgresServer postgres, ITestOutputHelper o
             Assert.Empty(job.GetProperty("artifacts").EnumerateArray());
 
             // Hangfire saw the run end normally: no failed state, no retry scheduled.
-            var dispatchId = (await Sql.ColumnAsync(scene.Database, $"SELECT dispatch_id FROM jobs WHERE id = '{jobId}'")).Single();
-            Assert.Equal(["Enqueued", "Processing", "Succeeded"], await HangfireStatesAsync(scene.Database, dispatchId));
+            Assert.Equal(["Enqueued", "Processing", "Succeeded"], await Sql.HangfireStatesAsync(scene.Database, jobId));
         }
         Assert.False(worker.HasExited, worker.Output);
         Assert.Equal(2, (await client.GetJsonAsync("/v1/models")).GetProperty("count").GetInt32());
-    }
-
-    /// <summary>Hangfire's states of one of its jobs, once it has left Enqueued and Processing.</summary>
-    private static async Task<List<string>> HangfireStatesAsync(string database, string dispatchId)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var states = await Sql.ColumnAsync(database, $"SELECT name FROM hangfire.state WHERE jobid = {long.Parse(dispatchId, System.Globalization.CultureInfo.InvariantCulture)} ORDER BY id");
-            if (states.Count > 0 && states[^1] is not ("Enqueued" or "Processing") || DateTime.UtcNow > deadline)
-            {
-                return states;
-            }
-            await Task.Delay(200);
-        }
     }
 
     /// <summary>tiny_mlp's Flatten straight into one Gemm to the ten classes: a valid network with no hidden channel to remove.</summary>

@@ -19,4 +19,20 @@ internal static class Sql
         }
         return values;
     }
+
+    /// <summary>Hangfire's states of the job that dispatched <paramref name="jobId"/>, once it has left Enqueued and Processing.</summary>
+    public static async Task<List<string>> HangfireStatesAsync(string database, Guid jobId)
+    {
+        var dispatchId = (await ColumnAsync(database, $"SELECT dispatch_id FROM jobs WHERE id = '{jobId}'")).Single();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var states = await ColumnAsync(database, $"SELECT name FROM hangfire.state WHERE jobid = {long.Parse(dispatchId, System.Globalization.CultureInfo.InvariantCulture)} ORDER BY id");
+            if (states.Count > 0 && states[^1] is not ("Enqueued" or "Processing") || DateTime.UtcNow > deadline)
+            {
+                return states;
+            }
+            await Task.Delay(200);
+        }
+    }
 }

@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
+using Shears.Domain.Persistence;
 using Shears.Worker.Engine;
 using Shears.Worker.Jobs;
 
@@ -21,6 +22,7 @@ public class JobFailuresTests
         new NullReferenceException(),
         new InvalidOperationException("Sequence contains no elements"),
         new IndexOutOfRangeException(),
+        new ArtifactMissingException("/srv/shears/artifacts/objects/ab/abcd", new DirectoryNotFoundException()),
     };
 
     public static TheoryData<Exception> InfrastructureFaults() => new()
@@ -62,6 +64,8 @@ public class JobFailuresTests
             JobFailures.Describe(new NullReferenceException(), 1));
         Assert.Equal("Gave up after 3 attempts; the last one failed because the artifact store could not be read or written (FileNotFoundException).",
             JobFailures.Describe(new FileNotFoundException("Could not find file '/srv/shears/artifacts/objects/ab/abcd'."), 3));
+        Assert.Equal("The artifacts folder has no file /srv/a/objects/ab/abcd. The Api and every worker must share one artifacts folder: give them all the same Artifacts__Path.",
+            JobFailures.Describe(new ArtifactMissingException("/srv/a/objects/ab/abcd", new DirectoryNotFoundException()), 1));
         Assert.Equal("the database failed (Failed to connect)",
             JobFailures.Summary(new InvalidOperationException("An exception has been raised that is likely due to a transient failure.", new NpgsqlException("Failed to connect"))));
     }
