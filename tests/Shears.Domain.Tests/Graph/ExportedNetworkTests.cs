@@ -6,7 +6,8 @@ using Shears.Domain.Tests.Onnx;
 namespace Shears.Domain.Tests.Graph;
 
 /// <summary>
-/// Every PyTorch-exported fixture network (whatever the fixtures helper has committed): it inspects
+/// Every PyTorch-exported single-input fixture network (fixtures.json "networks", whatever tools/make_fixtures.py
+/// has committed; the multi-input "taskNetworks" and the zoo have tests of their own): it inspects
 /// with no unsupported operator, and removing every other channel of every group gives a model whose
 /// ONNX Runtime output equals the masked model's and whose cost the cost model predicted.
 /// </summary>
@@ -96,9 +97,9 @@ public class ExportedNetworkTests
     private static TheoryData<string> Networks(bool large)
     {
         var data = new TheoryData<string>();
-        foreach (var path in Directory.GetFiles(Fixtures.Directory, "*.onnx").Order())
-            if (!Path.GetFileName(path).StartsWith("unsupported", StringComparison.Ordinal) && (new FileInfo(path).Length > LargeBytes) == large)
-                data.Add(Path.GetFileName(path));
+        foreach (var file in Fixtures.SingleInputNetworkFiles().Order())
+            if (!file.StartsWith("unsupported", StringComparison.Ordinal) && Fixtures.Exists(file) && (new FileInfo(Fixtures.PathOf(file)).Length > LargeBytes) == large)
+                data.Add(file);
         if (data.Count == 0)
             data.Add(NoNetwork);
         return data;

@@ -23,6 +23,13 @@ internal static class Fixtures
         return facts.RootElement.GetProperty("networks").GetProperty(network).GetProperty("params").GetInt64();
     }
 
+    /// <summary>The files of the single-input networks tools/make_fixtures.py made (fixtures.json "networks").</summary>
+    public static IEnumerable<string> SingleInputNetworkFiles()
+    {
+        using var facts = JsonDocument.Parse(File.ReadAllText(PathOf("fixtures.json")));
+        return [.. facts.RootElement.GetProperty("networks").EnumerateObject().Select(n => n.Value.GetProperty("file").GetString()!)];
+    }
+
     private static string FindDirectory()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
