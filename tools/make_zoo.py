@@ -27,6 +27,7 @@ import argparse
 import gzip
 import io
 import json
+import math
 import os
 import struct
 import sys
@@ -134,6 +135,360 @@ def fit(model, data, targets, steps=300, batch=50, lr=3e-3):
         return F.mse_loss(model(*tensors), targets).item() / targets.var().item()
 
 
+# ---------------------------------------------------------------- the zoo: torchvision at small configurations
+
+def tv_vit():
+    from torchvision.models.vision_transformer import VisionTransformer
+    return VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=4, hidden_dim=64, mlp_dim=128,
+                             num_classes=10)
+
+
+def tv_convnext():
+    from torchvision.models.convnext import CNBlockConfig, ConvNeXt
+    return ConvNeXt([CNBlockConfig(16, 32, 1), CNBlockConfig(32, 64, 1), CNBlockConfig(64, None, 1)], num_classes=10)
+
+
+def tv_efficientnet():
+    from torchvision.models.efficientnet import EfficientNet, MBConvConfig
+    setting = [MBConvConfig(1, 3, 1, 16, 8, 1), MBConvConfig(4, 3, 2, 8, 16, 1), MBConvConfig(4, 5, 2, 16, 24, 1),
+               MBConvConfig(4, 3, 2, 24, 32, 1)]
+    return EfficientNet(setting, dropout=0.2, num_classes=10, last_channel=128)
+
+
+def tv_regnet():
+    from torchvision.models.regnet import BlockParams, RegNet
+    return RegNet(BlockParams.from_init_params(depth=4, w_0=16, w_a=8.0, w_m=2.0, group_width=8, se_ratio=0.25),
+                  num_classes=10, stem_width=16)
+
+
+class SmallResNeXt(nn.Module):
+    """torchvision's ResNet bottleneck with 4 groups (ResNeXt), at widths 16-32-64 instead of 64-...-2048."""
+
+    def __init__(self, groups=4, base_width=16):
+        super().__init__()
+        from torchvision.models.resnet import Bottleneck
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(inplace=True))
+        layers, inplanes = [], 16
+        for planes, stride in [(8, 1), (16, 2), (32, 2)]:
+            downsample = nn.Sequential(nn.Conv2d(inplanes, planes * 4, 1, stride, bias=False), nn.BatchNorm2d(planes * 4))
+            layers.append(Bottleneck(inplanes, planes, stride, downsample, groups=groups, base_width=base_width))
+            inplanes = planes * 4
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(inplanes, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.layers(self.stem(x)), 1), 1))
+
+
+def tv_shufflenet_v2():
+    from torchvision.models.shufflenetv2 import ShuffleNetV2
+    return ShuffleNetV2([2, 2, 2], [8, 16, 32, 64, 128], num_classes=10)
+
+
+def tv_mobilenet_v3():
+    import torchvision
+    return torchvision.models.mobilenet_v3_small(width_mult=0.25, num_classes=10)
+
+
+def small_mobilenet_v3_features():
+    import torchvision
+    features = torchvision.models.mobilenet_v3_small(width_mult=0.25).features
+    stages = [0] + [i for i, block in enumerate(features) if getattr(block, "_is_cn", False)] + [len(features) - 1]
+    return features, stages
+
+
+class SegmentationOutput(nn.Module):
+    """torchvision's segmentation models return a dict; the export wants the "out" tensor."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)["out"]
+
+
+def tv_lraspp():
+    from torchvision.models._utils import IntermediateLayerGetter
+    from torchvision.models.segmentation.lraspp import LRASPP
+    features, stages = small_mobilenet_v3_features()
+    low, high = stages[-4], stages[-1]
+    backbone = IntermediateLayerGetter(features, return_layers={str(low): "low", str(high): "high"})
+    return SegmentationOutput(LRASPP(backbone, features[low].out_channels, features[high].out_channels, num_classes=4,
+                                     inter_channels=32))
+
+
+def tv_deeplabv3():
+    from torchvision.models._utils import IntermediateLayerGetter
+    from torchvision.models.segmentation.deeplabv3 import ASPP, DeepLabV3
+    features, stages = small_mobilenet_v3_features()
+    high = stages[-1]
+    backbone = IntermediateLayerGetter(features, return_layers={str(high): "out"})
+    head = nn.Sequential(ASPP(features[high].out_channels, [2, 4], out_channels=16), nn.Conv2d(16, 16, 3, padding=1, bias=False),
+                         nn.BatchNorm2d(16), nn.ReLU(), nn.Conv2d(16, 4, 1))
+    return SegmentationOutput(DeepLabV3(backbone, head))
+
+
+# ---------------------------------------------------------------- the zoo: written here
+
+class BertLayer(nn.Module):
+    """Post-norm transformer layer as in BERT: Q, K, V projections split into heads, additive mask, GELU MLP."""
+
+    def __init__(self, width, heads, hidden):
+        super().__init__()
+        self.heads = heads
+        self.query, self.key, self.value = nn.Linear(width, width), nn.Linear(width, width), nn.Linear(width, width)
+        self.attention_output, self.attention_norm = nn.Linear(width, width), nn.LayerNorm(width, eps=1e-12)
+        self.intermediate, self.output, self.output_norm = nn.Linear(width, hidden), nn.Linear(hidden, width), nn.LayerNorm(width, eps=1e-12)
+
+    def split_heads(self, x):
+        n, t, width = x.shape
+        return x.view(n, t, self.heads, width // self.heads).permute(0, 2, 1, 3)
+
+    def forward(self, x, mask_bias):
+        q, k, v = self.split_heads(self.query(x)), self.split_heads(self.key(x)), self.split_heads(self.value(x))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]) + mask_bias
+        context = (scores.softmax(-1) @ v).permute(0, 2, 1, 3).flatten(2)
+        x = self.attention_norm(x + self.attention_output(context))
+        return self.output_norm(x + self.output(F.gelu(self.intermediate(x))))
+
+
+class TinyBert(nn.Module):
+    """BERT-style encoder: token + position embeddings, 2 layers of 4 heads, classifier on the first token."""
+
+    def __init__(self, vocabulary=100, width=32, heads=4, hidden=64, layers=2, max_length=64, classes=4):
+        super().__init__()
+        self.tokens, self.positions = nn.Embedding(vocabulary, width), nn.Embedding(max_length, width)
+        self.norm = nn.LayerNorm(width, eps=1e-12)
+        self.layers = nn.ModuleList([BertLayer(width, heads, hidden) for _ in range(layers)])
+        self.pooler, self.classifier = nn.Linear(width, width), nn.Linear(width, classes)
+
+    def forward(self, input_ids, attention_mask):
+        positions = torch.arange(input_ids.shape[1], device=input_ids.device).unsqueeze(0)
+        x = self.norm(self.tokens(input_ids) + self.positions(positions))
+        mask_bias = (1.0 - attention_mask[:, None, None, :].to(torch.float32)) * -10000.0
+        for layer in self.layers:
+            x = layer(x, mask_bias)
+        return self.classifier(torch.tanh(self.pooler(x[:, 0])))
+
+
+class ConvBnSilu(nn.Sequential):
+    def __init__(self, cin, cout, kernel=1, stride=1):
+        super().__init__(nn.Conv2d(cin, cout, kernel, stride, kernel // 2, bias=False), nn.BatchNorm2d(cout), nn.SiLU())
+
+
+class Bottleneck(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.conv1, self.conv2 = ConvBnSilu(channels, channels, 3), ConvBnSilu(channels, channels, 3)
+
+    def forward(self, x):
+        return x + self.conv2(self.conv1(x))
+
+
+class C2f(nn.Module):
+    """YOLOv8's C2f: a 1x1 conv split in two halves (Split), bottlenecks on the second, all concatenated."""
+
+    def __init__(self, cin, cout, blocks=1, shortcut=True):
+        super().__init__()
+        self.hidden = cout // 2
+        self.conv1 = ConvBnSilu(cin, 2 * self.hidden)
+        self.blocks = nn.ModuleList([Bottleneck(self.hidden) if shortcut else nn.Sequential(
+            ConvBnSilu(self.hidden, self.hidden, 3), ConvBnSilu(self.hidden, self.hidden, 3)) for _ in range(blocks)])
+        self.conv2 = ConvBnSilu((2 + blocks) * self.hidden, cout)
+
+    def forward(self, x):
+        parts = list(self.conv1(x).split((self.hidden, self.hidden), 1))
+        for block in self.blocks:
+            parts.append(block(parts[-1]))
+        return self.conv2(torch.cat(parts, 1))
+
+
+class Sppf(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv1, self.conv2 = ConvBnSilu(cin, cin // 2), ConvBnSilu(cin // 2 * 4, cout)
+        self.pool = nn.MaxPool2d(5, 1, 2)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        y1 = self.pool(x)
+        y2 = self.pool(y1)
+        return self.conv2(torch.cat([x, y1, y2, self.pool(y2)], 1))
+
+
+class DecoupledHead(nn.Module):
+    """Per scale a box branch (4 x reg_max distances) and a class branch; no DFL decoding, no NMS."""
+
+    def __init__(self, channels, classes=4, reg_max=4):
+        super().__init__()
+        box, cls = max(16, channels[0] // 4, 4 * reg_max), max(channels[0], classes)
+        self.box = nn.ModuleList([nn.Sequential(ConvBnSilu(c, box, 3), ConvBnSilu(box, box, 3), nn.Conv2d(box, 4 * reg_max, 1)) for c in channels])
+        self.cls = nn.ModuleList([nn.Sequential(ConvBnSilu(c, cls, 3), ConvBnSilu(cls, cls, 3), nn.Conv2d(cls, classes, 1)) for c in channels])
+
+    def forward(self, features):
+        outputs = [torch.cat([box(x), cls(x)], 1) for x, box, cls in zip(features, self.box, self.cls)]
+        return torch.cat([o.flatten(2) for o in outputs], 2)
+
+
+class TinyYolo(nn.Module):
+    """YOLOv8n-style detector at widths 8-16-24-32: backbone with C2f and SPPF, upsample + Concat neck (FPN + PAN)."""
+
+    def __init__(self, widths=(8, 16, 24, 32), classes=4):
+        super().__init__()
+        w0, w1, w2, w3 = widths
+        self.stem = ConvBnSilu(3, w0, 3, 2)                                        # /2
+        self.stage1 = nn.Sequential(ConvBnSilu(w0, w1, 3, 2), C2f(w1, w1, 1))        # /4
+        self.stage2 = nn.Sequential(ConvBnSilu(w1, w2, 3, 2), C2f(w2, w2, 1))        # /8  -> P3
+        self.stage3 = nn.Sequential(ConvBnSilu(w2, w3, 3, 2), C2f(w3, w3, 1))        # /16 -> P4
+        self.stage4 = nn.Sequential(ConvBnSilu(w3, w3, 3, 2), C2f(w3, w3, 1), Sppf(w3, w3))  # /32 -> P5
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.top_down4, self.top_down3 = C2f(2 * w3, w3, 1, False), C2f(w3 + w2, w2, 1, False)
+        self.down3, self.bottom_up4 = ConvBnSilu(w2, w2, 3, 2), C2f(w2 + w3, w3, 1, False)
+        self.down4, self.bottom_up5 = ConvBnSilu(w3, w3, 3, 2), C2f(2 * w3, w3, 1, False)
+        self.head = DecoupledHead((w2, w3, w3), classes)
+
+    def forward(self, x):
+        p3 = self.stage2(self.stage1(self.stem(x)))
+        p4 = self.stage3(p3)
+        p5 = self.stage4(p4)
+        n4 = self.top_down4(torch.cat([self.up(p5), p4], 1))
+        n3 = self.top_down3(torch.cat([self.up(n4), p3], 1))
+        n4 = self.bottom_up4(torch.cat([self.down3(n3), n4], 1))
+        n5 = self.bottom_up5(torch.cat([self.down4(n4), p5], 1))
+        return self.head([n3, n4, n5])
+
+
+class DoubleConv(nn.Sequential):
+    def __init__(self, cin, cout):
+        super().__init__(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+                         nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class TinyUNet(nn.Module):
+    """UNet with two levels: max-pool down, ConvTranspose up, skip connections concatenated."""
+
+    def __init__(self, widths=(8, 16, 32), classes=3):
+        super().__init__()
+        w0, w1, w2 = widths
+        self.enc0, self.enc1, self.bottom = DoubleConv(1, w0), DoubleConv(w0, w1), DoubleConv(w1, w2)
+        self.up1, self.dec1 = nn.ConvTranspose2d(w2, w1, 2, 2), DoubleConv(2 * w1, w1)
+        self.up0, self.dec0 = nn.ConvTranspose2d(w1, w0, 2, 2), DoubleConv(2 * w0, w0)
+        self.out = nn.Conv2d(w0, classes, 1)
+
+    def forward(self, x):
+        e0 = self.enc0(x)
+        e1 = self.enc1(F.max_pool2d(e0, 2))
+        b = self.bottom(F.max_pool2d(e1, 2))
+        d1 = self.dec1(torch.cat([self.up1(b), e1], 1))
+        return self.out(self.dec0(torch.cat([self.up0(d1), e0], 1)))
+
+
+class TextCnn(nn.Module):
+    """Kim's TextCNN: embedding, 1-D convolutions of widths 3, 4, 5, max over time, classifier."""
+
+    def __init__(self, vocabulary=100, width=32, filters=16, classes=4):
+        super().__init__()
+        self.embedding = nn.Embedding(vocabulary, width)
+        self.convs = nn.ModuleList([nn.Conv1d(width, filters, k) for k in (3, 4, 5)])
+        self.fc = nn.Linear(3 * filters, classes)
+
+    def forward(self, input_ids):
+        x = self.embedding(input_ids).transpose(1, 2)
+        return self.fc(torch.cat([F.relu(conv(x)).amax(2) for conv in self.convs], 1))
+
+
+class Audio1d(nn.Module):
+    """Raw-waveform classifier (M5-style): strided 1-D conv, BN, ReLU, 1-D max pooling, global average, linear."""
+
+    def __init__(self, widths=(16, 16, 32, 32), classes=10):
+        super().__init__()
+        layers, cin = [], 1
+        for i, w in enumerate(widths):
+            layers += [nn.Conv1d(cin, w, 32 if i == 0 else 3, 8 if i == 0 else 1, bias=False), nn.BatchNorm1d(w), nn.ReLU(), nn.MaxPool1d(2)]
+            cin = w
+        self.features, self.fc = nn.Sequential(*layers), nn.Linear(cin, classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool1d(self.features(x), 1), 1))
+
+
+class Video3d(nn.Module):
+    """C3D-style clip classifier: 3-D convolutions, BN, ReLU, 3-D max pooling, global average, linear."""
+
+    def __init__(self, widths=(8, 16, 32), classes=10):
+        super().__init__()
+        layers, cin = [], 3
+        for i, w in enumerate(widths):
+            layers += [nn.Conv3d(cin, w, 3, padding=1, bias=False), nn.BatchNorm3d(w), nn.ReLU(),
+                       nn.MaxPool3d((1, 2, 2) if i == 0 else 2)]
+            cin = w
+        self.features, self.fc = nn.Sequential(*layers), nn.Linear(cin, classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool3d(self.features(x), 1), 1))
+
+
+# ---------------------------------------------------------------- the zoo's data
+
+def fashion_labels(count):
+    with gzip.open(os.path.join(FIXTURES, "fashion_train_2k-labels-idx1-ubyte.gz"), "rb") as f:
+        raw = f.read()
+    return np.frombuffer(raw, dtype=np.uint8, offset=8)[:count].astype(np.int64)
+
+
+def fashion_rgb(size):
+    """Fashion-MNIST images upscaled (nearest) to size x size on three channels, with their class labels."""
+    def make(count, generator):
+        image = fashion_images(count)
+        index = np.arange(size) * 28 // size
+        image = image[:, :, index][:, :, :, index]
+        return {"input": np.repeat(image, 3, axis=1), "labels": fashion_labels(count)}
+    return make
+
+
+def fashion_gray(count, generator):
+    """Fashion-MNIST images padded to 32x32 (two levels of 2x pooling need a multiple of 4)."""
+    return {"input": np.pad(fashion_images(count), ((0, 0), (0, 0), (2, 2), (2, 2)))}
+
+
+def fashion_detection(count, generator):
+    return {"input": fashion_rgb(64)(count, generator)["input"]}
+
+
+def fashion_segmentation(count, generator):
+    return {"input": fashion_rgb(32)(count, generator)["input"]}
+
+
+def tone_clips(count, generator, length=1024, classes=10):
+    """Noisy sine tones whose frequency (one of ten) is the label."""
+    labels = generator.integers(0, classes, size=count)
+    t = np.arange(length) / 8000.0
+    phase = generator.uniform(0, 2 * np.pi, size=(count, 1))
+    waves = np.sin(2 * np.pi * (200.0 + 150.0 * labels[:, None]) * t[None, :] + phase)
+    waves += 0.3 * generator.standard_normal((count, length))
+    return {"input": waves.astype(np.float32)[:, None, :], "labels": labels.astype(np.int64)}
+
+
+def drifting_clips(count, generator, frames=8, size=32):
+    """Fashion-MNIST images drifting right one pixel a frame over a dark background; the label is the garment."""
+    images = np.pad(fashion_images(count), ((0, 0), (0, 0), (2, 2), (2, 2)))
+    clips = np.stack([np.roll(images, shift, axis=3) for shift in range(frames)], axis=2)
+    return {"input": np.repeat(clips, 3, axis=1).astype(np.float32), "labels": fashion_labels(count)}
+
+
+def token_classes(count, generator, length=16):
+    """Token sequences labelled by which quarter of the vocabulary their first real token falls in."""
+    data = token_data(count, generator, length)
+    data["labels"] = (data["input_ids"][:, 0] // 25).astype(np.int64)
+    return data
+
+
+def token_ids_only(count, generator):
+    data = token_classes(count, generator, length=24)
+    return {"input_ids": data["input_ids"], "labels": data["labels"]}
+
+
 # ---------------------------------------------------------------- export
 
 def write_npz(path, arrays):
@@ -152,6 +507,28 @@ class Entry:
                  targets=None, samples=64, note=""):
         self.constructor, self.data, self.outputs, self.directory = constructor, data, outputs, directory
         self.opset, self.sequence_axis, self.targets, self.samples, self.note = opset, sequence_axis, targets, samples, note
+
+
+ZOO_NETWORKS = {
+    "vit": Entry(tv_vit, fashion_rgb(32), ["logits"], note="torchvision VisionTransformer: 32x32, patch 8, 2 layers, 4 heads, width 64, MLP 128"),
+    "convnext": Entry(tv_convnext, fashion_rgb(32), ["logits"], opset=17,
+                      note="torchvision ConvNeXt: stages 16-32-64, one block each; opset 17 (LayerNormalization)"),
+    "efficientnet": Entry(tv_efficientnet, fashion_rgb(32), ["logits"], note="torchvision EfficientNet: 4 MBConv stages with squeeze-and-excitation, 8-32 wide"),
+    "regnet": Entry(tv_regnet, fashion_rgb(32), ["logits"], note="torchvision RegNet (Y-style, SE): depth 4, group width 8"),
+    "resnext": Entry(SmallResNeXt, fashion_rgb(32), ["logits"], note="torchvision ResNet Bottleneck with 4 groups, widths 16-32-64 (ResNeXt)"),
+    "shufflenet_v2": Entry(tv_shufflenet_v2, fashion_rgb(32), ["logits"], note="torchvision ShuffleNetV2: repeats 2-2-2, channels 8-16-32-64-128"),
+    "mobilenet_v3": Entry(tv_mobilenet_v3, fashion_rgb(32), ["logits"], note="torchvision mobilenet_v3_small, width 0.25 (hard-swish, SE)"),
+    "lraspp": Entry(tv_lraspp, fashion_segmentation, ["masks"], note="torchvision LRASPP on mobilenet_v3_small features (width 0.25), 4 classes, 32x32"),
+    "deeplabv3": Entry(tv_deeplabv3, fashion_segmentation, ["masks"], note="torchvision DeepLabV3 (ASPP rates 2-4, 16 wide) on mobilenet_v3_small features, 4 classes"),
+    "bert": Entry(TinyBert, token_classes, ["logits"], sequence_axis=True,
+                  note="BERT-style encoder: token + position embeddings, 2 post-norm layers, 4 heads of 8, GELU MLP 64, 4 classes"),
+    "yolo": Entry(TinyYolo, fashion_detection, ["predictions"],
+                  note="YOLOv8n-style: Conv-BN-SiLU, C2f (Split), SPPF, upsample + Concat neck, decoupled head, no DFL/NMS; 64x64 in, [N,20,84] out"),
+    "unet": Entry(TinyUNet, fashion_gray, ["masks"], note="UNet: two levels, max-pool down, ConvTranspose up, Concat skips; 1x32x32 in, 3 classes"),
+    "textcnn": Entry(TextCnn, token_ids_only, ["logits"], sequence_axis=True, note="TextCNN: embedding 32, Conv1d 3/4/5 x 16, max over time (ReduceMax)"),
+    "audio1d": Entry(Audio1d, tone_clips, ["logits"], note="M5-style waveform classifier: Conv1d + BN + ReLU + MaxPool1d x4, 1024 samples, 10 tones"),
+    "video3d": Entry(Video3d, drifting_clips, ["logits"], note="C3D-style: Conv3d + BN + ReLU + MaxPool3d x3; 3x8x32x32 clips"),
+}
 
 
 TASK_NETWORKS = {
@@ -174,7 +551,7 @@ def export(name, entry):
     if entry.targets is not None:
         relative_error = fit(model, data, entry.targets(data))
     model.eval()
-    inputs = list(data)
+    inputs = [n for n in data if n != "labels"]
     example = tuple(torch.from_numpy(data[n][:2]) for n in inputs)
     axes = {n: ({0: "N", 1: "T"} if entry.sequence_axis and data[n].ndim == 2 else {0: "N"}) for n in inputs}
     axes.update({o: {0: "N"} for o in entry.outputs})
@@ -196,6 +573,7 @@ def export(name, entry):
                                                                   *data[n].shape[1 + len(axes[n]) - 1:]]}
                    for n in inputs},
         "outputs": entry.outputs,
+        "labels": "labels" in data,
         "opset": entry.opset,
         "params": sum(p.numel() for p in model.parameters()),
         "ops": ops,
@@ -223,7 +601,7 @@ def update_manifest(path, section, facts, extra=None):
 
 
 def main():
-    everything = {**TASK_NETWORKS}
+    everything = {**ZOO_NETWORKS, **TASK_NETWORKS}
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", choices=sorted(everything), help="networks to (re)make; default all")
     parser.add_argument("--list", action="store_true", help="print the network names and stop")
@@ -238,6 +616,9 @@ def main():
     task = {n: export(n, TASK_NETWORKS[n]) for n in chosen if n in TASK_NETWORKS}
     if task:
         update_manifest(os.path.join(FIXTURES, "fixtures.json"), "taskNetworks", task)
+    zoo = {n: export(n, ZOO_NETWORKS[n]) for n in chosen if n in ZOO_NETWORKS}
+    if zoo:
+        update_manifest(os.path.join(ZOO, "zoo.json"), "networks", zoo, {"seed": SEED, "torch": torch.__version__, "maker": "tools/make_zoo.py"})
     print(f"wrote {FIXTURES}", file=sys.stderr)
 
 
