@@ -79,23 +79,103 @@ public class FisherSignalTests
         }
     }
 
+    /// <summary>
+    /// On a residual network a group's channels are read by several consumers, some through skip Adds
+    /// that the next block reads again. Δ must be the derivative of one multiplier per channel applied
+    /// once to what every consumer reads: in the reference that multiplier scales the consumers' weight
+    /// columns (W·(m⊙x) = (W·diag m)·x), so it never touches the skip path.
+    /// </summary>
+    [Fact]
+    public void On_a_residual_network_delta_is_the_derivative_of_one_mask_per_channel()
+    {
+        var graph = OnnxGraph.Parse(Fixtures.Network("small_resnet"));
+        var groups = ChannelGroupAnalysis.Find(graph).Groups;
+        Assert.Contains(groups, g => g.Members.Count(m => m.Role == SliceRole.Consumer) >= 3);
+        const int n = 12;
+        var data = Fixtures.Test1k(n);
+        var x = tensor(data.Inputs.Select(v => v / 255f).ToArray(), [n, 1, 28, 28]);
+        var y = tensor(data.Labels);
+        using var module = new GraphModule(graph, CPU);
+        module.eval();
+
+        double[][] engine;
+        using (var gates = new ChannelGates(module, groups))
+        using (var masks = new ChannelMasks(gates))
+        using (var signal = new FisherSignal(gates))
+        {
+            gates.CaptureGradients = true;
+            using var scope = NewDisposeScope();
+            Trainer.LossFor(module.OutputOp)(module.forward(x), y).backward();
+            signal.Accumulate(n, lossScale: n);
+            engine = signal.Deltas();
+        }
+
+        var reference = groups.Select(g => new double[g.Channels]).ToArray();
+        var consumerWeights = groups.SelectMany(g => g.Members.Where(m => m.Role == SliceRole.Consumer)).Select(m => m.Initializer).Distinct().ToList();
+        for (var example = 0; example < n; example++)
+        {
+            using var scope = NewDisposeScope();
+            var masks = groups.Select(g => ones(g.Channels, dtype: ScalarType.Float64, requires_grad: true)).ToArray();
+            foreach (var weight in consumerWeights)
+                module.SetWeightMultiplier(weight, ColumnMultiplier(module.Parameters[weight].shape, groups, masks, weight));
+            var exampleLoss = nn.functional.cross_entropy(module.forward(x[example..(example + 1)]), y[example..(example + 1)], reduction: nn.Reduction.Sum);
+            var grads = torch.autograd.grad([exampleLoss], masks);
+            foreach (var g in groups)
+            {
+                var gn = grads[g.Id].data<double>().ToArray();
+                for (var k = 0; k < g.Channels; k++)
+                    reference[g.Id][k] += gn[k] * gn[k] / (2.0 * n);
+            }
+        }
+        foreach (var weight in consumerWeights)
+            module.SetWeightMultiplier(weight, null);
+
+        foreach (var g in groups)
+        {
+            for (var k = 0; k < g.Channels; k++)
+            {
+                var tolerance = 1e-3 * Math.Max(reference[g.Id][k], 1e-6) + 1e-9;
+                Assert.True(Math.Abs(engine[g.Id][k] - reference[g.Id][k]) <= tolerance,
+                    $"group {g.Name} channel {k}: engine Δ {engine[g.Id][k]:G6}, per-example autograd Δ {reference[g.Id][k]:G6}");
+            }
+            Assert.Contains(engine[g.Id], d => d > 0);
+        }
+    }
+
+    /// <summary>The weight's multiplier: along each Consumer slice's axis, channel k's block of columns scaled by its group's m_k.</summary>
+    private static Tensor ColumnMultiplier(long[] shape, IReadOnlyList<ChannelGroup> groups, Tensor[] masks, string weight)
+    {
+        var multiplier = ones(shape, dtype: ScalarType.Float64);
+        foreach (var g in groups)
+            foreach (var slice in g.Members.Where(m => m.Role == SliceRole.Consumer && m.Initializer == weight))
+            {
+                var length = shape[slice.Axis];
+                var pieces = new List<Tensor> { ones(slice.Offset, dtype: ScalarType.Float64), masks[g.Id].repeat_interleave(slice.BlockSize) };
+                pieces.Add(ones(length - slice.Offset - ((long)g.Channels * slice.BlockSize), dtype: ScalarType.Float64));
+                var view = Enumerable.Repeat(1L, shape.Length).ToArray();
+                view[slice.Axis] = length;
+                multiplier = multiplier * cat(pieces, 0).view(view);
+            }
+        return multiplier.to_type(ScalarType.Float32);
+    }
+
     /// <summary>The groups written out by hand, so this test checks the signal and nothing else.</summary>
     private static List<ChannelGroup> HandBuiltGroups(string network) => network switch
     {
         "tiny_mlp" =>
         [
-            Group(0, "fc1", 32, "fc1", "fc2", "/Relu_output_0"),
-            Group(1, "fc2", 16, "fc2", "fc3", "/Relu_1_output_0"),
+            Group(0, "fc1", 32, "fc1", "fc2", "/Relu_output_0", "/fc2/Gemm_output_0"),
+            Group(1, "fc2", 16, "fc2", "fc3", "/Relu_1_output_0", "logits"),
         ],
         _ =>
         [
-            Group(0, "conv1", 4, "conv1", "conv2", "/MaxPool_output_0"),
-            Group(1, "conv2", 8, "conv2", "fc1", "/MaxPool_1_output_0"),
+            Group(0, "conv1", 4, "conv1", "conv2", "/MaxPool_output_0", "/conv2/Conv_output_0"),
+            Group(1, "conv2", 8, "conv2", "fc1", "/MaxPool_1_output_0", "/Reshape_output_0"),
         ],
     };
 
-    private static ChannelGroup Group(int id, string name, int channels, string producer, string consumer, string site) =>
+    private static ChannelGroup Group(int id, string name, int channels, string producer, string consumer, string site, string reader) =>
         new(id, name, channels,
             [new($"{producer}.weight", 0, 0, 1, SliceRole.Producer), new($"{producer}.bias", 0, 0, 1, SliceRole.Producer), new($"{consumer}.weight", 1, 0, 1, SliceRole.Consumer)],
-            [new GateSite(site, 1, 0)]);
+            [new GateSite(site, 1, 0, reader)]);
 }

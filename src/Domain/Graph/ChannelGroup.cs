@@ -11,11 +11,12 @@ namespace Shears.Domain.Graph;
 /// <param name="Channels">How many channels the group has in the unpruned graph.</param>
 /// <param name="Members">Every initializer slice owned by a channel.</param>
 /// <param name="GateSites">
-/// Where the group's channels appear as activations entering a channel-mixing consumer
-/// (Conv, Gemm, MatMul, or the Flatten/Reshape in front of one). A gate or mask multiplies these
-/// tensors; because a 0/1 or fractional gate there scales exactly the consumer's input slices,
-/// zero gates are equivalent to removing the channel, and fractional gates fold into the
-/// <see cref="SliceRole.Consumer"/> slices.
+/// Where the group's channels are read by a channel-mixing consumer (Conv, Gemm, MatMul, or the
+/// Flatten/Reshape in front of one). A gate or mask multiplies the tensor as that reader reads it, and
+/// nowhere else: other readers (a skip Add, the next block) see it unscaled, so one multiplier per channel
+/// scales what every consumer reads exactly once, however many residual blocks the channel passes through.
+/// Zero gates are therefore equivalent to removing the channel, and fractional gates fold exactly into
+/// the <see cref="SliceRole.Consumer"/> slices.
 /// </param>
 public sealed record ChannelGroup(
     int Id,
@@ -44,7 +45,8 @@ public enum SliceRole
 }
 
 /// <summary>
-/// Tensor <paramref name="Tensor"/> carries the group's channels on <paramref name="Axis"/> at
-/// indices [Offset, Offset + Channels) (Offset is non-zero after a Concat).
+/// Tensor <paramref name="Tensor"/>, as node <paramref name="Reader"/> (named by its first output) reads it
+/// at its first input, carries the group's channels on <paramref name="Axis"/> at indices
+/// [Offset, Offset + Channels) (Offset is non-zero after a Concat).
 /// </summary>
-public sealed record GateSite(string Tensor, int Axis, int Offset);
+public sealed record GateSite(string Tensor, int Axis, int Offset, string Reader);

@@ -81,7 +81,7 @@ public static class ChannelGroupAnalysis
             }
             if (group == 1)
             {
-                Consume(x, node.Input[0], weight, 1);
+                Consume(x, node.Input[0], weight, 1, node.Output[0]);
                 Produce(node, [(weight, 0), (node.InputOrEmpty(2), 0)], Dims(weight)[0]);
             }
             else if (group == inChannels && Dims(weight)[0] == inChannels)
@@ -104,7 +104,7 @@ public static class ChannelGroupAnalysis
                 Opaque(node, $"Gemm '{node.DisplayName()}' reads its features in a layout or from weights Shears cannot slice");
                 return;
             }
-            Consume(x, node.Input[0], weight, transB ? 1 : 0);
+            Consume(x, node.Input[0], weight, transB ? 1 : 0, node.Output[0]);
             var bias = node.InputOrEmpty(2);
             var biasAxis = bias != "" && Dims(bias).Length == 2 ? 1 : 0;
             Produce(node, [(weight, transB ? 0 : 1), (bias, biasAxis)], shapes[node.Output[0]][1]);
@@ -118,7 +118,7 @@ public static class ChannelGroupAnalysis
                 Opaque(node, $"MatMul '{node.DisplayName()}' does not read its features on the last axis");
                 return;
             }
-            Consume(x, node.Input[0], weight, 0);
+            Consume(x, node.Input[0], weight, 0, node.Output[0]);
             var output = node.Output[0];
             Produce(node, [(weight, 1)], shapes[output][^1], Rank(output) - 1);
         }
@@ -205,7 +205,7 @@ public static class ChannelGroupAnalysis
             }
             var spatial = input.Skip(2).Aggregate(1L, (a, d) => a * d);
             layouts[node.Output[0]] = new ChannelLayout(1, [.. x.Segments.Select(s => s with { Block = s.Block * spatial })],
-                x.Block == 1 ? x.GateTensor : x.GateTensor, x.GateAxis);
+                x.GateTensor, x.GateAxis, x.GateReader ?? node.Output[0]);
         }
 
         private void Reshape(NodeProto node, ChannelLayout x)
@@ -327,7 +327,7 @@ public static class ChannelGroupAnalysis
         }
 
         /// <summary>A channel-mixing consumer reads x: its weight's <paramref name="axis"/> is sliced at each segment's offset.</summary>
-        private void Consume(ChannelLayout x, string tensor, string weight, int axis)
+        private void Consume(ChannelLayout x, string tensor, string weight, int axis, string reader)
         {
             long offset = 0;
             long channelOffset = 0;
@@ -335,7 +335,7 @@ public static class ChannelGroupAnalysis
             {
                 slices.Add((segment.Source, new ParameterSlice(weight, axis, (int)offset, (int)segment.Block, SliceRole.Consumer)));
                 if (x.GateTensor is { } gate)
-                    gates.Add((segment.Source, new GateSite(gate, x.GateAxis, (int)channelOffset)));
+                    gates.Add((segment.Source, new GateSite(gate, x.GateAxis, (int)channelOffset, x.GateReader ?? reader)));
                 else
                     Hold(x, tensor, "no tensor exists where a gate could scale these channels");
                 offset += Channels(segment.Source) * segment.Block;

@@ -9,11 +9,15 @@ namespace Shears.Domain.Graph;
 /// The tensor a gate for these channels can multiply (block 1, channels on <paramref name="GateAxis"/>
 /// at the same offsets): the tensor itself, or the tensor before a Flatten; null when no such tensor exists.
 /// </param>
-internal sealed record ChannelLayout(int Axis, IReadOnlyList<ChannelSegment> Segments, string? GateTensor, int GateAxis)
+/// <param name="GateReader">
+/// The node (by its first output) that reads <paramref name="GateTensor"/> on the way here: the Flatten in
+/// front of a flattened layout; null when the gate tensor is this tensor, read by whichever node reads it next.
+/// </param>
+internal sealed record ChannelLayout(int Axis, IReadOnlyList<ChannelSegment> Segments, string? GateTensor, int GateAxis, string? GateReader = null)
 {
     public long Block => Segments[0].Block;
 
-    public ChannelLayout GatedAt(string tensor, int axis) => this with { Axis = axis, GateTensor = tensor, GateAxis = axis };
+    public ChannelLayout GatedAt(string tensor, int axis) => this with { Axis = axis, GateTensor = tensor, GateAxis = axis, GateReader = null };
 }
 
 /// <summary>All channels of <paramref name="Source"/>, each <paramref name="Block"/> indices wide.</summary>

@@ -46,7 +46,10 @@ public sealed record PruningOptions
     public double? InputScale { get; init; }
 
     // fisher
-    /// <summary>FLOP weight β; null selects the paper's parameter-free variant β_k = −Δ_k/ΔC_k.</summary>
+    /// <summary>
+    /// Weight β of Theis et al.'s Δ + β·ΔC, with ΔC the cost change as a fraction of the original network's cost (the paper's β
+    /// times the original FLOPs); null ranks by Δ/|ΔC|, Group Fisher's cost-normalised importance (Liu et al. 2021).
+    /// </summary>
     public double? Beta { get; init; }
     public int StepsPerPrune { get; init; } = 10;
     /// <summary>

@@ -6,9 +6,10 @@ namespace Shears.Worker.Engine;
 /// Fisher pruning (Theis, Korshunova, Tejani, Huszár 2018): train on the training split while
 /// accumulating Δ_k (see <see cref="FisherSignal"/>); every <c>stepsPerPrune</c> steps remove the one
 /// channel minimising Δ_k + β·ΔC_k, where ΔC_k (≤ 0) is the cost change its removal causes in its own
-/// layer and in every consumer, recomputed after every removal, as a fraction of the original cost.
-/// Without β, the paper's parameter-free choice β_k = −Δ_k/ΔC_k makes the sum vanish for every channel;
-/// what remains to rank by is Δ_k/|ΔC_k|, the loss increase per unit of cost saved, which is what is used.
+/// layer and in every consumer, recomputed after every removal, as a fraction of the original cost (so β is the
+/// paper's β times the original cost). Without β the ranking is Δ_k/|ΔC_k|, the loss increase per unit of cost
+/// saved: the cost-normalised importance of Group Fisher (Liu et al. 2021), not one of Theis et al.'s β (their
+/// parameter-free β_k = −Δ_k/ΔC_k makes the sum vanish for every channel and ranks nothing).
 /// A group whose next allowed width is a block narrower (<c>channelMultiple</c>) is one candidate: its cheapest
 /// channels of that block, with their Δ summed.
 /// Then fine-tune with the removed channels masked.

@@ -40,7 +40,7 @@ public class FixtureNetworkTests
 
         var conv2 = analysis.Groups[1];
         Assert.Contains(new ParameterSlice("fc1.weight", 1, 0, 25, SliceRole.Consumer), conv2.Members);
-        Assert.Equal([new GateSite("/MaxPool_1_output_0", 1, 0)], conv2.GateSites);
+        Assert.Equal([new GateSite("/MaxPool_1_output_0", 1, 0, "/Reshape_output_0")], conv2.GateSites);
 
         Assert.Contains(analysis.Held, h => h.Tensor == "logits");
         Assert.Contains(analysis.Held, h => h.Tensor == "input");

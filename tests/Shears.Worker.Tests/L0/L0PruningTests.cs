@@ -39,16 +39,16 @@ public class L0PruningTests
     {
         using var fixture = new RandomGates("small_resnet", seed: 9);
         var (graph, groups, module, data, session, gates) = (fixture.Graph, fixture.Groups, fixture.Module, fixture.Data, fixture.Session, fixture.Gates);
-        Assert.Contains(groups, g => !GateFolding.FoldsExactly(graph, g)); // the trunk: its tensors also feed skip Adds
-        Assert.Contains(groups, g => GateFolding.FoldsExactly(graph, g)); // the convs inside the blocks
+        // The trunks: read by the first conv of every block and by the skip Adds, whose sums the next block reads again.
+        var trunks = groups.Where(g => g.GateSites.Count >= 2).ToList();
+        Assert.NotEmpty(trunks);
         var testTime = gates.TestTimeGates();
         Assert.All(groups, g => Assert.Contains(testTime[g.Id], z => z is > 0f and < 1f));
 
         var settled = L0Pruning.RemoveClosedChannels(session, gates);
         var removed = session.Masks.RemovedChannels();
-        Assert.Contains(groups, g => !GateFolding.FoldsExactly(graph, g) && removed[g.Id].Count > 0);
-        Assert.Contains(groups, g => GateFolding.FoldsExactly(graph, g) && settled[g.Id].Any(z => z is > 0f and < 1f));
-        Assert.All(groups.Where(g => !GateFolding.FoldsExactly(graph, g)), g => Assert.All(settled[g.Id], z => Assert.True(z is 0f or 1f)));
+        Assert.Contains(trunks, g => removed[g.Id].Count > 0);
+        Assert.All(trunks, g => Assert.Contains(settled[g.Id], z => z is > 0f and < 1f)); // folded into every block's weights
         var shrunk = Surgery.PruneToBytes(graph, groups, groups.ToDictionary(g => g.Id, g => (IReadOnlySet<int>)removed[g.Id].ToHashSet()),
             module.ExportInitializers());
 

@@ -5,8 +5,9 @@ namespace Shears.Worker.Engine.Graph;
 
 /// <summary>
 /// Per-channel multipliers on channel groups, applied at the groups' <see cref="GateSite"/>s inside
-/// a <see cref="GraphModule"/>. A group's multiplier has one value per channel; where several groups
-/// share a tensor (after a Concat) their multipliers are laid side by side at their offsets.
+/// a <see cref="GraphModule"/>: to a tensor as one consumer reads it, so each consumer sees a channel
+/// scaled once, whatever skip paths it came along. A group's multiplier has one value per channel; where
+/// several groups share a tensor (after a Concat) their multipliers are laid side by side at their offsets.
 /// Masks (Fisher, magnitude) set a multiplier once and edit it in place; L0 sets fresh gates every step.
 /// </summary>
 public sealed class ChannelGates : IDisposable
@@ -28,8 +29,8 @@ public sealed class ChannelGates : IDisposable
         foreach (var group in groups)
             foreach (var site in group.GateSites)
             {
-                if (!sites.TryGetValue(site.Tensor, out var tensor))
-                    sites[site.Tensor] = tensor = new SiteTensor(site.Tensor, site.Axis, module.ProbedShape(site.Tensor));
+                if (!sites.TryGetValue(site.Reader, out var tensor))
+                    sites[site.Reader] = tensor = new SiteTensor(site.Reader, site.Axis, module.ProbedShape(site.Tensor));
                 tensor.Segments.Add((site.Offset, group.Id));
             }
         foreach (var site in sites.Values)
@@ -65,7 +66,7 @@ public sealed class ChannelGates : IDisposable
         ownedByGroup[groupId] = keep ? null : multiplier.alias().DetachFromDisposeScope();
         multiplierByGroup[groupId] = ownedByGroup[groupId] ?? multiplier;
         foreach (var site in groups[groupId].GateSites)
-            Rebuild(sites[site.Tensor], keep);
+            Rebuild(sites[site.Reader], keep);
     }
 
     /// <summary>
@@ -102,7 +103,7 @@ public sealed class ChannelGates : IDisposable
     }
 
     /// <summary>
-    /// The Fisher signal g_nk = ∂L_n/∂m_k = Σ over the group's sites and positions of a·∂L/∂a, per example,
+    /// The Fisher signal g_nk = ∂L_n/∂m_k = Σ over the group's sites (every consumer's read) and positions of a·∂L/∂a, per example,
     /// from the gradients kept in the last backward (<see cref="CaptureGradients"/>): shape [N, Channels].
     /// </summary>
     public Tensor ExampleSensitivity(int groupId)
@@ -110,8 +111,8 @@ public sealed class ChannelGates : IDisposable
         Tensor? total = null;
         foreach (var site in groups[groupId].GateSites)
         {
-            var gated = module.Captured(site.Tensor) ?? throw new InvalidOperationException($"No activation was captured at '{site.Tensor}'; set CaptureGradients before the forward.");
-            var tensor = sites[site.Tensor];
+            var gated = module.Captured(site.Reader) ?? throw new InvalidOperationException($"No activation was captured at '{site.Tensor}' as '{site.Reader}' reads it; set CaptureGradients before the forward.");
+            var tensor = sites[site.Reader];
             var product = gated.detach() * gated.grad!;
             var perChannel = tensor.ReducedDimensions.Length == 0 ? product : product.sum(tensor.ReducedDimensions);
             var slice = perChannel.narrow(1, site.Offset, groups[groupId].Channels);
@@ -120,7 +121,7 @@ public sealed class ChannelGates : IDisposable
         return total ?? throw new InvalidOperationException($"Group {groupId} has no gate sites.");
     }
 
-    /// <summary>Keep the gradient of every gated tensor in the next forward/backward.</summary>
+    /// <summary>Keep the gradient of every gated input in the next forward/backward.</summary>
     public bool CaptureGradients
     {
         get => module.CaptureGated;
@@ -135,7 +136,7 @@ public sealed class ChannelGates : IDisposable
     public void Dispose()
     {
         foreach (var site in sites.Keys)
-            module.SetMultiplier(site, null);
+            module.SetInputMultiplier(site, null);
         foreach (var tensor in keptBySite.Values.Concat(ownedByGroup.OfType<Tensor>()))
             tensor.Dispose();
         keptBySite.Clear();
@@ -176,10 +177,10 @@ public sealed class ChannelGates : IDisposable
             previous.Dispose();
         if (keep)
             keptBySite[site.Name] = combined.DetachFromDisposeScope();
-        module.SetMultiplier(site.Name, combined);
+        module.SetInputMultiplier(site.Name, combined);
     }
 
-    /// <summary>A gated tensor: where its channel axis is and which groups occupy it.</summary>
+    /// <summary>A gated tensor as one reader (<paramref name="name"/>) reads it: where its channel axis is and which groups occupy it.</summary>
     private sealed class SiteTensor(string name, int axis, long[] shape) : IDisposable
     {
         private Tensor? flatIndex;

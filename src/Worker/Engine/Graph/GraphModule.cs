@@ -9,8 +9,9 @@ namespace Shears.Worker.Engine.Graph;
 /// <summary>
 /// An <see cref="OnnxGraph"/> as a trainable TorchSharp module: float initializers are parameters
 /// (BatchNormalization running statistics are buffers), integer tensors and Constant-node values are
-/// constants, and every node is a compiled kernel run in topological order. Any tensor can carry a
-/// per-channel multiplier (see <see cref="ChannelGates"/>), the one mechanism behind masks and gates.
+/// constants, and every node is a compiled kernel run in topological order. Any node's first input can
+/// carry a per-channel multiplier, applied to what that node reads and nothing else (see
+/// <see cref="ChannelGates"/>), the one mechanism behind masks and gates.
 /// </summary>
 public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
 {
@@ -23,7 +24,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     private readonly Dictionary<string, Parameter> trainable = [];
     private readonly Dictionary<string, Tensor> runningStatistics = [];
     private readonly Dictionary<string, Tensor> floatConstants = [];
-    private readonly Tensor?[] multiplierBySlot;
+    private readonly Tensor?[] inputMultiplierByOutputSlot;
     private readonly Tensor?[] weightMultiplierBySlot;
     private readonly Tensor?[] capturedBySlot;
     private readonly long[]?[] probedShapes;
@@ -48,7 +49,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
 
         fixedValues = new GraphValue[slotOf.Count];
         slots = new GraphValue[slotOf.Count];
-        multiplierBySlot = new Tensor?[slotOf.Count];
+        inputMultiplierByOutputSlot = new Tensor?[slotOf.Count];
         weightMultiplierBySlot = new Tensor?[slotOf.Count];
         capturedBySlot = new Tensor?[slotOf.Count];
         probedShapes = new long[]?[slotOf.Count];
@@ -72,7 +73,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     /// <summary>True when the graph's output is already a (log-)probability: Softmax or LogSoftmax.</summary>
     public string OutputOp => Graph.Nodes.LastOrDefault(n => n.Output.Contains(Graph.OutputName))?.OpType ?? "";
 
-    /// <summary>When set, every gated tensor keeps its gradient after backward (for the Fisher signal).</summary>
+    /// <summary>When set, every gated input keeps its gradient after backward (for the Fisher signal).</summary>
     internal bool CaptureGated { get; set; }
 
     float? IKernelContext.ConstantScalar(string tensorName) =>
@@ -88,19 +89,18 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
                 inputs[i] = node.InputSlots[i] < 0 ? default
                     : weightMultiplierBySlot[node.InputSlots[i]] is { } weightGate ? GraphValue.Of(Value(node.InputSlots[i]).Tensor! * weightGate)
                     : Value(node.InputSlots[i]);
-            var output = node.Kernel(inputs);
             var slot = node.OutputSlot;
-            if (multiplierBySlot[slot] is { } multiplier)
+            if (inputMultiplierByOutputSlot[slot] is { } multiplier)
             {
-                var gated = output.Tensor! * multiplier;
+                var gated = inputs[0].Tensor! * multiplier;
                 if (CaptureGated && gated.requires_grad)
                 {
                     gated.retain_grad();
                     capturedBySlot[slot] = gated;
                 }
-                output = GraphValue.Of(gated);
+                inputs[0] = GraphValue.Of(gated);
             }
-            slots[slot] = output;
+            slots[slot] = node.Kernel(inputs);
         }
 
         var result = slots[outputSlot].Tensor ?? throw new InvalidOperationException("The graph output is not a tensor.");
@@ -137,13 +137,14 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
             ? shape
             : throw new InvalidOperationException($"Tensor '{tensorName}' is not computed by the graph.");
 
-    internal void SetMultiplier(string tensorName, Tensor? multiplier) => multiplierBySlot[SlotOf(tensorName)] = multiplier;
+    /// <summary>Multiplies the first input of the node whose first output is <paramref name="reader"/>, as that node reads it, from the next forward on.</summary>
+    internal void SetInputMultiplier(string reader, Tensor? multiplier) => inputMultiplierByOutputSlot[SlotOf(reader)] = multiplier;
 
     /// <summary>Multiplies a parameter element by element (same shape) wherever it is read, from the next forward on (L0 weight gates).</summary>
     internal void SetWeightMultiplier(string initializer, Tensor? multiplier) => weightMultiplierBySlot[SlotOf(initializer)] = multiplier;
 
-    /// <summary>The gated tensor of the last forward when <see cref="CaptureGated"/> was set.</summary>
-    internal Tensor? Captured(string tensorName) => capturedBySlot[SlotOf(tensorName)];
+    /// <summary>The gated first input of node <paramref name="reader"/> in the last forward when <see cref="CaptureGated"/> was set.</summary>
+    internal Tensor? Captured(string reader) => capturedBySlot[SlotOf(reader)];
 
     internal void ClearCaptured() => Array.Clear(capturedBySlot);
 

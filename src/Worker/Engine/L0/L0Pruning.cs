@@ -71,8 +71,8 @@ public static class L0Pruning
     /// Without a target every channel whose test-time gate ẑ is 0 goes. With one, channels go in
     /// ascending log α — closed gates first, since ẑ rises with log α — until the target is met, so the
     /// result lands on the target even when the controller closed a few gates too many; such gates
-    /// are reopened at 1 and fine-tuning takes them back in. Kept fractional gates fold into the consumers
-    /// where that is exact (<see cref="GateFolding.FoldsExactly"/>); elsewhere they are set to 1.
+    /// are reopened at 1 and fine-tuning takes them back in. Kept fractional gates fold into the consumers'
+    /// weights, which is exact because a gate scales only what its consumer reads (<see cref="Graph.ChannelGates"/>).
     /// Returns the gates the network now carries (0 removed, 1 kept, ẑ folded), which the shrunk network computes exactly.
     /// </summary>
     internal static float[][] RemoveClosedChannels(PruningSession session, L0Gates gates)
@@ -102,10 +102,8 @@ public static class L0Pruning
         var closed = testTime.Sum(z => z.Count(v => v == 0f));
         var removed = session.Masks.RemovedChannels().Sum(r => r.Count);
         var reopened = 0;
-        var projected = 0;
         foreach (var group in session.Groups)
         {
-            var foldsExactly = GateFolding.FoldsExactly(session.Graph, group);
             var z = testTime[group.Id];
             for (var k = 0; k < z.Length; k++)
             {
@@ -116,17 +114,12 @@ public static class L0Pruning
                     z[k] = 1f;
                     reopened++;
                 }
-                else if (z[k] < 1f && !foldsExactly)
-                {
-                    z[k] = 1f;
-                    projected++;
-                }
             }
         }
 
         FoldFractionalGates(session, testTime);
         session.Progress.Log($"l0: {closed} gates closed (ẑ = 0); removed {removed} channels ({removed - (closed - reopened)} open ones with the lowest log α, " +
-            $"{reopened} closed ones reopened to stay at the target); {projected} fractional gates set to 1 where a skip connection or another non-mixing op also reads the gated tensor; " +
+            $"{reopened} closed ones reopened to stay at the target); " +
             $"FLOPs {session.Cost.FlopsFraction:P1}, params {session.Cost.ParamsFraction:P1} of the original.");
         return testTime;
     }
@@ -166,7 +159,7 @@ public static class L0Pruning
         return plan;
     }
 
-    /// <summary>Multiplies each kept channel's Consumer slices by its ẑ: exact where only consumers read the gated tensors (see <see cref="GateFolding"/>).</summary>
+    /// <summary>Multiplies each kept channel's Consumer slices by its ẑ: W·(ẑ⊙x) = (W·diag ẑ)·x, exactly what the gate on the consumer's read computed.</summary>
     private static void FoldFractionalGates(PruningSession session, float[][] testTime)
     {
         using var noGrad = no_grad();
