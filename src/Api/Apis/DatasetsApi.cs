@@ -7,14 +7,16 @@ using Shears.Api.Contracts;
 using Shears.Api.Extensions;
 using Shears.Api.Uploads;
 using Shears.Domain.Datasets;
+using Shears.Domain.Datasets.Images;
 using Shears.Domain.Persistence;
 
 namespace Shears.Api.Apis;
 
-/// <summary><c>/v1/datasets</c>: upload inputs + labels (IDX, .gz, .npy), list, get, delete.</summary>
+/// <summary><c>/v1/datasets</c>: upload inputs + labels (IDX, .gz, .npy) or an image archive, list, get, delete.</summary>
 public static class DatasetsApi
 {
     private static readonly string[] Parts = ["inputs", "labels"];
+    private static readonly string[] OptionalParts = ["labels"];
 
     public static RouteGroupBuilder MapDatasetsApi(this RouteGroupBuilder v1)
     {
@@ -23,24 +25,48 @@ public static class DatasetsApi
             .Accepts<DatasetUploadForm>("multipart/form-data")
             .DisableAntiforgery()
             .RequireRateLimiting(RateLimitExtensions.UploadPolicy)
-            .WithSummary("Upload a labelled dataset: multipart parts 'inputs' and 'labels' (IDX, optionally .gz, or .npy).");
+            .WithSummary("Upload a dataset: multipart parts 'inputs' and 'labels' (IDX, optionally .gz, or .npy), or 'inputs' alone as an " +
+                "image archive (.zip, .tar, .tar.gz: class folders, labels.csv, or unlabeled images; JPEG, PNG, WebP). " +
+                "skipBadImages=true leaves unreadable images out instead of refusing the archive.");
         datasets.MapGet("/", ListAsync).WithSummary("Datasets of your tenant, newest first.");
         datasets.MapGet("/{id:guid}", GetAsync);
         datasets.MapDelete("/{id:guid}", DeleteAsync);
         return v1;
     }
 
-    public static async Task<Created<DatasetResponse>> UploadAsync(HttpRequest request, string? name, ShearsDbContext db,
+    public static async Task<Created<DatasetResponse>> UploadAsync(HttpRequest request, string? name, bool? skipBadImages, ShearsDbContext db,
         IArtifactStore store, UploadLimits limits, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         await using var upload = await UploadReader.ReadAsync(request, store, limits.MaxDatasetFileBytes, Parts,
-            blobs => db.DeleteUnreferencedAsync(store, blobs.Select(b => b.Sha256), CancellationToken.None), cancellationToken);
-        var (inputs, labels) = (upload["inputs"], upload["labels"]);
+            blobs => db.DeleteUnreferencedAsync(store, blobs.Select(b => b.Sha256), CancellationToken.None), cancellationToken, OptionalParts);
+        var inputs = upload["inputs"];
         DatasetDescription dataset;
+        ImageArchiveSummary? images = null;
+        // An image archive carries its own labels (folders or labels.csv): the row names the archive for both.
+        var labels = upload.Optional("labels") ?? inputs;
         await using (var inputStream = store.OpenRead(inputs.Blob.Sha256))
-        await using (var labelStream = store.OpenRead(labels.Blob.Sha256))
         {
-            dataset = DatasetReader.Describe(inputStream, inputs.FileName, labelStream, labels.FileName, limits.Dataset);
+            if (ArchiveFormats.Detect(inputStream) is { } format)
+            {
+                if (labels != inputs)
+                {
+                    throw new InvalidDatasetException($"{inputs.FileName} is an image archive, which labels its images itself (class folders or " +
+                        "labels.csv); send it as 'inputs' alone, without a 'labels' part.");
+                }
+                var archive = ImageArchiveReader.Read(inputStream, format, inputs.FileName, new ImageArchiveOptions(skipBadImages ?? false), limits.Dataset);
+                dataset = new DatasetDescription(archive.Images.Count, archive.CommonShape(), archive.Classes.Count, IsByteData: true);
+                images = ImageArchiveSummary.From(archive);
+            }
+            else
+            {
+                if (labels == inputs)
+                {
+                    throw new BadUploadException("The body lacks the part 'labels'. Send multipart/form-data with the parts 'inputs' and 'labels' " +
+                        "(or an image archive as 'inputs' alone).");
+                }
+                await using var labelStream = store.OpenRead(labels.Blob.Sha256);
+                dataset = DatasetReader.Describe(inputStream, inputs.FileName, labelStream, labels.FileName, limits.Dataset);
+            }
         }
         var row = new StoredDataset
         {
@@ -54,13 +80,13 @@ public static class DatasetsApi
             Samples = dataset.Samples,
             InputShapeJson = JsonSerializer.Serialize(dataset.SampleShape),
             NumClasses = dataset.NumClasses,
-            SizeBytes = inputs.Blob.SizeBytes + labels.Blob.SizeBytes,
+            SizeBytes = inputs.Blob.SizeBytes + (labels == inputs ? 0 : labels.Blob.SizeBytes),
             CreatedAt = DateTime.UtcNow,
         };
         db.Datasets.Add(row);
         await db.SaveChangesAsync(cancellationToken);
         upload.Keep();
-        return TypedResults.Created($"/v1/datasets/{row.Id}", DatasetResponse.From(row));
+        return TypedResults.Created($"/v1/datasets/{row.Id}", DatasetResponse.From(row) with { Images = images });
     }
 
     public static async Task<Results<Ok<Page<DatasetResponse>>, ProblemHttpResult>> ListAsync([AsParameters] PageRequest page,

@@ -13,6 +13,9 @@ public sealed class StoredUpload(IReadOnlyDictionary<string, UploadedFile> files
 
     public UploadedFile this[string part] => files[part];
 
+    /// <summary>An optional part, or null when the request did not send it.</summary>
+    public UploadedFile? Optional(string part) => files.GetValueOrDefault(part);
+
     /// <summary>Call once the rows that name these files are committed.</summary>
     public void Keep() => _kept = true;
 

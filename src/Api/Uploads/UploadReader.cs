@@ -12,13 +12,14 @@ namespace Shears.Api.Uploads;
 public static class UploadReader
 {
     /// <summary>
-    /// Reads the parts named <paramref name="partNames"/> (each up to <paramref name="maxBytesPerFile"/>). A
-    /// non-multipart body counts as the first part. Throws <see cref="ContentTooLargeException"/> or
+    /// Reads the parts named <paramref name="partNames"/> (each up to <paramref name="maxBytesPerFile"/>); all are required
+    /// but those in <paramref name="optionalParts"/>. A non-multipart body counts as the first part. Throws <see cref="ContentTooLargeException"/> or
     /// <see cref="BadUploadException"/>; files stored before a failure are returned to <paramref name="discard"/>, as
     /// are those of the returned upload unless it is kept.
     /// </summary>
     public static async Task<StoredUpload> ReadAsync(HttpRequest request, IArtifactStore store,
-        long maxBytesPerFile, IReadOnlyList<string> partNames, Func<IEnumerable<StoredBlob>, Task> discard, CancellationToken cancellationToken)
+        long maxBytesPerFile, IReadOnlyList<string> partNames, Func<IEnumerable<StoredBlob>, Task> discard, CancellationToken cancellationToken,
+        IReadOnlyList<string>? optionalParts = null)
     {
         var bodyLimit = maxBytesPerFile * partNames.Count + 64 * 1024; // room for multipart headers
         if (request.ContentLength > bodyLimit)
@@ -42,7 +43,7 @@ public static class UploadReader
             {
                 await ReadPartsAsync(request, store, maxBytesPerFile, partNames, files, cancellationToken);
             }
-            var missing = partNames.Where(name => !files.ContainsKey(name)).ToArray();
+            var missing = partNames.Where(name => !files.ContainsKey(name) && optionalParts?.Contains(name) != true).ToArray();
             if (missing.Length > 0)
             {
                 throw new BadUploadException($"The body lacks the part(s) {string.Join(", ", missing.Select(m => $"'{m}'"))}. " +

@@ -9,6 +9,7 @@ public sealed class StoredDataset : ITenantOwned
     public required string InputsSha256 { get; set; }
     /// <summary>The uploaded file name, kept only because its extension tells the reader the format (never used as a path).</summary>
     public required string InputsFileName { get; set; }
+    /// <summary>For an image archive, the archive itself: its class folders or labels.csv label the images.</summary>
     public required string LabelsSha256 { get; set; }
     public required string LabelsFileName { get; set; }
     public int Samples { get; set; }

@@ -40,6 +40,13 @@ internal static class ApiCalls
         return client.PostAsync("/v1/datasets?name=made-up", form);
     }
 
+    /// <summary>An image archive as the 'inputs' part alone; <paramref name="query"/> is appended as is (e.g. <c>skipBadImages=true</c>).</summary>
+    public static Task<HttpResponseMessage> UploadImageArchiveAsync(this HttpClient client, byte[] archive, string fileName, string query = "")
+    {
+        var form = new MultipartFormDataContent { { new ByteArrayContent(archive), "inputs", fileName } };
+        return client.PostAsync($"/v1/datasets?name=images&{query}", form);
+    }
+
     public static async Task<Guid> CreatedIdAsync(this HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
