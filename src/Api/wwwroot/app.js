@@ -63,6 +63,9 @@ function renderResult(job) {
     numbers.replaceChildren(job.error ? h('p', { class: 'status-failed' }, job.error) : '');
     return;
   }
+  const warnings = result.warnings ?? [];
+  document.getElementById('warnings').replaceChildren(...warnings.map(text => h('li', {}, text)));
+  document.getElementById('warnings').hidden = warnings.length === 0;
   const row = (label, field, show) => h('tr', {}, h('th', {}, label),
     ['before', 'after'].map(side => h('td', { class: 'num', id: `${side}-${field}`, 'data-value': result[side][field] }, show(result[side][field]))));
   numbers.replaceChildren(table([[''], ['Before', 'num'], ['After', 'num']], [
@@ -103,7 +106,7 @@ async function jobView(view, id, signal) {
       chartFigure('chart-loss', 'Training loss by step', [['loss', colors.loss]]),
       chartFigure('chart-accuracy', 'Validation accuracy by step', [['accuracy', colors.accuracy]]),
       chartFigure('chart-layers', 'Channels per layer', [['before', colors.before], ['after', colors.after]])),
-    h('h2', {}, 'Result'), h('div', { id: 'numbers' }),
+    h('h2', {}, 'Result'), h('ul', { id: 'warnings', class: 'warnings', role: 'alert', hidden: '' }), h('div', { id: 'numbers' }),
     h('h2', {}, 'Artifacts'), h('ul', { id: 'artifacts' }), h('div', { id: 'report' }),
     h('h2', {}, 'Log'), h('div', { id: 'log' }));
   renderStatus(job);
@@ -137,6 +140,8 @@ async function jobView(view, id, signal) {
       log(`${event.data.status}: ${event.data.message ?? ''}`);
     } else if (event.type === 'log') {
       log(event.data.message);
+    } else if (event.type === 'warning') {
+      log(`warning: ${event.data.message}`);
     }
   }, signal);
   draw();

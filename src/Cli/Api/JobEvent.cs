@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Shears.Cli.Api;
 
-/// <summary>One Server-Sent Event of a job: its sequence number, type (progress | log | status) and data.</summary>
+/// <summary>One Server-Sent Event of a job: its sequence number, type (progress | log | warning | status) and data.</summary>
 public sealed record JobEvent(long Id, string Type, JsonElement Data)
 {
     public string? Status => Type == "status" && Data.TryGetProperty("status", out var status) ? status.GetString() : null;

@@ -57,6 +57,9 @@ public static class JobProgressView
             case "log":
                 console.WriteLine(jobEvent.Text("message") ?? "");
                 break;
+            case "warning":
+                console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(jobEvent.Text("message") ?? "")}");
+                break;
         }
     }
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Shears.Cli.Output;
 
-/// <summary>A job as text: status, the before/after numbers, the layers that shrank, the artifacts.</summary>
+/// <summary>A job as text: status, the before/after numbers, its warnings, the layers that shrank, the artifacts.</summary>
 public static class JobText
 {
     public static void Write(TextWriter output, JsonElement job)
@@ -18,6 +18,13 @@ public static class JobText
             WriteMetrics(output, "before", result.Child("before"));
             WriteMetrics(output, "after ", result.Child("after"));
             output.WriteLine($"  pruned model: {result.Text("modelId")}");
+            if (result.Child("warnings") is { ValueKind: JsonValueKind.Array } warnings)
+            {
+                foreach (var warning in warnings.EnumerateArray())
+                {
+                    output.WriteLine($"  warning: {warning.GetString()}");
+                }
+            }
             foreach (var layer in result.Child("layers").EnumerateArray())
             {
                 output.WriteLine($"  layer {layer.Text("name")}: {layer.Text("channelsBefore")} → {layer.Text("channelsAfter")} channels");

@@ -6,4 +6,7 @@ public enum JobEventType
     Progress,
     Log,
     Status,
+
+    /// <summary>Something about a job's result the user should know (<c>data: {message}</c>), before its final status.</summary>
+    Warning,
 }

@@ -2,8 +2,9 @@ using Shears.Worker.Engine;
 
 namespace Shears.Worker.Jobs;
 
-/// <summary>The <c>result</c> object of a succeeded job.</summary>
-public sealed record JobResult(Guid ModelId, NetworkMetrics Before, NetworkMetrics After, IReadOnlyList<LayerWidth> Layers);
+/// <summary>The <c>result</c> object of a succeeded job; <paramref name="Warnings"/> are <see cref="JobWarnings"/>' sentences (none: empty).</summary>
+public sealed record JobResult(Guid ModelId, NetworkMetrics Before, NetworkMetrics After, IReadOnlyList<LayerWidth> Layers,
+    IReadOnlyList<string> Warnings);
 
 /// <summary>
 /// What <c>report.json</c> holds: the request, the result and the pruning trajectory; for an unstructured

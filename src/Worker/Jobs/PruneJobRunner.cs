@@ -47,7 +47,7 @@ public sealed partial class PruneJobRunner(
             var request = await LoadRequestAsync(job, shutdown);
             var progress = new JobProgressReporter(events, job);
             var outcome = await Task.Run(() => new PruningEngine(engineSettings).Run(request, progress, cancellation.Token), cancellation.Token);
-            await CompleteAsync(job, outcome, shutdown);
+            await CompleteAsync(job, outcome, JobWarnings.For(outcome.Before, outcome.After, request.Dataset.NumClasses), shutdown);
         }
         catch (Exception ex) when (ex is JobTakenOverException || (ex is OperationCanceledException && watchdog.OwnershipLost.IsCancellationRequested))
         {
@@ -126,15 +126,16 @@ public sealed partial class PruneJobRunner(
 
     /// <summary>
     /// Stores the artifacts (each written whole before it is visible), registers the pruned model and marks the
-    /// job succeeded, all rows in one transaction with the final status event.
+    /// job succeeded, all rows in one transaction with the final status event. Each warning is a <c>warning</c> event
+    /// before it, and is in the result.
     /// </summary>
-    private async Task CompleteAsync(PruningJob job, PruneOutcome outcome, CancellationToken cancellationToken)
+    private async Task CompleteAsync(PruningJob job, PruneOutcome outcome, IReadOnlyList<string> warnings, CancellationToken cancellationToken)
     {
         var sourceName = await SourceModelNameAsync(job, cancellationToken);
         var prunedBlob = await store.SaveAsync(outcome.PrunedOnnx, cancellationToken);
         var prunedModel = StoredModelFactory.Create(job.TenantId, $"{sourceName} (pruned by job {job.Id:N})", prunedBlob,
             ModelInspector.Inspect(outcome.PrunedOnnx), job.Id);
-        var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers);
+        var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers, warnings);
         var finishedAt = DateTime.UtcNow;
         var report = new JobReport(job.Id, job.ModelId, job.DatasetId, job.Method, job.TargetFlops, job.TargetParams,
             JsonSerializer.Deserialize<JsonElement>(job.OptionsJson), result, outcome.Trajectory, finishedAt, outcome.Sparsity);
@@ -150,8 +151,13 @@ public sealed partial class PruneJobRunner(
             artifacts.Add(Artifact(job.Id, JobArtifactNames.ReportPng, await store.SaveAsync(png, cancellationToken)));
         }
 
+        foreach (var warning in warnings)
+        {
+            await events.AppendAsync(job.Id, job.TenantId, JobEventType.Warning, new LogEventData(warning), cancellationToken);
+        }
+        var ready = warnings.Count == 0 ? "Pruned network ready." : $"Pruned network ready, with {warnings.Count} warning{(warnings.Count == 1 ? "" : "s")}: {string.Join(" ", warnings)}";
         string? checkpoint = null;
-        await events.AppendStatusAsync(job, JobStatus.Succeeded, "Pruned network ready.", cancellationToken, async db =>
+        await events.AppendStatusAsync(job, JobStatus.Succeeded, ready, cancellationToken, async db =>
         {
             var row = await db.Jobs.FindAsync([job.Id], cancellationToken);
             if (row!.WorkerId != WorkerId)
