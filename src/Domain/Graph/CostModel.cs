@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Onnx;
 using Shears.Domain.Onnx;
+using Shears.Domain.Operators;
 
 namespace Shears.Domain.Graph;
 
@@ -12,10 +13,11 @@ namespace Shears.Domain.Graph;
 /// microseconds, so a search may call it after every candidate removal.
 /// </summary>
 /// <remarks>
-/// Parameters are the float graph initializers of rank ≥ 1, except BatchNormalization running
-/// statistics (buffers, not trained) and Constant-node values (scalars, shape constants) —
+/// Parameters are the float graph initializers of rank ≥ 1 that are trained (<see cref="InitializerRoles"/>:
+/// not BatchNormalization running statistics, bounds or pad values) and not Constant-node values —
 /// the count <c>sum(p.numel() for p in model.parameters())</c> gives for a PyTorch export.
-/// FLOPs: 2 × multiply-adds of Conv/Gemm/MatMul per example (a symbolic batch counts as 1).
+/// FLOPs: what each operator's <see cref="OperatorFacts"/> counts per example (a symbolic batch counts as 1):
+/// 2 × multiply-adds of Conv/Gemm/MatMul, with weights or between activations.
 /// </remarks>
 public sealed class CostModel
 {
@@ -47,13 +49,12 @@ public sealed class CostModel
             foreach (var slice in groups[g].Members)
                 tensorList[TensorIndex(slice.Initializer)].Shrinks.Add(new Shrink(g, slice.Axis, slice.BlockSize));
 
-        var shapes = graph.Shapes;
         var costs = new List<NodeCost>();
         for (var n = 0; n < graph.Nodes.Count; n++)
         {
             var node = graph.Nodes[n];
-            if (NodeCostOf(node, shapes, graph.Initializers.ContainsKey(node.InputOrEmpty(1)), TensorIndex) is { } cost)
-                costs.Add(cost with { Node = n });
+            if (OperatorRegistry.Find(node)?.Cost?.Invoke(node, graph) is { } count)
+                costs.Add(count.Weight is { } weight ? new NodeCost(n, TensorIndex(weight), count.PerWeight, 0) : new NodeCost(n, -1, 0, count.Fixed));
         }
         tensors = [.. tensorList];
         nodes = [.. costs];
@@ -114,35 +115,12 @@ public sealed class CostModel
 
     private static IEnumerable<string> ParameterNames(OnnxGraph graph)
     {
-        var runningStatistics = graph.Nodes.Where(n => n.OpType == "BatchNormalization")
-            .SelectMany(n => new[] { n.InputOrEmpty(3), n.InputOrEmpty(4) }).ToHashSet();
+        var roles = InitializerRoles.Of(graph);
         return graph.Model.Graph.Initializer
             .Where(t => (TensorProto.Types.DataType)t.DataType is TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Double
                 or TensorProto.Types.DataType.Float16 or TensorProto.Types.DataType.Bfloat16)
-            .Where(t => t.Dims.Count > 0 && !runningStatistics.Contains(t.Name))
+            .Where(t => t.Dims.Count > 0 && roles.GetValueOrDefault(t.Name, InitializerRole.Parameter) == InitializerRole.Parameter)
             .Select(t => t.Name);
-    }
-
-    /// <summary>
-    /// FLOPs of a channel-mixing node as 2 × (weight elements) × (positions the weight is applied at),
-    /// so pruning only has to shrink the weight; a node without an initializer weight has fixed cost.
-    /// </summary>
-    private static NodeCost? NodeCostOf(NodeProto node, TensorShapes shapes, bool weightIsInitializer, Func<string, int> tensorIndex)
-    {
-        if (node.OpType is not ("Conv" or "Gemm" or "MatMul"))
-            return null;
-        var output = shapes[node.Output[0]];
-        var weight = shapes[node.Input[1]];
-        var positions = node.OpType switch
-        {
-            "Conv" => TensorShapes.ElementsPerExample(output[2..]),
-            _ when weight.Length == 2 && output.Length >= 1 => TensorShapes.ElementsPerExample(output[..^1]),
-            _ => -1,
-        };
-        if (weightIsInitializer && positions >= 0)
-            return new NodeCost(0, tensorIndex(node.Input[1]), positions, 0);
-        var inner = node.OpType == "Gemm" && node.IntAttribute("transB", 0) == 0 ? weight[0] : node.OpType == "Gemm" ? weight[^1] : weight.Length >= 2 ? weight[^2] : weight[0];
-        return new NodeCost(0, -1, 0, checked(2 * TensorShapes.ElementsPerExample(output) * Math.Max(inner, 1)));
     }
 
     private sealed class Cache

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Shears.Domain.Onnx;
+using Shears.Domain.Operators;
 
 namespace Shears.Domain.Graph;
 
@@ -40,7 +41,7 @@ public static class ModelInspector
         if (graph.Opset < MinimumOpset)
             throw new InvalidModelException($"The model uses ONNX opset {graph.Opset}; export it with opset {MinimumOpset} or later (torch.onnx.export(..., opset_version=13)).");
         var inputs = new[] { new TensorDescription(graph.InputName, graph.InputShape) };
-        var unsupported = SupportedOps.Unsupported(graph.Nodes);
+        var unsupported = OperatorRegistry.Unsupported(graph.Nodes);
         if (unsupported.Count > 0)
             return new ModelInspection(graph.Opset, inputs, [new TensorDescription(graph.OutputName, graph.OutputShape)],
                 CostModel.CountParameters(graph), 0, 0, unsupported, [], []);

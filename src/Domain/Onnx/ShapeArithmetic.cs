@@ -36,11 +36,8 @@ internal static class ShapeArithmetic
                 outShape[axis] = -1;
                 continue;
             }
-            var step = steps[i];
-            var start = Clamp(starts[i] < 0 && starts[i] > long.MinValue / 2 ? starts[i] + dim : starts[i], 0, step > 0 ? dim : dim - 1);
-            var end = Clamp(ends[i] < 0 && ends[i] > long.MinValue / 2 ? ends[i] + dim : ends[i], step > 0 ? 0 : -1, step > 0 ? dim : dim - 1);
-            outShape[axis] = Math.Max(0, step > 0 ? (end - start + step - 1) / step : (start - end - step - 1) / -step);
-            (firsts[axis], strides[axis]) = (start, step);
+            (firsts[axis], outShape[axis]) = SliceBounds.Resolve(dim, starts[i], ends[i], steps[i]);
+            strides[axis] = steps[i];
         }
         return (outShape, firsts, strides);
     }
@@ -50,8 +47,6 @@ internal static class ShapeArithmetic
         var inStrides = Strides(shape);
         return Gather(outShape, index => index.Select((i, axis) => (starts[axis] + (i * steps[axis])) * inStrides[axis]).Sum(), values);
     }
-
-    private static long Clamp(long value, long low, long high) => Math.Min(Math.Max(value, low), high);
 
     private static long[] Strides(long[] shape)
     {

@@ -8,21 +8,23 @@ namespace Shears.Worker.Engine.Graph;
 /// <summary>Pointwise nonlinearities.</summary>
 internal static class ActivationKernels
 {
-    public static Kernel Create(NodeProto node, IKernelContext context)
+    public static IEnumerable<(string, KernelBuilder)> All =>
+    [
+        ("Relu", Pointwise((_, _) => x => nn.functional.relu(x))),
+        ("LeakyRelu", Pointwise((node, _) => LeakyRelu(node.FloatAttribute("alpha", 0.01f)))),
+        ("Sigmoid", Pointwise((_, _) => x => x.sigmoid())),
+        ("Tanh", Pointwise((_, _) => x => x.tanh())),
+        ("Clip", Pointwise(Clip)),
+        ("HardSigmoid", Pointwise((node, _) => HardSigmoid(node.FloatAttribute("alpha", 0.2f), node.FloatAttribute("beta", 0.5f)))),
+        ("HardSwish", Pointwise((_, _) => x => nn.functional.hardswish(x))),
+    ];
+
+    /// <summary>A kernel applying a function of the node (built once) to its first input.</summary>
+    private static KernelBuilder Pointwise(Func<NodeProto, IKernelContext, Func<Tensor, Tensor>> compile) => (node, context) =>
     {
-        Func<Tensor, Tensor> apply = node.OpType switch
-        {
-            "Relu" => x => nn.functional.relu(x),
-            "LeakyRelu" => LeakyRelu(node.FloatAttribute("alpha", 0.01f)),
-            "Sigmoid" => x => x.sigmoid(),
-            "Tanh" => x => x.tanh(),
-            "Clip" => Clip(node, context),
-            "HardSigmoid" => HardSigmoid(node.FloatAttribute("alpha", 0.2f), node.FloatAttribute("beta", 0.5f)),
-            "HardSwish" => x => nn.functional.hardswish(x),
-            _ => throw new NotSupportedException($"{node.Describe()}: not an activation."),
-        };
+        var apply = compile(node, context);
         return inputs => GraphValue.Of(apply(inputs[0].Tensor!));
-    }
+    };
 
     private static Func<Tensor, Tensor> LeakyRelu(float alpha) => x => nn.functional.leaky_relu(x, alpha);
 

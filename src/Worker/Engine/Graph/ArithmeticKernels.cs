@@ -5,7 +5,15 @@ namespace Shears.Worker.Engine.Graph;
 /// <summary>Add, Sub, Mul, Div with broadcasting; on host integers when both sides are shape arithmetic.</summary>
 internal static class ArithmeticKernels
 {
-    public static Kernel Binary(string op, IKernelContext context)
+    public static IEnumerable<(string, KernelBuilder)> All =>
+    [
+        ("Add", (_, context) => Binary("Add", context)),
+        ("Sub", (_, context) => Binary("Sub", context)),
+        ("Mul", (_, context) => Binary("Mul", context)),
+        ("Div", (_, context) => Binary("Div", context)),
+    ];
+
+    private static Kernel Binary(string op, IKernelContext context)
     {
         Func<Tensor, Tensor, Tensor> onTensors = op switch
         {

@@ -8,7 +8,15 @@ namespace Shears.Worker.Engine.Graph;
 /// <summary>Conv and the pooling ops (1-D and 2-D), with ONNX padding rules.</summary>
 internal static class ConvolutionKernels
 {
-    public static Kernel Conv(NodeProto node)
+    public static IEnumerable<(string, KernelBuilder)> All =>
+    [
+        ("Conv", (node, _) => Conv(node)),
+        ("MaxPool", (node, _) => MaxPool(node)),
+        ("AveragePool", (node, _) => AveragePool(node)),
+        ("GlobalAveragePool", (_, _) => GlobalAveragePool()),
+    ];
+
+    private static Kernel Conv(NodeProto node)
     {
         var groups = node.IntAttribute("group", 1);
         var window = SlidingWindow.Read(node, kernelFromWeight: true);
@@ -28,7 +36,7 @@ internal static class ConvolutionKernels
         };
     }
 
-    public static Kernel MaxPool(NodeProto node)
+    private static Kernel MaxPool(NodeProto node)
     {
         var window = SlidingWindow.Read(node, kernelFromWeight: false);
         var kernel = window.KernelShape!;
@@ -42,7 +50,7 @@ internal static class ConvolutionKernels
         };
     }
 
-    public static Kernel AveragePool(NodeProto node)
+    private static Kernel AveragePool(NodeProto node)
     {
         var window = SlidingWindow.Read(node, kernelFromWeight: false);
         var kernel = window.KernelShape!;
@@ -59,7 +67,7 @@ internal static class ConvolutionKernels
         };
     }
 
-    public static Kernel GlobalAveragePool() => inputs =>
+    private static Kernel GlobalAveragePool() => inputs =>
     {
         var x = inputs[0].Tensor!;
         var spatial = new long[x.dim() - 2];

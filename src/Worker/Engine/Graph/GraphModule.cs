@@ -1,5 +1,6 @@
 using Onnx;
 using Shears.Domain.Onnx;
+using Shears.Domain.Operators;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,7 +38,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
         Device = device;
         Opset = graph.Opset;
         foreach (var node in graph.Nodes)
-            if (!KernelFactory.SupportedOps.Contains(node.OpType) && node.OpType != "Constant")
+            if (!KernelRegistry.Supports(node))
                 throw new NotSupportedException($"{node.Describe()}: the op {node.OpType} is not supported by the training engine.");
 
         inputSlot = SlotOf(graph.InputName);
@@ -153,7 +154,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     private void LoadInitializers(OnnxGraph graph)
     {
         var realInitializers = graph.Model.Graph.Initializer.Select(i => i.Name).ToHashSet();
-        var roles = InitializerRoles(graph);
+        var roles = InitializerRoles.Of(graph);
         foreach (var (name, proto) in graph.Initializers)
         {
             var type = (TensorProto.Types.DataType)proto.DataType;
@@ -186,31 +187,10 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
         }
     }
 
-    private enum InitializerRole { Constant, Buffer, Parameter }
-
-    /// <summary>BN running statistics are runningStatistics; bounds, ratios and pad values are constants; every other float input is trained.</summary>
-    private static Dictionary<string, InitializerRole> InitializerRoles(OnnxGraph graph)
-    {
-        var roles = new Dictionary<string, InitializerRole>();
-        foreach (var node in graph.Nodes)
-            for (var i = 0; i < node.Input.Count; i++)
-            {
-                var role = (node.OpType, i) switch
-                {
-                    ("BatchNormalization", 3 or 4) => InitializerRole.Buffer,
-                    ("Clip", > 0) or ("Pad", > 0) or ("Dropout", > 0) or (_, _) when i > 0 && node.OpType is "Reshape" or "Gather" => InitializerRole.Constant,
-                    _ => InitializerRole.Parameter,
-                };
-                var name = node.Input[i];
-                roles[name] = (InitializerRole)Math.Max((int)roles.GetValueOrDefault(name, InitializerRole.Constant), (int)role);
-            }
-        return roles;
-    }
-
     private CompiledNode Compile(NodeProto node)
     {
         var inputSlots = node.Input.Select(name => name.Length == 0 ? -1 : SlotOf(name)).ToArray();
-        return new CompiledNode(KernelFactory.Create(node, this), inputSlots, new GraphValue[inputSlots.Length], SlotOf(node.Output[0]));
+        return new CompiledNode(KernelRegistry.Create(node, this), inputSlots, new GraphValue[inputSlots.Length], SlotOf(node.Output[0]));
     }
 
     /// <summary>One run at batch size 1 in evaluation mode: checks the graph executes and records every tensor's shape.</summary>

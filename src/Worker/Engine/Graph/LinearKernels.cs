@@ -8,7 +8,13 @@ namespace Shears.Worker.Engine.Graph;
 /// <summary>Gemm and MatMul.</summary>
 internal static class LinearKernels
 {
-    public static Kernel Gemm(NodeProto node)
+    public static IEnumerable<(string, KernelBuilder)> All =>
+    [
+        ("Gemm", (node, _) => Gemm(node)),
+        ("MatMul", (_, _) => inputs => GraphValue.Of(matmul(inputs[0].Tensor!, inputs[1].Tensor!))),
+    ];
+
+    private static Kernel Gemm(NodeProto node)
     {
         var transA = node.IntAttribute("transA", 0) != 0;
         var transB = node.IntAttribute("transB", 0) != 0;
@@ -31,6 +37,4 @@ internal static class LinearKernels
             return GraphValue.Of(y);
         };
     }
-
-    public static Kernel MatMul() => inputs => GraphValue.Of(matmul(inputs[0].Tensor!, inputs[1].Tensor!));
 }

@@ -7,12 +7,20 @@ namespace Shears.Worker.Engine.Graph;
 /// <summary>BatchNormalization, Dropout and (Log)Softmax: the ops whose behaviour depends on mode or opset.</summary>
 internal static class NormalizationKernels
 {
+    public static IEnumerable<(string, KernelBuilder)> All =>
+    [
+        ("BatchNormalization", BatchNormalization),
+        ("Dropout", Dropout),
+        ("Softmax", Softmax),
+        ("LogSoftmax", Softmax),
+    ];
+
     /// <summary>
     /// Training mode uses batch statistics and updates the running ones in place (the running mean
     /// and variance inputs are the module's buffers). ONNX momentum weighs the old value
     /// (running = running·m + batch·(1 − m)); PyTorch's weighs the new one.
     /// </summary>
-    public static Kernel BatchNormalization(NodeProto node, IKernelContext context)
+    private static Kernel BatchNormalization(NodeProto node, IKernelContext context)
     {
         var epsilon = node.FloatAttribute("epsilon", 1e-5f);
         var momentum = 1.0 - node.FloatAttribute("momentum", 0.9f);
@@ -22,7 +30,7 @@ internal static class NormalizationKernels
     }
 
     /// <summary>Active only in training mode; the ratio is an attribute before opset 12 and a constant input after.</summary>
-    public static Kernel Dropout(NodeProto node, IKernelContext context)
+    private static Kernel Dropout(NodeProto node, IKernelContext context)
     {
         var ratio = context.Opset < 12 || node.Input.Count < 2 || node.Input[1].Length == 0
             ? node.FloatAttribute("ratio", 0.5f)
@@ -33,7 +41,7 @@ internal static class NormalizationKernels
     }
 
     /// <summary>Before opset 13 (Log)Softmax flattens to 2-D at the axis (default 1); from 13 it works on one axis (default −1).</summary>
-    public static Kernel Softmax(NodeProto node, IKernelContext context)
+    private static Kernel Softmax(NodeProto node, IKernelContext context)
     {
         var log = node.OpType == "LogSoftmax";
         Func<Tensor, long, Tensor> apply = log ? (x, d) => nn.functional.log_softmax(x, d) : (x, d) => x.softmax(d);

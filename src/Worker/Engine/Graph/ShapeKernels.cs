@@ -8,21 +8,22 @@ namespace Shears.Worker.Engine.Graph;
 /// <summary>Ops that move data around without arithmetic; host integers stay on the host.</summary>
 internal static class ShapeKernels
 {
-    public static Kernel Create(NodeProto node, IKernelContext context) => node.OpType switch
-    {
-        "Identity" => inputs => inputs[0],
-        "Flatten" => Flatten(node.IntAttribute("axis", 1)),
-        "Reshape" => Reshape(node.IntAttribute("allowzero", 0) != 0),
-        "Shape" => Shape(node.IntAttribute("start", 0), node.Has("end") ? node.IntAttribute("end", 0) : null),
-        "Gather" => Gather(node.IntAttribute("axis", 0), context),
-        "Unsqueeze" => Unsqueeze(AxesAttribute(node, context)),
-        "Squeeze" => Squeeze(AxesAttribute(node, context)),
-        "Concat" => Concat(node.IntAttribute("axis", 0), context),
-        "Transpose" => Transpose(node.IntsAttribute("perm")),
-        "Pad" => Pad(node, context),
-        "Cast" => Cast(node, context),
-        _ => throw new NotSupportedException($"{node.Describe()}: not a shape op."),
-    };
+    public static IEnumerable<(string, KernelBuilder)> All =>
+    [
+        ("Identity", (_, _) => inputs => inputs[0]),
+        ("Flatten", (node, _) => Flatten(node.IntAttribute("axis", 1))),
+        ("Reshape", (node, _) => Reshape(node.IntAttribute("allowzero", 0) != 0)),
+        ("Shape", (node, _) => Shape(node.IntAttribute("start", 0), node.Has("end") ? node.IntAttribute("end", 0) : null)),
+        ("Gather", (node, context) => Gather(node.IntAttribute("axis", 0), context)),
+        ("Unsqueeze", (node, context) => Unsqueeze(AxesAttribute(node, context))),
+        ("Squeeze", (node, context) => Squeeze(AxesAttribute(node, context))),
+        ("Concat", (node, context) => Concat(node.IntAttribute("axis", 0), context)),
+        ("Transpose", (node, _) => Transpose(node.IntsAttribute("perm"))),
+        ("Pad", Pad),
+        ("Cast", Cast),
+        ("Slice", Slice),
+        ("ConstantOfShape", ConstantOfShape),
+    ];
 
     private static Kernel Flatten(long axis) => inputs =>
     {
@@ -184,6 +185,56 @@ internal static class ShapeKernels
                 ? GraphValue.Of(tensor(inputs[0].Ints!.Data.Select(v => (float)v).ToArray(), device: context.Device).reshape(inputs[0].Ints!.Shape))
                 : GraphValue.Of(inputs[0].Tensor!.to(ScalarType.Float32)),
             _ => throw new NotSupportedException($"{node.Describe()}: Cast to {to} is not supported."),
+        };
+    }
+
+    /// <summary>Starts, ends, axes and steps are attributes before opset 10 and host integers after; negative steps walk backwards.</summary>
+    private static Kernel Slice(NodeProto node, IKernelContext context)
+    {
+        var fromAttributes = node.Has("starts");
+        return inputs =>
+        {
+            var starts = fromAttributes ? node.IntsAttribute("starts")! : inputs[1].AsInts().Data;
+            var ends = fromAttributes ? node.IntsAttribute("ends")! : inputs[2].AsInts().Data;
+            var axes = fromAttributes ? node.IntsAttribute("axes") : inputs.Length > 3 ? inputs[3].Ints?.Data : null;
+            var steps = !fromAttributes && inputs.Length > 4 ? inputs[4].Ints?.Data : null;
+            var value = inputs[0];
+            var x = value.AsTensor(context.Device);
+            for (var i = 0; i < starts.Length; i++)
+            {
+                var axis = axes is null ? i : axes[i] < 0 ? axes[i] + x.dim() : axes[i];
+                var step = steps?[i] ?? 1;
+                var (first, count) = SliceBounds.Resolve(x.shape[axis], starts[i], ends[i], step);
+                if (step > 0)
+                {
+                    x = x.slice(axis, first, first + (count * step), step);
+                    continue;
+                }
+                var picks = new long[count];
+                for (var k = 0; k < count; k++)
+                    picks[k] = first + (k * step);
+                using var index = tensor(picks, dtype: ScalarType.Int64, device: context.Device);
+                x = x.index_select(axis, index);
+            }
+            return value.IsHost ? GraphValue.Of(new HostInts(x.cpu().data<long>().ToArray(), x.shape)) : GraphValue.Of(x);
+        };
+    }
+
+    /// <summary>A tensor of the given shape filled with the value attribute (0.0 float by default); integer fills stay on the host.</summary>
+    private static Kernel ConstantOfShape(NodeProto node, IKernelContext context)
+    {
+        var fill = node.Attribute.FirstOrDefault(a => a.Name == "value")?.T;
+        var isInteger = fill is not null && (TensorProto.Types.DataType)fill.DataType is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32;
+        var integer = isInteger ? OnnxTensors.ToInt64s(fill!)[0] : 0;
+        // A Scalar captured by the kernel lives as long as it (see LiveScalars).
+        var real = (fill is not null && !isInteger ? OnnxTensors.ToFloats(fill)[0] : 0f).ToScalar();
+        return inputs =>
+        {
+            var shape = inputs[0].AsInts().Data;
+            var count = shape.Aggregate(1L, (a, d) => a * d);
+            return isInteger
+                ? GraphValue.Of(new HostInts([.. Enumerable.Repeat(integer, (int)count)], shape))
+                : GraphValue.Of(full(shape, real, dtype: ScalarType.Float32, device: context.Device));
         };
     }
 }

@@ -1,0 +1,67 @@
+using Onnx;
+using Shears.Domain.Graph;
+using Shears.Domain.Onnx;
+
+namespace Shears.Domain.Operators;
+
+/// <summary>Binary operators with numpy-style broadcasting; on small integer values they do shape arithmetic.</summary>
+internal static class ArithmeticOperators
+{
+    public static IEnumerable<OperatorFacts> All =>
+    [
+        Binary("Add", (x, y) => checked(x + y)),
+        Binary("Sub", (x, y) => checked(x - y)),
+        Binary("Mul", (x, y) => checked(x * y)),
+        Binary("Div", (x, y) => x / y),
+    ];
+
+    private static OperatorFacts Binary(string name, Func<long, long, long> onValues) =>
+        new(name, (node, c) => Shape(node, c, onValues), Broadcasting);
+
+    private static void Shape(NodeProto node, ShapeContext c, Func<long, long, long> onValues)
+    {
+        var shape = ShapeInference.Broadcast(c.Shape(node, 0), c.Shape(node, 1));
+        long[]? value = null;
+        if (c.Value(node, 0) is { } x && c.Value(node, 1) is { } y && (x.Length == y.Length || x.Length == 1 || y.Length == 1))
+        {
+            var count = Math.Max(x.Length, y.Length);
+            value = new long[count];
+            for (var i = 0; i < count; i++)
+            {
+                var (a, b) = (x[x.Length == 1 ? 0 : i], y[y.Length == 1 ? 0 : i]);
+                value[i] = a == TensorShapes.SymbolicValue || b == TensorShapes.SymbolicValue ? TensorShapes.SymbolicValue : onValues(a, b);
+            }
+        }
+        c.Set(node, shape, value);
+    }
+
+    /// <summary>Tracked inputs must carry the same channels on the same output axis; they merge into one group.</summary>
+    public static void Broadcasting(NodeProto node, ChannelGroupAnalysis.Walk walk)
+    {
+        var shapes = walk.Shapes;
+        var output = shapes[node.Output[0]];
+        var tracked = node.Input.Where(walk.IsTracked).Distinct().ToList();
+        var layouts = tracked.Select(t => walk.Layout(t)!).ToList();
+        var axes = tracked.Select((t, i) => layouts[i].Axis + output.Length - walk.Rank(t)).Distinct().ToList();
+        if (axes.Count != 1 || tracked.Where((t, i) => shapes[t][layouts[i].Axis] != output[axes[0]]).Any() || !walk.Align(layouts))
+        {
+            walk.Opaque(node, $"{node.OpType} '{node.DisplayName()}' combines tensors whose channels do not line up");
+            return;
+        }
+        var axis = axes[0];
+        var x = layouts[0];
+        foreach (var operand in node.Input.Where(i => !walk.IsTracked(i)))
+        {
+            var operandAxis = axis - (output.Length - walk.Rank(operand));
+            if (operandAxis < 0 || shapes[operand][operandAxis] == 1)
+                continue;
+            if (!walk.IsFloatInitializer(operand))
+            {
+                walk.Opaque(node, $"{node.OpType} '{node.DisplayName()}' mixes in '{operand}', computed per channel at run time");
+                return;
+            }
+            walk.PassThrough(x, [(operand, operandAxis)]);
+        }
+        walk.SetLayout(node.Output[0], x.Block == 1 ? x.GatedAt(node.Output[0], axis) : x with { Axis = axis, GateTensor = null });
+    }
+}

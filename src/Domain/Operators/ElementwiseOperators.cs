@@ -1,0 +1,22 @@
+namespace Shears.Domain.Operators;
+
+/// <summary>Operators that read one float tensor and write one of the same shape, element by element.</summary>
+internal static class ElementwiseOperators
+{
+    public static IEnumerable<OperatorFacts> All =>
+    [
+        Unary("Relu"),
+        Unary("LeakyRelu"),
+        Unary("Sigmoid"),
+        Unary("Tanh"),
+        Unary("HardSigmoid"),
+        Unary("HardSwish"),
+        Unary("Identity"),
+        Unary("Clip", constantInputs: [1, 2]),
+        Unary("Dropout", constantInputs: [1, 2]),
+    ];
+
+    /// <summary>A pointwise operator; <paramref name="constantInputs"/> are its attribute-like inputs (bounds, ratios).</summary>
+    public static OperatorFacts Unary(string name, int[]? constantInputs = null) =>
+        new(name, (node, c) => c.Set(node, c.Shape(node, 0)), ChannelRules.Elementwise, constantInputs: constantInputs);
+}

@@ -1,0 +1,42 @@
+using Onnx;
+using Shears.Domain.Graph;
+using Shears.Domain.Onnx;
+
+namespace Shears.Domain.Operators;
+
+/// <summary>Operators that normalize over some axes: BatchNormalization, Softmax, LogSoftmax.</summary>
+internal static class NormalizationOperators
+{
+    public static IEnumerable<OperatorFacts> All =>
+    [
+        new("BatchNormalization", SameShape, ChannelRules.OnFirstInput(BatchNormalizationChannels), bufferInputs: [3, 4]),
+        new("Softmax", SameShape, ChannelRules.OnFirstInput(SoftmaxChannels)),
+        new("LogSoftmax", SameShape, ChannelRules.OnFirstInput(SoftmaxChannels)),
+    ];
+
+    private static void SameShape(NodeProto node, ShapeContext c) => c.Set(node, c.Shape(node, 0));
+
+    /// <summary>Scale, bias, mean and variance are per channel: they pass through with the channels.</summary>
+    private static void BatchNormalizationChannels(NodeProto node, ChannelGroupAnalysis.Walk walk, ChannelLayout x)
+    {
+        var statistics = node.Input.Skip(1).Take(4).Select(i => (i, 0)).ToList();
+        if (x.Axis != 1 || x.Block != 1 || statistics.Any(s => !walk.IsFloatInitializer(s.i)))
+        {
+            walk.Opaque(node, $"BatchNormalization '{node.DisplayName()}' has parameters Shears cannot slice");
+            return;
+        }
+        walk.PassThrough(x, statistics);
+        walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], 1));
+    }
+
+    /// <summary>Normalizing over another axis passes channels; over the channels (or flattened, before opset 13) holds them.</summary>
+    private static void SoftmaxChannels(NodeProto node, ChannelGroupAnalysis.Walk walk, ChannelLayout x)
+    {
+        var opset = walk.Graph.Opset;
+        var axis = ShapeInference.Axis(node, node.IntAttribute("axis", opset >= 13 ? -1 : 1), walk.Rank(node.Input[0]));
+        if (axis == x.Axis || opset < 13 || x.Block != 1)
+            walk.Opaque(node, $"{node.OpType} '{node.DisplayName()}' normalizes over the channels");
+        else
+            ChannelRules.PassElementwise(node, walk, x);
+    }
+}
