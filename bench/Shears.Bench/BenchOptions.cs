@@ -6,7 +6,8 @@ namespace Shears.Bench;
 
 /// <summary>Command-line options of the benchmark (System.CommandLine: typed values, --help and errors for free).</summary>
 internal sealed record BenchOptions(string Network, int Threads, int Rounds, int StepsPerRound, PruningMethod[] Methods, double[] FlopsTargets,
-    double FineTuneEpochs, int StepsPerPrune, string Cost, string? JobOptions, string? Output, SweepJob? Job, bool StepsOnly, IReadOnlyList<int[]> Widths)
+    double FineTuneEpochs, int StepsPerPrune, string Cost, string? JobOptions, string? Output, SweepJob? Job, bool StepsOnly, IReadOnlyList<int[]> Widths,
+    bool Zoo, IReadOnlyList<string> ZooNetworks)
 {
     private static readonly Option<string> NetworkOption = new("--network") { DefaultValueFactory = _ => "tests/fixtures/lenet5.onnx", Description = "ONNX network to prune (input 1×28×28)." };
     private static readonly Option<int> ThreadsOption = new("--threads") { DefaultValueFactory = _ => 1, Description = "Intra-op threads for training and ONNX Runtime." };
@@ -57,6 +58,16 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
         },
         Description = "Only time the network cut to these widths (one per channel group; sets separated by ';') side by side with the original.",
     };
+    private static readonly Option<bool> ZooOption = new("--zoo")
+    {
+        Description = "Prune every network of tests/fixtures/zoo to 50% FLOPs with each of --methods and write the table (groups, FLOPs, params, ORT speed-up) to --out, docs/zoo-bench.md unless given.",
+    };
+    private static readonly Option<string[]> ZooNetworksOption = new("--zoo-networks")
+    {
+        DefaultValueFactory = _ => [],
+        CustomParser = result => CommaSeparated(result.Tokens.Single().Value),
+        Description = "With --zoo: only these networks, e.g. efficientnet,mobilenet_v3.",
+    };
     private static readonly Option<string?> JobOption = new("--job") { Description = "Child mode: run one job, e.g. fisher:0.25, and print its result as JSON.", Hidden = true };
 
     /// <summary>The parsed options, or null after --help or a usage error (already printed).</summary>
@@ -65,7 +76,7 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
         var root = new RootCommand("Shears engine benchmark: training-step costs side by side, and pruning sweeps on Fashion-MNIST.")
         {
             NetworkOption, ThreadsOption, RoundsOption, StepsOption, MethodsOption, TargetsOption, FineTuneOption, StepsPerPruneOption, CostOption, JobOptionsOption,
-            OutOption, NoWriteOption, StepsOnlyOption, WidthsOption, JobOption,
+            OutOption, NoWriteOption, StepsOnlyOption, WidthsOption, ZooOption, ZooNetworksOption, JobOption,
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 || parsed.Action is not null)
@@ -76,8 +87,8 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
         return new BenchOptions(
             parsed.GetValue(NetworkOption)!, parsed.GetValue(ThreadsOption), parsed.GetValue(RoundsOption), parsed.GetValue(StepsOption),
             parsed.GetValue(MethodsOption)!, parsed.GetValue(TargetsOption)!, parsed.GetValue(FineTuneOption), parsed.GetValue(StepsPerPruneOption), parsed.GetValue(CostOption)!, parsed.GetValue(JobOptionsOption),
-            parsed.GetValue(NoWriteOption) ? null : parsed.GetValue(OutOption), parsed.GetValue(JobOption) is { } job ? SweepJob.Parse(job) : null,
-            parsed.GetValue(StepsOnlyOption), parsed.GetValue(WidthsOption)!);
+            parsed.GetValue(NoWriteOption) ? null : parsed.GetValue(ZooOption) && parsed.GetResult(OutOption) is null or { Implicit: true } ? "docs/zoo-bench.md" : parsed.GetValue(OutOption), parsed.GetValue(JobOption) is { } job ? SweepJob.Parse(job) : null,
+            parsed.GetValue(StepsOnlyOption), parsed.GetValue(WidthsOption)!, parsed.GetValue(ZooOption), parsed.GetValue(ZooNetworksOption)!);
     }
 
     private static string[] CommaSeparated(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -10,12 +10,20 @@ if (BenchOptions.Parse(args) is not { } options)
     return 2;
 set_num_threads(options.Threads);
 var original = File.ReadAllBytes(options.Network);
-
 if (options.Job is { } job)
 {
     // Child mode: one job, its result as one JSON line.
     var point = PruningSweep.Run(original, job, options, FashionMnist.Train(), FashionMnist.Test());
     Console.WriteLine(JsonSerializer.Serialize(point));
+    return 0;
+}
+
+if (options.Zoo)
+{
+    var zoo = ZooTable.Markdown(ZooTable.Run(options), args);
+    Console.WriteLine(zoo);
+    if (options.Output is { } zooPath)
+        File.WriteAllText(zooPath, zoo);
     return 0;
 }
 

@@ -82,7 +82,7 @@ internal static class PruningSweep
     }
 
     /// <summary>The flags as job options, overlaid with <c>--options</c>, read by the API's own parser.</summary>
-    private static PruningOptions JobOptions(PruningMethod method, BenchOptions options)
+    public static PruningOptions JobOptions(PruningMethod method, BenchOptions options)
     {
         var json = new JsonObject { ["epochs"] = options.FineTuneEpochs };
         if (method == PruningMethod.Fisher)
