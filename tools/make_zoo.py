@@ -429,6 +429,82 @@ class Video3d(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool3d(self.features(x), 1), 1))
 
 
+class EinsumAttentionLayer(nn.Module):
+    """Pre-norm transformer layer whose attention is written with einsum (exports Einsum), as sentence encoders often are."""
+
+    def __init__(self, width, heads, hidden):
+        super().__init__()
+        self.heads = heads
+        self.norm1, self.qkv, self.proj = nn.LayerNorm(width), nn.Linear(width, 3 * width), nn.Linear(width, width)
+        self.norm2, self.fc1, self.fc2 = nn.LayerNorm(width), nn.Linear(width, hidden), nn.Linear(hidden, width)
+
+    def forward(self, x, mask_bias):
+        n, t, width = x.shape
+        q, k, v = self.qkv(self.norm1(x)).view(n, t, 3, self.heads, width // self.heads).unbind(2)
+        scores = torch.einsum("nqhd,nkhd->nhqk", q, k) / math.sqrt(width // self.heads) + mask_bias
+        context = torch.einsum("nhqk,nkhd->nqhd", scores.softmax(-1), v).reshape(n, t, width)
+        x = x + self.proj(context)
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+
+class SentenceEncoder(nn.Module):
+    """Sentence-embedding encoder: embeddings, 2 pre-norm einsum-attention layers, masked mean pool -> [N,32]."""
+
+    def __init__(self, vocabulary=100, width=32, heads=4, hidden=64, layers=2, max_length=64):
+        super().__init__()
+        self.tokens, self.positions = nn.Embedding(vocabulary, width), nn.Embedding(max_length, width)
+        self.layers = nn.ModuleList([EinsumAttentionLayer(width, heads, hidden) for _ in range(layers)])
+        self.norm = nn.LayerNorm(width)
+
+    def forward(self, input_ids, attention_mask):
+        positions = torch.arange(input_ids.shape[1], device=input_ids.device).unsqueeze(0)
+        x = self.tokens(input_ids) + self.positions(positions)
+        mask = attention_mask.to(torch.float32)
+        mask_bias = (1.0 - mask[:, None, None, :]) * -10000.0
+        for layer in self.layers:
+            x = layer(x, mask_bias)
+        x = self.norm(x) * mask.unsqueeze(-1)
+        return x.sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+
+
+class AudioGru(nn.Module):
+    """Conv front end, a GRU over time (held fixed by a pruner), MLP on its last state: the convs and fc1 stay prunable."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv1d(1, 16, 32, 8, bias=False), nn.BatchNorm1d(16)
+        self.conv2, self.bn2 = nn.Conv1d(16, 16, 3, bias=False), nn.BatchNorm1d(16)
+        self.gru = nn.GRU(16, 32, batch_first=True)
+        self.fc1, self.fc2 = nn.Linear(32, 32), nn.Linear(32, classes)
+
+    def forward(self, x):
+        x = F.max_pool1d(F.relu(self.bn1(self.conv1(x))), 2)
+        x = F.max_pool1d(F.relu(self.bn2(self.conv2(x))), 2)
+        _, state = self.gru(x.transpose(1, 2))
+        return self.fc2(F.relu(self.fc1(state[-1])))
+
+
+class NormsAndActivations(nn.Module):
+    """A small CNN that uses the normalisations and activations issue 15 lists: GroupNorm (exported before opset 18 as
+    Reshape, InstanceNormalization, Reshape, Mul, Add), InstanceNorm, PReLU, Mish (Softplus, Tanh, Mul), Softplus, ELU,
+    SELU, and global max pooling beside global average pooling (a MaxPool over the whole map)."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1, self.norm1, self.act1 = nn.Conv2d(3, 16, 3, padding=1), nn.GroupNorm(4, 16), nn.PReLU(16)
+        self.conv2, self.norm2 = nn.Conv2d(16, 16, 3, padding=1), nn.InstanceNorm2d(16, affine=True)
+        self.conv3, self.conv4 = nn.Conv2d(16, 32, 3, 2, 1), nn.Conv2d(32, 32, 3, padding=1)
+        self.fc1, self.fc2 = nn.Linear(64, 32), nn.Linear(32, classes)
+
+    def forward(self, x):
+        x = self.act1(self.norm1(self.conv1(x)))
+        x = F.mish(self.norm2(self.conv2(x)))
+        x = F.elu(self.conv3(x))
+        x = F.selu(self.conv4(x))
+        pooled = torch.cat([F.adaptive_max_pool2d(x, 1), F.adaptive_avg_pool2d(x, 1)], 1).flatten(1)
+        return self.fc2(F.softplus(self.fc1(pooled)))
+
+
 # ---------------------------------------------------------------- the zoo's data
 
 def fashion_labels(count):
@@ -522,6 +598,12 @@ ZOO_NETWORKS = {
     "deeplabv3": Entry(tv_deeplabv3, fashion_segmentation, ["masks"], note="torchvision DeepLabV3 (ASPP rates 2-4, 16 wide) on mobilenet_v3_small features, 4 classes"),
     "bert": Entry(TinyBert, token_classes, ["logits"], sequence_axis=True,
                   note="BERT-style encoder: token + position embeddings, 2 post-norm layers, 4 heads of 8, GELU MLP 64, 4 classes"),
+    "sentence_encoder": Entry(SentenceEncoder, lambda count, generator: token_data(count, generator), ["embedding"], opset=17, sequence_axis=True,
+                              note="sentence-embedding encoder: 2 pre-norm layers, attention written with einsum (Einsum), opset 17 "
+                                   "(LayerNormalization), masked mean pool to [N,32]; no labels"),
+    "audio_gru": Entry(AudioGru, tone_clips, ["logits"], note="Conv1d front end, GRU over time (to be held fixed), MLP; 1024 samples, 10 tones"),
+    "norms_activations": Entry(NormsAndActivations, fashion_rgb(32), ["logits"],
+                               note="GroupNorm, InstanceNorm, PReLU, Mish, Softplus, ELU, SELU, global max + average pooling in a small CNN"),
     "yolo": Entry(TinyYolo, fashion_detection, ["predictions"],
                   note="YOLOv8n-style: Conv-BN-SiLU, C2f (Split), SPPF, upsample + Concat neck, decoupled head, no DFL/NMS; 64x64 in, [N,20,84] out"),
     "unet": Entry(TinyUNet, fashion_gray, ["masks"], note="UNet: two levels, max-pool down, ConvTranspose up, Concat skips; 1x32x32 in, 3 classes"),
