@@ -36,6 +36,31 @@ public sealed class PruningOptionsParserTests
         }, options);
     }
 
+    [Fact]
+    public void Image_preprocessing_options_are_read_with_per_channel_lists()
+    {
+        var (options, errors) = Parse(PruningMethod.Magnitude,
+            """{"imageSize": 64, "resizeShorterSide": 73, "channelOrder": "BGR", "mean": [0.5, 0.4, 0.3], "std": 0.25, "augment": false, "normalize": "none"}""");
+        Assert.Empty(errors);
+        Assert.Equal((64, 73, "bgr", false, "none"), (options.ImageSize, options.ResizeShorterSide, options.ChannelOrder, options.Augment, options.Normalize));
+        Assert.Equal([0.5, 0.4, 0.3], options.Mean!);
+        Assert.Equal([0.25], options.Std!);
+    }
+
+    [Theory]
+    [InlineData("""{"std": [1, 0]}""", "std", "greater than 0")]
+    [InlineData("""{"mean": [1, 2, 3, 4, 5]}""", "mean", "1 to 4 numbers")]
+    [InlineData("""{"mean": "imagenet"}""", "mean", "the text \"imagenet\"")]
+    [InlineData("""{"augment": 1}""", "augment", "true or false")]
+    [InlineData("""{"normalize": "coco"}""", "normalize", "\"imagenet\"")]
+    public void Bad_image_options_are_named(string json, string name, string mention)
+    {
+        var (_, errors) = Parse(PruningMethod.L0, json);
+        var error = Assert.Single(errors);
+        Assert.Equal(name, error.Name);
+        Assert.Contains(mention, error.Message);
+    }
+
     [Theory]
     [InlineData("""{"batchSize": 0}""", "batchSize", "from 1 to")]
     [InlineData("""{"batchSize": 1.5}""", "batchSize", "whole number")]

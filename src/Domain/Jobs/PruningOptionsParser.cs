@@ -30,6 +30,13 @@ public static class PruningOptionsParser
         Integer("seed", int.MinValue, int.MaxValue, (o, v) => o with { Seed = v }),
         Choice("device", ["auto", "cpu", "cuda"], (o, v) => o with { Device = v }),
         Number("inputScale", 0, 1e9, true, (o, v) => o with { InputScale = v }),
+        Integer("imageSize", 1, 4096, (o, v) => o with { ImageSize = v }),
+        Integer("resizeShorterSide", 1, 8192, (o, v) => o with { ResizeShorterSide = v }),
+        Choice("channelOrder", ["rgb", "bgr"], (o, v) => o with { ChannelOrder = v }),
+        Choice("normalize", ["none", "imagenet"], (o, v) => o with { Normalize = v }),
+        Numbers("mean", -1e6, 1e6, false, (o, v) => o with { Mean = v }),
+        Numbers("std", 0, 1e6, true, (o, v) => o with { Std = v }),
+        Flag("augment", (o, v) => o with { Augment = v }),
         Number("beta", 0, 1e9, false, (o, v) => o with { Beta = v }, PruningMethod.Fisher),
         Integer("stepsPerPrune", 1, 1_000_000, (o, v) => o with { StepsPerPrune = v }, PruningMethod.Fisher),
         Integer("channelsPerPrune", 1, 1_000_000, (o, v) => o with { ChannelsPerPrune = v }, PruningMethod.Fisher),
@@ -123,6 +130,24 @@ public static class PruningOptionsParser
                 : (options, $"'{name}' must be one of {string.Join(", ", choices.Select(c => $"\"{c}\""))}; got {Describe(value)}.");
         });
 
+    /// <summary>One number or a list of 1 to 4 (per channel), each in range.</summary>
+    private static Rule Numbers(string name, double min, double max, bool minExclusive, Setter<double[]> set, params PruningMethod[] methods)
+        => new(name, MethodsOrAll(methods), (options, value) =>
+        {
+            var items = value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().ToList() : [value];
+            var numbers = items.Select(i => i.ValueKind == JsonValueKind.Number && i.TryGetDouble(out var n) && double.IsFinite(n) ? n : (double?)null).ToList();
+            var lower = minExclusive ? $"greater than {Format(min)}" : $"at least {Format(min)}";
+            var valid = numbers.Count is >= 1 and <= 4 && numbers.All(n => n is { } x && (minExclusive ? x > min : x >= min) && x <= max);
+            return valid
+                ? (set(options, [.. numbers.Select(n => n!.Value)]), null)
+                : (options, $"'{name}' must be a number or a list of 1 to 4 numbers (one per channel), each {lower} and at most {Format(max)}; got {Describe(value)}.");
+        });
+
+    private static Rule Flag(string name, Setter<bool> set, params PruningMethod[] methods)
+        => new(name, MethodsOrAll(methods), (options, value) => value.ValueKind is JsonValueKind.True or JsonValueKind.False
+            ? (set(options, value.GetBoolean()), null)
+            : (options, $"'{name}' must be true or false; got {Describe(value)}."));
+
     private static PruningMethod[] MethodsOrAll(PruningMethod[] methods) => methods.Length == 0 ? AllMethods : methods;
 
     private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
@@ -130,7 +155,7 @@ public static class PruningOptionsParser
     private static string Describe(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.String => $"the text \"{value.GetString()}\"",
-        JsonValueKind.Number => value.GetRawText(),
+        JsonValueKind.Number or JsonValueKind.Array => value.GetRawText(),
         _ => $"a JSON {value.ValueKind.ToString().ToLowerInvariant()}",
     };
 }

@@ -45,6 +45,21 @@ public sealed record PruningOptions
     /// <summary>Multiplier applied to inputs; null means 1/255 for byte data and 1 otherwise.</summary>
     public double? InputScale { get; init; }
 
+    // image archives
+    /// <summary>Height and width of the crop fed to the network; null: the network's input size.</summary>
+    public int? ImageSize { get; init; }
+    /// <summary>The shorter side is resized to this before the centre crop; null: the crop's larger side (no extra margin).</summary>
+    public int? ResizeShorterSide { get; init; }
+    public string ChannelOrder { get; init; } = "rgb"; // rgb | bgr
+    /// <summary><c>imagenet</c> sets ImageNet's per-channel mean and std (after the 1/255 scale); <c>none</c> uses <see cref="Mean"/>/<see cref="Std"/>.</summary>
+    public string Normalize { get; init; } = "none"; // none | imagenet
+    /// <summary>Per-channel (or one for all) value subtracted after scaling; null: 0.</summary>
+    public double[]? Mean { get; init; }
+    /// <summary>Per-channel (or one for all) divisor after the mean; null: 1.</summary>
+    public double[]? Std { get; init; }
+    /// <summary>Random resized crop and horizontal flip on training batches (never on evaluation); null: on.</summary>
+    public bool? Augment { get; init; }
+
     // fisher
     /// <summary>
     /// Weight β of Theis et al.'s Δ + β·ΔC, with ΔC the cost change as a fraction of the original network's cost (the paper's β

@@ -1,0 +1,16 @@
+namespace Shears.Worker.Data;
+
+/// <summary>
+/// The rows of one input array of a dataset, read one at a time from where the dataset is stored (a local file, never the
+/// whole set in memory). <see cref="Read"/> is called from several loader threads at once.
+/// </summary>
+public interface ISampleSource : IDisposable
+{
+    int Count { get; }
+
+    /// <summary>The shape of one row as the network takes it, e.g. [3, 64, 64].</summary>
+    long[] SampleShape { get; }
+
+    /// <summary>Writes row <paramref name="row"/> as floats; <paramref name="augmentation"/> is given for training rows only.</summary>
+    void Read(int row, Span<float> destination, Random? augmentation);
+}
