@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Shears.Api.Auth;
 using Shears.Api.Contracts;
 using Shears.Api.Extensions;
+using Shears.Api.Requests;
 using Shears.Api.Uploads;
 using Shears.Domain.Datasets;
 using Shears.Domain.Datasets.Images;
@@ -22,7 +23,7 @@ public static class DatasetsApi
     {
         var datasets = v1.MapGroup("/datasets").WithTags("Datasets");
         datasets.MapPost("/", UploadAsync)
-            .Accepts<DatasetUploadForm>("multipart/form-data")
+            .ReadsBody<DatasetUploadForm>(UploadReader.Multipart)
             .DisableAntiforgery()
             .RequireRateLimiting(RateLimitExtensions.UploadPolicy)
             .WithSummary("Upload a dataset: multipart parts 'inputs' and 'labels' (IDX, optionally .gz, or .npy), or 'inputs' alone as an " +

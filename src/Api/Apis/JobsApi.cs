@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Shears.Api.Auth;
 using Shears.Api.Contracts;
 using Shears.Api.Extensions;
+using Shears.Api.Requests;
 using Shears.Domain.Jobs;
 using Shears.Domain.Persistence;
 using Shears.Worker.Jobs;
@@ -18,17 +19,22 @@ public static class JobsApi
     public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder v1)
     {
         var jobs = v1.MapGroup("/jobs").WithTags("Jobs");
-        jobs.MapPost("/", CreateAsync).RequireRateLimiting(RateLimitExtensions.JobPolicy).WithSummary("Ask for a pruning job; 422 when the model, dataset or options cannot work together.");
+        jobs.MapPost("/", CreateAsync)
+            .ReadsBody<CreateJobRequest>("application/json")
+            .RequireRateLimiting(RateLimitExtensions.JobPolicy)
+            .WithSummary("Ask for a pruning job; 422 when the model, dataset or options cannot work together.");
         jobs.MapGet("/", ListAsync).WithSummary("Jobs of your tenant, newest first.");
         jobs.MapGet("/{id:guid}", GetAsync);
         jobs.MapPost("/{id:guid}/cancel", CancelAsync).WithSummary("Stop the job at its next step.");
         return v1;
     }
 
-    public static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> CreateAsync(CreateJobRequest request, ShearsDbContext db,
+    /// <summary>The body is read by <see cref="JobRequestParser"/>, which names every wrong, unknown or missing field.</summary>
+    public static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> CreateAsync(HttpRequest httpRequest, ShearsDbContext db,
         JobEventLog events, JobDispatcher dispatcher, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var spec = JobSpecParser.Parse(request.Method, request.Target, request.Options);
+        var request = JobRequestParser.Parse(await JsonRequestBody.ReadAsync(httpRequest, cancellationToken));
+        var spec = request.Spec;
         var tenant = user.TenantId();
         var model = await db.Models.OwnedBy(tenant).FirstOrDefaultAsync(m => m.Id == request.ModelId, cancellationToken);
         var dataset = await db.Datasets.OwnedBy(tenant).FirstOrDefaultAsync(d => d.Id == request.DatasetId, cancellationToken);

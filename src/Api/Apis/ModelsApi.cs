@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Shears.Api.Auth;
 using Shears.Api.Contracts;
 using Shears.Api.Extensions;
+using Shears.Api.Requests;
 using Shears.Api.Uploads;
 using Shears.Domain.Graph;
 using Shears.Domain.Persistence;
@@ -17,7 +18,7 @@ public static class ModelsApi
     {
         var models = v1.MapGroup("/models").WithTags("Models");
         models.MapPost("/", UploadAsync)
-            .Accepts<ModelUploadForm>("multipart/form-data", "application/octet-stream")
+            .ReadsBody<ModelUploadForm>(UploadReader.Multipart, UploadReader.RawFile)
             .DisableAntiforgery()
             .RequireRateLimiting(RateLimitExtensions.UploadPolicy)
             .WithSummary("Upload an ONNX network: multipart part 'file', or the raw file as an application/octet-stream body. It is inspected before it is kept.");

@@ -42,10 +42,10 @@ public sealed class ApiKeyAuthenticationHandler(
         Response.Headers.WWWAuthenticate = Request.Path.StartsWithSegments("/hangfire")
             ? "Basic realm=\"Shears admin\", charset=\"UTF-8\""
             : "Bearer";
-        await Results.Problem(
-            title: "An API key is required.",
-            detail: "Send your key in the X-Api-Key header or as Authorization: Bearer <key>.",
-            statusCode: StatusCodes.Status401Unauthorized).ExecuteAsync(Context);
+        var (title, detail) = PresentedKey(Request) is null
+            ? ("An API key is required.", "Send your key in the X-Api-Key header or as Authorization: Bearer <key>.")
+            : ("The API key is wrong.", "The key sent is not one this service knows; check it (SHEARS_API_KEY for the CLI) or ask the operator for yours.");
+        await Results.Problem(title: title, detail: detail, statusCode: StatusCodes.Status401Unauthorized).ExecuteAsync(Context);
     }
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)

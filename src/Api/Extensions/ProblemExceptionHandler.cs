@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Shears.Api.Requests;
 using Shears.Api.Uploads;
 using Shears.Domain.Datasets;
 using Shears.Domain.Graph;
@@ -12,10 +13,16 @@ namespace Shears.Api.Extensions;
 /// Turns the domain's refusals into RFC 7807 problem details with the status that fits; anything else stays a
 /// 500 without internals in the answer.
 /// </summary>
-public sealed class ProblemExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (exception is ClientDroppedException)
+        {
+            // Nobody is left to answer; this is the client's doing, not a fault of the service.
+            LogClientDropped(httpContext.Request.Method, httpContext.Request.Path, exception.Message);
+            return true;
+        }
         ProblemDetails? problem = exception switch
         {
             ContentTooLargeException tooLarge => Problem(StatusCodes.Status413PayloadTooLarge, "The upload is too large.",
@@ -30,6 +37,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems) : I
                 Title = "The job request is not valid.",
                 Detail = spec.Message,
             },
+            UnsupportedContentTypeException => Problem(StatusCodes.Status415UnsupportedMediaType, "The content type is not accepted.", exception.Message),
             BadUploadException or BadHttpRequestException => Problem(StatusCodes.Status400BadRequest, "The request body is not as expected.", exception.Message),
             _ => null,
         };
@@ -40,6 +48,9 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems) : I
         httpContext.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} ended early, nothing kept: {Reason}")]
+    private partial void LogClientDropped(string method, PathString path, string reason);
 
     private static ProblemDetails Problem(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
 }

@@ -4,15 +4,16 @@ namespace Shears.Api.Tests.Infrastructure;
 
 /// <summary>
 /// The real Api (the built Shears.Api.dll) as a separate process behind Kestrel on a loopback port, in distributed
-/// mode on the given database: real HTTP, real request-size limits, and a process whose memory can be measured.
+/// mode on the given database (or in embedded mode on SQLite): real HTTP, real request-size limits, and a process
+/// whose memory can be measured.
 /// </summary>
 public sealed class ApiProcess : IDisposable
 {
     private readonly DotnetProcess _process;
-    private readonly string _postgres;
+    private readonly string? _postgres;
     private bool _ownsDataDirectory = true;
 
-    private ApiProcess(string postgres, string dataDirectory, Uri baseAddress, IReadOnlyDictionary<string, string> extra)
+    private ApiProcess(string? postgres, string dataDirectory, Uri baseAddress, IReadOnlyDictionary<string, string> extra)
     {
         _postgres = postgres;
         DataDirectory = dataDirectory;
@@ -20,15 +21,20 @@ public sealed class ApiProcess : IDisposable
         var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_URLS"] = BaseAddress.ToString(),
-            ["ConnectionStrings__Postgres"] = postgres,
             ["Artifacts__Path"] = ArtifactsPath,
             ["Auth__ApiKeys__0__Tenant"] = "alpha",
             ["Auth__ApiKeys__0__Key"] = ShearsApiFactory.AlphaKey,
             ["Logging__LogLevel__Default"] = "Warning",
         };
+        environment[postgres is null ? "Database__SqlitePath" : "ConnectionStrings__Postgres"] = postgres ?? Path.Combine(dataDirectory, "shears.db");
         foreach (var (key, value) in extra)
         {
             environment[key] = value;
+        }
+        // An empty value takes a setting away (e.g. the API key, for keyless mode).
+        foreach (var key in environment.Where(e => e.Value.Length == 0).Select(e => e.Key).ToList())
+        {
+            environment.Remove(key);
         }
         // The working directory is the data folder, so a stray relative path would show up there.
         _process = new DotnetProcess(RepoPaths.BuiltDll("Api", "Shears.Api.dll"), environment, dataDirectory);
@@ -42,8 +48,11 @@ public sealed class ApiProcess : IDisposable
 
     public DotnetProcess Process => _process;
 
-    /// <summary>Starts the Api and waits until <c>/healthz</c> answers.</summary>
-    public static async Task<ApiProcess> StartAsync(string postgres, IReadOnlyDictionary<string, string>? extra = null)
+    /// <summary>Starts the Api in embedded mode (SQLite, jobs in the process) and waits until <c>/healthz</c> answers.</summary>
+    public static Task<ApiProcess> StartEmbeddedAsync(IReadOnlyDictionary<string, string>? extra = null) => StartAsync(null, extra);
+
+    /// <summary>Starts the Api (distributed mode, or embedded when <paramref name="postgres"/> is null) and waits until <c>/healthz</c> answers.</summary>
+    public static async Task<ApiProcess> StartAsync(string? postgres, IReadOnlyDictionary<string, string>? extra = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"shears-api-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dataDirectory);

@@ -15,7 +15,7 @@ internal static class Problems
         Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
         foreach (var mention in mentions)
         {
-            Assert.Contains(mention, body, StringComparison.OrdinalIgnoreCase);
+            Assert.True(body.Contains(mention, StringComparison.OrdinalIgnoreCase), $"'{mention}' is not in: {body}");
         }
         return problem;
     }
