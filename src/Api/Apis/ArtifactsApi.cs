@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Shears.Api.Auth;
 using Shears.Domain.Persistence;
+using Shears.Api.Swagger;
 
 namespace Shears.Api.Apis;
 
@@ -11,7 +12,7 @@ public static class ArtifactsApi
 {
     public static RouteGroupBuilder MapArtifactsApi(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/jobs/{id:guid}/artifacts/{name}", DownloadAsync).WithTags("Jobs")
+        v1.MapGet("/jobs/{id:guid}/artifacts/{name}", DownloadAsync).WithTags("Jobs").RefusesWith(StatusCodes.Status404NotFound)
             .WithSummary($"Download {string.Join(", ", JobArtifactNames.ContentTypes.Keys)} of a succeeded job.");
         return v1;
     }

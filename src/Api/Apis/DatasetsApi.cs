@@ -10,6 +10,7 @@ using Shears.Api.Uploads;
 using Shears.Domain.Datasets;
 using Shears.Domain.Datasets.Images;
 using Shears.Domain.Persistence;
+using Shears.Api.Swagger;
 
 namespace Shears.Api.Apis;
 
@@ -26,12 +27,14 @@ public static class DatasetsApi
             .ReadsBody<DatasetUploadForm>(UploadReader.Multipart)
             .DisableAntiforgery()
             .RequireRateLimiting(RateLimitExtensions.UploadPolicy)
+            .RefusesWith(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType,
+                StatusCodes.Status422UnprocessableEntity, StatusCodes.Status429TooManyRequests)
             .WithSummary("Upload a dataset: multipart parts 'inputs' and 'labels' (IDX, optionally .gz, or .npy), or 'inputs' alone as an " +
                 "image archive (.zip, .tar, .tar.gz: class folders, labels.csv, or unlabeled images; JPEG, PNG, WebP). " +
                 "skipBadImages=true leaves unreadable images out instead of refusing the archive.");
-        datasets.MapGet("/", ListAsync).WithSummary("Datasets of your tenant, newest first.");
-        datasets.MapGet("/{id:guid}", GetAsync);
-        datasets.MapDelete("/{id:guid}", DeleteAsync);
+        datasets.MapGet("/", ListAsync).RefusesWith(StatusCodes.Status400BadRequest).WithSummary("Datasets of your tenant, newest first.");
+        datasets.MapGet("/{id:guid}", GetAsync).RefusesWith(StatusCodes.Status404NotFound);
+        datasets.MapDelete("/{id:guid}", DeleteAsync).RefusesWith(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
         return v1;
     }
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Shears.Api.Auth;
 using Shears.Domain.Persistence;
+using Shears.Api.Swagger;
 
 namespace Shears.Api.Apis;
 
@@ -23,7 +24,7 @@ public static class JobEventsApi
 
     public static RouteGroupBuilder MapJobEventsApi(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/jobs/{id:guid}/events", StreamAsync).WithTags("Jobs")
+        v1.MapGet("/jobs/{id:guid}/events", StreamAsync).WithTags("Jobs").RefusesWith(StatusCodes.Status404NotFound)
             .WithSummary("Progress, log and status events (SSE); send Last-Event-ID to resume.");
         return v1;
     }

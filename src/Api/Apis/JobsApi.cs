@@ -10,6 +10,7 @@ using Shears.Api.Requests;
 using Shears.Domain.Jobs;
 using Shears.Domain.Persistence;
 using Shears.Worker.Jobs;
+using Shears.Api.Swagger;
 
 namespace Shears.Api.Apis;
 
@@ -22,10 +23,12 @@ public static class JobsApi
         jobs.MapPost("/", CreateAsync)
             .ReadsBody<CreateJobRequest>("application/json")
             .RequireRateLimiting(RateLimitExtensions.JobPolicy)
+            .RefusesWith(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge,
+                StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status429TooManyRequests)
             .WithSummary("Ask for a pruning job; 422 when the model, dataset or options cannot work together.");
-        jobs.MapGet("/", ListAsync).WithSummary("Jobs of your tenant, newest first.");
-        jobs.MapGet("/{id:guid}", GetAsync);
-        jobs.MapPost("/{id:guid}/cancel", CancelAsync).WithSummary("Stop the job at its next step.");
+        jobs.MapGet("/", ListAsync).RefusesWith(StatusCodes.Status400BadRequest).WithSummary("Jobs of your tenant, newest first.");
+        jobs.MapGet("/{id:guid}", GetAsync).RefusesWith(StatusCodes.Status404NotFound);
+        jobs.MapPost("/{id:guid}/cancel", CancelAsync).RefusesWith(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict).WithSummary("Stop the job at its next step.");
         return v1;
     }
 

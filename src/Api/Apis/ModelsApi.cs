@@ -8,6 +8,7 @@ using Shears.Api.Requests;
 using Shears.Api.Uploads;
 using Shears.Domain.Graph;
 using Shears.Domain.Persistence;
+using Shears.Api.Swagger;
 
 namespace Shears.Api.Apis;
 
@@ -21,11 +22,13 @@ public static class ModelsApi
             .ReadsBody<ModelUploadForm>(UploadReader.Multipart, UploadReader.RawFile)
             .DisableAntiforgery()
             .RequireRateLimiting(RateLimitExtensions.UploadPolicy)
+            .RefusesWith(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType,
+                StatusCodes.Status422UnprocessableEntity, StatusCodes.Status429TooManyRequests)
             .WithSummary("Upload an ONNX network: multipart part 'file', or the raw file as an application/octet-stream body. It is inspected before it is kept.");
-        models.MapGet("/", ListAsync).WithSummary("Models of your tenant, newest first.");
-        models.MapGet("/{id:guid}", GetAsync).WithName("GetModel");
-        models.MapGet("/{id:guid}/content", DownloadAsync).WithSummary("The ONNX file.");
-        models.MapDelete("/{id:guid}", DeleteAsync);
+        models.MapGet("/", ListAsync).RefusesWith(StatusCodes.Status400BadRequest).WithSummary("Models of your tenant, newest first.");
+        models.MapGet("/{id:guid}", GetAsync).WithName("GetModel").RefusesWith(StatusCodes.Status404NotFound);
+        models.MapGet("/{id:guid}/content", DownloadAsync).RefusesWith(StatusCodes.Status404NotFound).WithSummary("The ONNX file.");
+        models.MapDelete("/{id:guid}", DeleteAsync).RefusesWith(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
         return v1;
     }
 

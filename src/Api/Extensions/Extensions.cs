@@ -5,11 +5,13 @@ using Polly;
 using Polly.Retry;
 using Shears.Api.Apis;
 using Shears.Api.Auth;
+using Shears.Api.Contracts;
 using Shears.Api.Events;
 using Shears.Api.Uploads;
 using Shears.Domain.Persistence;
 using Shears.Worker.Hosting;
 using Shears.Worker.Jobs;
+using Shears.Api.Swagger;
 
 namespace Shears.Api.Extensions;
 
@@ -39,6 +41,8 @@ public static class Extensions
             swagger.SwaggerDoc("v1", new OpenApiInfo { Title = "Shears", Version = "v1", Description = "Pruning as a service." });
             swagger.AddSecurityDefinition("ApiKey", new OpenApiSecurityScheme { Name = "X-Api-Key", In = ParameterLocation.Header, Type = SecuritySchemeType.ApiKey });
             swagger.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] });
+            swagger.OperationFilter<RequestBodyOperationFilter>();
+            swagger.MapType<CreateJobRequest>(JobRequestSchema.Build);
         });
 
         if (database.IsPostgres)
@@ -90,7 +94,7 @@ public static class Extensions
     /// <summary>All of <c>/v1</c>, behind an API key.</summary>
     public static void MapShearsApiV1(this WebApplication app)
     {
-        var v1 = app.MapGroup("/v1").RequireAuthorization();
+        var v1 = app.MapGroup("/v1").RequireAuthorization().RefusesWith(StatusCodes.Status401Unauthorized);
         v1.MapModelsApi();
         v1.MapDatasetsApi();
         v1.MapJobsApi();

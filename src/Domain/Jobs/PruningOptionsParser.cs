@@ -11,8 +11,13 @@ public static class PruningOptionsParser
 {
     private delegate PruningOptions Setter<in T>(PruningOptions options, T value);
 
-    /// <summary>How to read and check one option; returns the error message, or null when it was applied.</summary>
-    private sealed record Rule(string Name, PruningMethod[] Methods, Func<PruningOptions, JsonElement, (PruningOptions Options, string? Error)> Apply);
+    /// <summary>How to read and check one option (returns the error message, or null when it was applied), and what it accepts.</summary>
+    private sealed record Rule(OptionDescription Description, Func<PruningOptions, JsonElement, (PruningOptions Options, string? Error)> Apply)
+    {
+        public string Name => Description.Name;
+
+        public IReadOnlyList<PruningMethod> Methods => Description.Methods;
+    }
 
     private static readonly PruningMethod[] AllMethods = Enum.GetValues<PruningMethod>();
 
@@ -52,6 +57,9 @@ public static class PruningOptionsParser
 
     /// <summary>Every option name the parser knows, for documentation and error messages.</summary>
     public static IEnumerable<string> OptionNames => Rules.Select(r => r.Name);
+
+    /// <summary>What every option accepts, from the same table the parser checks against (the API's schema is built from it).</summary>
+    public static IEnumerable<OptionDescription> Options => Rules.Select(r => r.Description);
 
     /// <summary>Parses <paramref name="json"/> (an object, or absent for all defaults); errors are keyed by option name.</summary>
     public static (PruningOptions Options, IReadOnlyList<(string Name, string Message)> Errors) Parse(PruningMethod method, JsonElement? json)
@@ -98,7 +106,7 @@ public static class PruningOptionsParser
     }
 
     private static Rule Number(string name, double min, double max, bool minExclusive, Setter<double> set, params PruningMethod[] methods)
-        => new(name, MethodsOrAll(methods), (options, value) =>
+        => new(new OptionDescription(name, MethodsOrAll(methods), OptionKind.Number, min, max, minExclusive, []), (options, value) =>
         {
             var lower = minExclusive ? $"greater than {Format(min)}" : $"at least {Format(min)}";
             if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || !double.IsFinite(number))
@@ -110,7 +118,7 @@ public static class PruningOptionsParser
         });
 
     private static Rule Integer(string name, int min, int max, Setter<int> set, params PruningMethod[] methods)
-        => new(name, MethodsOrAll(methods), (options, value) =>
+        => new(new OptionDescription(name, MethodsOrAll(methods), OptionKind.WholeNumber, min, max, false, []), (options, value) =>
         {
             if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var number))
             {
@@ -122,7 +130,7 @@ public static class PruningOptionsParser
         });
 
     private static Rule Choice(string name, string[] choices, Setter<string> set, params PruningMethod[] methods)
-        => new(name, MethodsOrAll(methods), (options, value) =>
+        => new(new OptionDescription(name, MethodsOrAll(methods), OptionKind.Choice, null, null, false, choices), (options, value) =>
         {
             var text = value.ValueKind == JsonValueKind.String ? value.GetString()!.ToLowerInvariant() : null;
             return text is not null && choices.Contains(text)

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.OpenApi;
+using Shears.Domain.Jobs;
+
+namespace Shears.Api.Swagger;
+
+/// <summary>
+/// The schema of <c>POST /v1/jobs</c>, built from the tables the request is checked against (<see cref="JobRequestParser"/>'s
+/// fields, <see cref="PruningMethodNames"/>, <see cref="PruningOptionsParser.Options"/>), so an option added to the parser
+/// appears here without anyone touching this file.
+/// </summary>
+public static class JobRequestSchema
+{
+    public static OpenApiSchema Build() => new()
+    {
+        Type = JsonSchemaType.Object,
+        Description = "A pruning job. Unknown fields are refused (422), as are unknown options.",
+        AdditionalPropertiesAllowed = false,
+        Required = new HashSet<string>(JobRequestParser.RequiredFields),
+        Properties = new Dictionary<string, IOpenApiSchema>
+        {
+            [JobRequestParser.ModelId] = Id("The model to prune (POST /v1/models answers with its id)."),
+            [JobRequestParser.DatasetId] = Id("The labelled data to fine-tune and measure on (POST /v1/datasets answers with its id)."),
+            [JobRequestParser.Method] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String,
+                Enum = PruningMethodNames.All.Select(m => (JsonNode)JsonValue.Create(m)!).ToList(),
+                Description = "How channels are scored and picked.",
+            },
+            [JobRequestParser.Target] = Target(),
+            [JobRequestParser.Options] = Options(),
+        },
+    };
+
+    private static OpenApiSchema Id(string description) => new() { Type = JsonSchemaType.String, Format = "uuid", Description = description };
+
+    private static OpenApiSchema Target() => new()
+    {
+        Type = JsonSchemaType.Object,
+        Description = "Fractions of the original cost to keep (0 < f < 1); give flops and/or params. Required unless an l0 job gives options.lambda.",
+        AdditionalPropertiesAllowed = false,
+        Properties = JobRequestParser.TargetFields.ToDictionary(name => name, IOpenApiSchema (_) => new OpenApiSchema
+        {
+            Type = JsonSchemaType.Number,
+            ExclusiveMinimum = "0",
+            ExclusiveMaximum = "1",
+        }),
+    };
+
+    private static OpenApiSchema Options() => new()
+    {
+        Type = JsonSchemaType.Object,
+        Description = "Method options, all optional; null keeps an option's default. An unknown option, a wrong type, an out-of-range value " +
+            "or an option of another method is refused (422) naming it.",
+        AdditionalPropertiesAllowed = false,
+        Properties = PruningOptionsParser.Options.ToDictionary(option => option.Name, IOpenApiSchema (option) => Option(option)),
+    };
+
+    private static OpenApiSchema Option(OptionDescription option)
+    {
+        var methods = option.Methods.Count == PruningMethodNames.All.Count ? "all methods" : $"{string.Join(", ", option.Methods.Select(m => m.ToWire()))} only";
+        var schema = new OpenApiSchema
+        {
+            Type = option.Kind switch
+            {
+                OptionKind.Number => JsonSchemaType.Number | JsonSchemaType.Null,
+                OptionKind.WholeNumber => JsonSchemaType.Integer | JsonSchemaType.Null,
+                _ => JsonSchemaType.String | JsonSchemaType.Null,
+            },
+            Description = $"For {methods}.",
+        };
+        if (option.Kind == OptionKind.Choice)
+        {
+            schema.Enum = option.Choices.Select(c => (JsonNode)JsonValue.Create(c)!).ToList();
+        }
+        if (option.Minimum is { } minimum)
+        {
+            if (option.MinimumExclusive)
+            {
+                schema.ExclusiveMinimum = Text(minimum);
+            }
+            else
+            {
+                schema.Minimum = Text(minimum);
+            }
+        }
+        if (option.Maximum is { } maximum)
+        {
+            schema.Maximum = Text(maximum);
+        }
+        return schema;
+    }
+
+    private static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,16 @@
+namespace Shears.Domain.Jobs;
+
+public enum OptionKind
+{
+    Number,
+    WholeNumber,
+    /// <summary>One of <see cref="OptionDescription.Choices"/>, as text (any letter case).</summary>
+    Choice,
+}
+
+/// <summary>
+/// What one job option accepts, as <see cref="PruningOptionsParser"/> checks it: its kind, range or choices, and the
+/// methods it applies to. A JSON null keeps the default.
+/// </summary>
+public sealed record OptionDescription(string Name, IReadOnlyList<PruningMethod> Methods, OptionKind Kind,
+    double? Minimum, double? Maximum, bool MinimumExclusive, IReadOnlyList<string> Choices);
