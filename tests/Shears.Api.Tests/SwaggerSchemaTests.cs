@@ -45,13 +45,18 @@ public sealed class SwaggerSchemaTests(EmbeddedApi api) : IClassFixture<Embedded
         foreach (var option in PruningOptionsParser.Options)
         {
             var schema = properties.GetProperty(option.Name);
+            if (option.Kind == OptionKind.Numbers)
+            {
+                Assert.Equal("array", schema.GetProperty("anyOf")[1].GetProperty("type").GetString());
+                schema = schema.GetProperty("anyOf")[0];
+            }
             var types = schema.GetProperty("type").ToString();
-            Assert.Contains(option.Kind switch { OptionKind.Number => "number", OptionKind.WholeNumber => "integer", _ => "string" }, types, StringComparison.Ordinal);
+            Assert.Contains(option.Kind switch { OptionKind.Number or OptionKind.Numbers => "number", OptionKind.WholeNumber => "integer", OptionKind.Flag => "boolean", _ => "string" }, types, StringComparison.Ordinal);
             if (option.Kind == OptionKind.Choice)
             {
                 Assert.Equal(option.Choices, schema.GetProperty("enum").EnumerateArray().Select(c => c.GetString()!));
             }
-            else
+            else if (option.Kind != OptionKind.Flag)
             {
                 Assert.Equal(option.Maximum, double.Parse(schema.GetProperty("maximum").ToString(), System.Globalization.CultureInfo.InvariantCulture));
                 Assert.True(schema.TryGetProperty(option.MinimumExclusive ? "exclusiveMinimum" : "minimum", out _), $"{option.Name}: {schema}");

@@ -66,6 +66,8 @@ public static class JobRequestSchema
             {
                 OptionKind.Number => JsonSchemaType.Number | JsonSchemaType.Null,
                 OptionKind.WholeNumber => JsonSchemaType.Integer | JsonSchemaType.Null,
+                OptionKind.Numbers => JsonSchemaType.Number | JsonSchemaType.Null, // or an array of them: AnyOf below
+                OptionKind.Flag => JsonSchemaType.Boolean | JsonSchemaType.Null,
                 _ => JsonSchemaType.String | JsonSchemaType.Null,
             },
             Description = $"For {methods}.",
@@ -89,8 +91,15 @@ public static class JobRequestSchema
         {
             schema.Maximum = Text(maximum);
         }
-        return schema;
+        return option.Kind == OptionKind.Numbers ? OneOrPerChannel(schema) : schema;
     }
+
+    /// <summary>One number, or a list of 1 to 4 of them (one per image channel).</summary>
+    private static OpenApiSchema OneOrPerChannel(OpenApiSchema number) => new()
+    {
+        Description = number.Description + " One number, or a list of 1 to 4 (one per channel).",
+        AnyOf = [number, new OpenApiSchema { Type = JsonSchemaType.Array, Items = number, MinItems = 1, MaxItems = 4 }],
+    };
 
     private static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -6,6 +6,10 @@ public enum OptionKind
     WholeNumber,
     /// <summary>One of <see cref="OptionDescription.Choices"/>, as text (any letter case).</summary>
     Choice,
+    /// <summary>One number, or a list of 1 to 4 numbers (one per channel), each in range.</summary>
+    Numbers,
+    /// <summary>true or false.</summary>
+    Flag,
 }
 
 /// <summary>

@@ -140,7 +140,7 @@ public static class PruningOptionsParser
 
     /// <summary>One number or a list of 1 to 4 (per channel), each in range.</summary>
     private static Rule Numbers(string name, double min, double max, bool minExclusive, Setter<double[]> set, params PruningMethod[] methods)
-        => new(name, MethodsOrAll(methods), (options, value) =>
+        => new(new OptionDescription(name, MethodsOrAll(methods), OptionKind.Numbers, min, max, minExclusive, []), (options, value) =>
         {
             var items = value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().ToList() : [value];
             var numbers = items.Select(i => i.ValueKind == JsonValueKind.Number && i.TryGetDouble(out var n) && double.IsFinite(n) ? n : (double?)null).ToList();
@@ -152,7 +152,7 @@ public static class PruningOptionsParser
         });
 
     private static Rule Flag(string name, Setter<bool> set, params PruningMethod[] methods)
-        => new(name, MethodsOrAll(methods), (options, value) => value.ValueKind is JsonValueKind.True or JsonValueKind.False
+        => new(new OptionDescription(name, MethodsOrAll(methods), OptionKind.Flag, null, null, false, []), (options, value) => value.ValueKind is JsonValueKind.True or JsonValueKind.False
             ? (set(options, value.GetBoolean()), null)
             : (options, $"'{name}' must be true or false; got {Describe(value)}."));
 
