@@ -111,10 +111,11 @@ public static class ShapeInference
             : throw new InvalidModelException($"{node.OpType} '{node.DisplayName()}' has axis {axis}, outside its rank {rank}.");
     }
 
+    /// <summary>Convolution and pooling run over 1, 2 or 3 spatial axes.</summary>
     internal static void RequireSpatial(NodeProto node, long[] x)
     {
-        if (x.Length < 3)
-            throw new InvalidModelException($"{node.OpType} '{node.DisplayName()}' needs an N×C×spatial input, got rank {x.Length}.");
+        if (x.Length is < 3 or > 5)
+            throw new InvalidModelException($"{node.OpType} '{node.DisplayName()}' needs an N×C×spatial input with 1 to 3 spatial axes, got rank {x.Length}.");
     }
 
     internal static void RequireEqual(NodeProto node, long a, long b, string what)

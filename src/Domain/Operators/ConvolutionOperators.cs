@@ -10,9 +10,11 @@ internal static class ConvolutionOperators
     public static IEnumerable<OperatorFacts> All =>
     [
         new("Conv", ConvShape, ChannelRules.OnFirstInput(ConvChannels), ConvCost),
+        new("ConvTranspose", ConvTransposeShape, ChannelRules.OnFirstInput(ConvTransposeChannels), ConvTransposeCost),
         new("MaxPool", PoolShape, ChannelRules.SpatialPool),
-        new("AveragePool", PoolShape, ChannelRules.SpatialPool),
+        new("AveragePool", AveragePoolShape, ChannelRules.SpatialPool),
         new("GlobalAveragePool", GlobalPoolShape, ChannelRules.SpatialPool),
+        new("GlobalMaxPool", GlobalPoolShape, ChannelRules.SpatialPool),
     ];
 
     private static void ConvShape(NodeProto node, ShapeContext c)
@@ -65,6 +67,77 @@ internal static class ConvolutionOperators
             return FlopCount.OfWeight(node.Input[1], positions);
         var weight = graph.Shapes[node.Input[1]];
         return FlopCount.Constant(checked(2 * positions * TensorShapes.ElementsPerExample(weight)));
+    }
+
+    /// <summary>Weight [in, out / group, kernel…]; out = stride·(in − 1) + output_padding + dilated kernel − pads.</summary>
+    private static void ConvTransposeShape(NodeProto node, ShapeContext c)
+    {
+        var x = c.Shape(node, 0);
+        var w = c.Shape(node, 1);
+        ShapeInference.RequireSpatial(node, x);
+        if (w.Length != x.Length)
+            throw new InvalidModelException($"ConvTranspose '{node.DisplayName()}' has a weight of rank {w.Length} for an input of rank {x.Length}.");
+        if (node.Has("output_shape") || node.StringAttribute("auto_pad", "NOTSET") != "NOTSET")
+            throw new InvalidModelException($"ConvTranspose '{node.DisplayName()}' sets output_shape or auto_pad; Shears needs explicit pads (torch.onnx.export writes them).");
+        var group = node.IntAttribute("group", 1);
+        if (group <= 0)
+            throw new InvalidModelException($"ConvTranspose '{node.DisplayName()}' has group {group}.");
+        ShapeInference.RequireEqual(node, x[1], w[0], "input channels (weight axis 0)");
+        var spatial = x.Length - 2;
+        var kernel = node.IntsAttribute("kernel_shape") ?? w[2..];
+        var strides = node.IntsAttribute("strides") ?? ShapeInference.Ones(spatial);
+        var dilations = node.IntsAttribute("dilations") ?? ShapeInference.Ones(spatial);
+        var pads = node.IntsAttribute("pads") ?? new long[2 * spatial];
+        var extra = node.IntsAttribute("output_padding") ?? new long[spatial];
+        if (kernel.Length != spatial || strides.Length != spatial || dilations.Length != spatial || pads.Length != 2 * spatial || extra.Length != spatial
+            || strides.Any(s => s <= 0) || dilations.Any(d => d <= 0) || extra.Where((e, i) => e < 0 || e >= Math.Max(strides[i], dilations[i])).Any())
+            throw new InvalidModelException($"ConvTranspose '{node.DisplayName()}' has kernel, strides, dilations, pads or output_padding that do not match its {spatial} spatial dimensions.");
+        var output = new long[spatial];
+        for (var i = 0; i < spatial; i++)
+        {
+            output[i] = checked((strides[i] * (x[2 + i] - 1)) + extra[i] + ((kernel[i] - 1) * dilations[i]) + 1 - pads[i] - pads[spatial + i]);
+            if (output[i] <= 0)
+                throw new InvalidModelException($"ConvTranspose '{node.DisplayName()}' crops more than its output (spatial axis {i}).");
+        }
+        c.Set(node, [x[0], checked(w[1] * group), .. output]);
+    }
+
+    /// <summary>Like Conv with the weight's first two axes swapped: reads channels on axis 0, produces them on axis 1.</summary>
+    private static void ConvTransposeChannels(NodeProto node, ChannelGroupAnalysis.Walk walk, ChannelLayout x)
+    {
+        var weight = node.InputOrEmpty(1);
+        if (x.Axis != 1 || x.Block != 1 || !walk.IsFloatInitializer(weight) || !walk.BiasIsSliceable(node.InputOrEmpty(2)))
+        {
+            walk.Opaque(node, $"ConvTranspose '{node.DisplayName()}' reads its channels in a layout or from weights Shears cannot slice");
+            return;
+        }
+        if (node.IntAttribute("group", 1) != 1)
+        {
+            walk.Opaque(node, $"ConvTranspose '{node.DisplayName()}' is grouped; its channels are tied in blocks Shears keeps whole");
+            return;
+        }
+        walk.Consume(x, node.Input[0], weight, 0, node.Output[0]);
+        walk.Produce(node, [(weight, 1), (node.InputOrEmpty(2), 0)], walk.Dims(weight)[1]);
+    }
+
+    /// <summary>Every input position meets the whole weight: 2 × weight elements × input positions.</summary>
+    private static FlopCount ConvTransposeCost(NodeProto node, OnnxGraph graph)
+    {
+        var positions = TensorShapes.ElementsPerExample(graph.Shapes[node.Input[0]][2..]);
+        if (graph.Initializers.ContainsKey(node.Input[1]))
+            return FlopCount.OfWeight(node.Input[1], positions);
+        return FlopCount.Constant(checked(2 * positions * TensorShapes.ElementsPerExample(graph.Shapes[node.Input[1]])));
+    }
+
+    /// <summary>The engine pads asymmetric windows explicitly, which only count_include_pad averages alike.</summary>
+    private static void AveragePoolShape(NodeProto node, ShapeContext c)
+    {
+        var pads = node.IntsAttribute("pads");
+        var asymmetric = node.StringAttribute("auto_pad", "NOTSET").StartsWith("SAME", StringComparison.Ordinal)
+            || (pads is not null && !pads.AsSpan(0, pads.Length / 2).SequenceEqual(pads.AsSpan(pads.Length / 2)));
+        if (asymmetric && node.IntAttribute("count_include_pad", 0) == 0)
+            throw new InvalidModelException($"AveragePool '{node.DisplayName()}' pads its sides unequally without count_include_pad; Shears cannot train that.");
+        PoolShape(node, c);
     }
 
     private static void PoolShape(NodeProto node, ShapeContext c)

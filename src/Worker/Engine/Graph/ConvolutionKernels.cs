@@ -5,15 +5,17 @@ using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Graph;
 
-/// <summary>Conv and the pooling ops (1-D and 2-D), with ONNX padding rules.</summary>
+/// <summary>Conv, ConvTranspose and the pooling ops over 1, 2 or 3 spatial axes, with ONNX padding rules.</summary>
 internal static class ConvolutionKernels
 {
     public static IEnumerable<(string, KernelBuilder)> All =>
     [
         ("Conv", (node, _) => Conv(node)),
+        ("ConvTranspose", (node, _) => ConvTranspose(node)),
         ("MaxPool", (node, _) => MaxPool(node)),
         ("AveragePool", (node, _) => AveragePool(node)),
-        ("GlobalAveragePool", (_, _) => GlobalAveragePool()),
+        ("GlobalAveragePool", (_, _) => GlobalPool((x, axes) => x.mean(axes, keepdim: true))),
+        ("GlobalMaxPool", (_, _) => GlobalPool((x, axes) => x.amax(axes, keepdim: true))),
     ];
 
     private static Kernel Conv(NodeProto node)
@@ -26,13 +28,48 @@ internal static class ConvolutionKernels
             var w = inputs[1].Tensor!;
             var b = inputs.Length > 2 ? inputs[2].Tensor : null;
             var kernel = window.KernelShape ?? w.shape[2..];
+            var rank = kernel.Length;
             var (input, padding) = window.Pad(x, kernel, 0.0);
-            return GraphValue.Of(kernel.Length switch
+            return GraphValue.Of(rank switch
             {
                 1 => nn.functional.conv1d(input, w, b, window.Strides(1)[0], padding[0], window.Dilations(1)[0], groups),
                 2 => nn.functional.conv2d(input, w, b, window.Strides(2), padding, window.Dilations(2), groups),
-                _ => throw new NotSupportedException($"{node.Describe()}: only 1-D and 2-D convolutions are supported."),
+                _ => nn.functional.conv3d(input, w, b, window.Strides(3), padding, window.Dilations(3), groups),
             });
+        };
+    }
+
+    /// <summary>
+    /// Runs the transposed convolution unpadded (with output_padding extra rows at the end), then crops
+    /// ONNX's begin and end pads, which may differ (torch pads both sides alike).
+    /// </summary>
+    private static Kernel ConvTranspose(NodeProto node)
+    {
+        var groups = node.IntAttribute("group", 1);
+        var window = SlidingWindow.Read(node, kernelFromWeight: true);
+        var outputPadding = node.IntsAttribute("output_padding");
+        var pads = node.IntsAttribute("pads");
+        return inputs =>
+        {
+            var x = inputs[0].Tensor!;
+            var w = inputs[1].Tensor!;
+            var b = inputs.Length > 2 ? inputs[2].Tensor : null;
+            var rank = (int)w.dim() - 2;
+            var strides = window.Strides(rank);
+            var dilations = window.Dilations(rank);
+            var extra = outputPadding ?? SlidingWindow.Zeros(rank);
+            var y = rank switch
+            {
+                1 => nn.functional.conv_transpose1d(x, w, b, strides[0], 0, extra[0], dilations[0], groups),
+                2 => nn.functional.conv_transpose2d(x, w, b, strides, SlidingWindow.Zeros(2), extra, dilations, groups),
+                _ => nn.functional.conv_transpose3d(x, w, b, strides, SlidingWindow.Zeros(3), extra, dilations, groups),
+            };
+            if (pads is null)
+                return GraphValue.Of(y);
+            for (var d = 0; d < rank; d++)
+                if (pads[d] != 0 || pads[rank + d] != 0)
+                    y = y.narrow(2 + d, pads[d], y.shape[2 + d] - pads[d] - pads[rank + d]);
+            return GraphValue.Of(y);
         };
     }
 
@@ -40,47 +77,54 @@ internal static class ConvolutionKernels
     {
         var window = SlidingWindow.Read(node, kernelFromWeight: false);
         var kernel = window.KernelShape!;
-        if (kernel.Length != 2)
-            throw new NotSupportedException($"{node.Describe()}: only 2-D max pooling is supported.");
+        var rank = kernel.Length;
         var ceil = node.IntAttribute("ceil_mode", 0) != 0;
         return inputs =>
         {
             var (input, padding) = window.Pad(inputs[0].Tensor!, kernel, double.NegativeInfinity);
-            return GraphValue.Of(nn.functional.max_pool2d(input, kernel, window.Strides(2), padding, window.Dilations(2), ceil));
+            return GraphValue.Of(rank switch
+            {
+                1 => nn.functional.max_pool1d(input, kernel[0], window.Strides(1)[0], padding[0], window.Dilations(1)[0], ceil),
+                2 => nn.functional.max_pool2d(input, kernel, window.Strides(2), padding, window.Dilations(2), ceil),
+                _ => nn.functional.max_pool3d(input, kernel, window.Strides(3), padding, window.Dilations(3), ceil),
+            });
         };
     }
 
+    /// <summary>Asymmetric padding without count_include_pad is refused at inspection (AveragePool's shape rule).</summary>
     private static Kernel AveragePool(NodeProto node)
     {
         var window = SlidingWindow.Read(node, kernelFromWeight: false);
         var kernel = window.KernelShape!;
-        if (kernel.Length != 2)
-            throw new NotSupportedException($"{node.Describe()}: only 2-D average pooling is supported.");
+        var rank = kernel.Length;
         var ceil = node.IntAttribute("ceil_mode", 0) != 0;
         var countIncludePad = node.IntAttribute("count_include_pad", 0) != 0;
-        if (!countIncludePad && window.IsAsymmetric)
-            throw new NotSupportedException($"{node.Describe()}: asymmetric padding without count_include_pad is not supported.");
         return inputs =>
         {
             var (input, padding) = window.Pad(inputs[0].Tensor!, kernel, 0.0);
-            return GraphValue.Of(nn.functional.avg_pool2d(input, kernel, window.Strides(2), padding, ceil, countIncludePad));
+            return GraphValue.Of(rank switch
+            {
+                1 => nn.functional.avg_pool1d(input, kernel[0], window.Strides(1)[0], padding[0], ceil, countIncludePad),
+                2 => nn.functional.avg_pool2d(input, kernel, window.Strides(2), padding, ceil, countIncludePad),
+                _ => nn.functional.avg_pool3d(input, kernel, window.Strides(3), padding, ceil, countIncludePad),
+            });
         };
     }
 
-    private static Kernel GlobalAveragePool() => inputs =>
+    private static Kernel GlobalPool(Func<Tensor, long[], Tensor> reduce) => inputs =>
     {
         var x = inputs[0].Tensor!;
         var spatial = new long[x.dim() - 2];
         for (var i = 0; i < spatial.Length; i++)
             spatial[i] = i + 2;
-        return GraphValue.Of(x.mean(spatial, keepdim: true));
+        return GraphValue.Of(reduce(x, spatial));
     };
 
     /// <summary>Kernel, strides, dilations and pads of a Conv or pooling node, resolved once at compile time.</summary>
     private sealed class SlidingWindow
     {
-        private static readonly long[][] OnesByRank = [[], [1], [1, 1]];
-        private static readonly long[][] ZerosByRank = [[], [0], [0, 0]];
+        private static readonly long[][] OnesByRank = [[], [1], [1, 1], [1, 1, 1]];
+        private static readonly long[][] ZerosByRank = [[], [0], [0, 0], [0, 0, 0]];
         private readonly long[]? strides;
         private readonly long[]? dilations;
         private readonly string autoPad;
@@ -105,8 +149,6 @@ internal static class ConvolutionKernels
 
         public long[]? KernelShape { get; }
 
-        public bool IsAsymmetric => torchPads is not null || autoPad.StartsWith("SAME", StringComparison.Ordinal);
-
         public static SlidingWindow Read(NodeProto node, bool kernelFromWeight)
         {
             var window = new SlidingWindow(node);
@@ -114,6 +156,8 @@ internal static class ConvolutionKernels
                 throw new NotSupportedException($"{node.Describe()}: kernel_shape is missing.");
             return window;
         }
+
+        public static long[] Zeros(int rank) => ZerosByRank[rank];
 
         public long[] Strides(int rank) => strides ?? OnesByRank[rank];
 
