@@ -67,7 +67,7 @@ public sealed class CliJobTests(ShearsServer server, ITestOutputHelper log)
     {
         var (modelId, datasetId) = await UploadAsync();
         var prune = await ShearsCli.RunAsync(server, "prune", "--model", modelId, "--dataset", datasetId, "--method", "magnitude",
-            "--target-flops", "0.5", "--option", "epochs=50", "--json");
+            "--target-flops", "0.5", "--option", "epochs=5000", "--json");
         Assert.True(prune.ExitCode == ExitCodes.Success, prune.ToString());
         var jobId = JsonDocument.Parse(prune.Out).RootElement.GetProperty("id").GetString()!;
 
