@@ -93,6 +93,18 @@ function renderStatus(job) {
   document.getElementById('progress').value = job.progress ?? 0;
 }
 
+// "fine-tuning 12/18 · step 182 of 188 (fisher-rounds 170/170, fine-tuning 12/18) · about 3 s left"
+function describePlan(progress) {
+  const phases = progress.phases ?? [];
+  const current = phases.find(p => p.name === progress.phase);
+  const stage = current ? `${current.name} ${current.stepsDone}/${current.stepsPlanned}` : progress.phase;
+  const steps = progress.totalSteps ? `step ${progress.step} of ${progress.totalSteps}` +
+    (phases.length > 1 ? ` (${phases.map(p => `${p.name} ${p.stepsDone}/${p.stepsPlanned}`).join(', ')})` : '') : undefined;
+  const eta = typeof progress.etaSeconds === 'number' && progress.phase !== 'done'
+    ? `about ${progress.etaSeconds < 90 ? `${Math.ceil(progress.etaSeconds)} s` : `${Math.round(progress.etaSeconds / 60)} min`} left` : undefined;
+  return [stage, steps, eta].filter(Boolean).join(' · ');
+}
+
 async function jobView(view, id, signal) {
   const job = await api(`v1/jobs/${id}`);
   const target = Object.entries(job.target).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${percent(v)}`).join(', ');
@@ -100,7 +112,7 @@ async function jobView(view, id, signal) {
   view.replaceChildren(
     h('h2', {}, `Job ${id}`),
     h('p', {}, h('span', { id: 'status' }), ` · ${job.method} · target ${target} · created ${when(job.createdAt)} `, cancel),
-    h('progress', { id: 'progress', max: 1, value: 0 }),
+    h('progress', { id: 'progress', max: 1, value: 0 }), h('p', { id: 'plan' }),
     h('div', { class: 'charts' },
       chartFigure('chart-cost', 'Cost kept (fraction of the original) by step', [['FLOPs', colors.flops], ['params', colors.params]]),
       chartFigure('chart-loss', 'Training loss by step', [['loss', colors.loss]]),
@@ -133,6 +145,7 @@ async function jobView(view, id, signal) {
         if (typeof event.data[name] === 'number') series[name].push([event.data.step, event.data[name]]);
       }
       document.getElementById('progress').value = event.data.progress ?? 0;
+      document.getElementById('plan').textContent = describePlan(event.data);
       if (!drawPending) { drawPending = true; requestAnimationFrame(draw); }
       if (event.data.message) log(event.data.message);
     } else if (event.type === 'status') {

@@ -43,7 +43,11 @@ public static class JobProgressView
         switch (jobEvent.Type)
         {
             case "progress":
-                bar.Value = jobEvent.Number("progress") ?? bar.Value;
+                if (jobEvent.Number("totalSteps") is { } total && total > 0)
+                {
+                    bar.MaxValue = total;
+                    bar.Value = jobEvent.Number("step") ?? bar.Value;
+                }
                 bar.Description = Markup.Escape(Describe(jobEvent));
                 break;
             case "status":
@@ -63,12 +67,40 @@ public static class JobProgressView
         }
     }
 
-    private static string Describe(JobEvent progress)
+    /// <summary>
+    /// A progress event in one line: the stage and its steps (the phase's own, then the job's over all phases), the
+    /// time left by the measured step time, and the metrics it carries.
+    /// </summary>
+    public static string Describe(JobEvent progress)
     {
         string? Format(string label, string field, string format)
             => progress.Number(field) is { } value ? $"{label} {value.ToString(format, CultureInfo.InvariantCulture)}" : null;
+        var phase = progress.Text("phase");
+        var phaseSteps = PhaseSteps(progress, phase);
+        var stage = phase is null ? null : phaseSteps is { } steps ? $"{phase} {steps.Done}/{steps.Planned}" : phase;
         var step = progress.Number("step") is { } s ? $"step {s}/{progress.Number("totalSteps")}" : null;
-        var parts = new[] { step, Format("loss", "loss", "0.000"), Format("acc", "accuracy", "P1"), Format("FLOPs", "flops", "P0"), Format("params", "params", "P0") };
+        var eta = progress.Number("etaSeconds") is { } seconds && phase != "done" ? $"about {Duration(seconds)} left" : null;
+        var parts = new[] { stage, step, eta, Format("loss", "loss", "0.000"), Format("acc", "accuracy", "P1"), Format("FLOPs", "flops", "P0"), Format("params", "params", "P0") };
         return string.Join(" · ", parts.Where(p => p is not null));
     }
+
+    private static (int Done, int Planned)? PhaseSteps(JobEvent progress, string? phase)
+    {
+        if (phase is null || !progress.Data.TryGetProperty("phases", out var phases) || phases.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+        foreach (var entry in phases.EnumerateArray())
+        {
+            if (entry.TryGetProperty("name", out var name) && name.GetString() == phase)
+            {
+                return (entry.GetProperty("stepsDone").GetInt32(), entry.GetProperty("stepsPlanned").GetInt32());
+            }
+        }
+        return null;
+    }
+
+    private static string Duration(double seconds) => seconds < 90
+        ? $"{Math.Ceiling(seconds).ToString(CultureInfo.InvariantCulture)} s"
+        : $"{Math.Round(seconds / 60).ToString(CultureInfo.InvariantCulture)} min";
 }

@@ -119,6 +119,30 @@ public sealed class CostTracker
         Current = model.Measure(kept);
     }
 
+    /// <summary>
+    /// How many removals (single channels, or blocks where <c>channelMultiple</c> asks for them) would reach the target
+    /// if every group shrank at the same pace, the group with the largest share of its channels kept going next: a
+    /// method's first estimate of the decisions it has to make.
+    /// </summary>
+    public int ShrinkingEvenlyToTarget()
+    {
+        var widths = new Dictionary<int, int>(kept);
+        var removals = 0;
+        while (!Reaches(model.Measure(widths)))
+        {
+            var next = groups.Where(g => NextWidth(g.Id, widths[g.Id]) is not null).MaxBy(g => (double)widths[g.Id] / g.Channels);
+            if (next is null)
+                break;
+            widths[next.Id] = NextWidth(next.Id, widths[next.Id])!.Value;
+            removals++;
+        }
+        return removals;
+    }
+
+    private bool Reaches(CostMeasurement cost) =>
+        (target.Flops is not { } f || Original.Flops == 0 || (double)cost.Flops / Original.Flops <= f)
+        && (target.Params is not { } p || Original.Params == 0 || (double)cost.Params / Original.Params <= p);
+
     /// <summary>Refuses up front a target that even every group at its narrowest allowed width cannot reach.</summary>
     public void EnsureReachable()
     {

@@ -10,12 +10,13 @@ namespace Shears.Worker.Engine;
 public static class FineTuning
 {
     /// <summary>
-    /// Runs <paramref name="steps"/> steps; progress goes from <paramref name="fromFraction"/> to <paramref name="toFraction"/>.
-    /// <paramref name="state"/> is what else the method keeps on the network while it fine-tunes (L0's weight masks).
+    /// Runs <paramref name="steps"/> steps. <paramref name="state"/> is what else the method keeps on the network while it
+    /// fine-tunes (L0's weight masks).
     /// </summary>
-    public static void Run(PruningSession session, int steps, double fromFraction, double toFraction, ICheckpointed? state = null)
+    public static void Run(PruningSession session, int steps, ICheckpointed? state = null)
     {
         var progress = session.Progress;
+        progress.Plan.Plan(TrainingPhase.FineTuning, steps);
         var interval = Math.Max(1, steps / 10);
         PhaseLoop.Run(session, TrainingPhase.FineTuning, state, step => step <= steps, step =>
         {
@@ -30,8 +31,7 @@ public static class FineTuning
             if (step % interval == 0 || step == steps)
             {
                 var accuracy = step == steps || step % (interval * 5) == 0 ? Evaluation.Accuracy(session.Module, session.Data) : (double?)null;
-                progress.Report(fromFraction + (toFraction - fromFraction) * step / steps, session.StepsTaken + step, session.StepsTaken + steps, loss, accuracy,
-                    $"fine-tuning step {step}/{steps}");
+                progress.Report(loss, accuracy, $"fine-tuning step {step}/{steps}");
             }
             return false;
         });

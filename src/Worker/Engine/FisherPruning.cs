@@ -27,7 +27,26 @@ public static class FisherPruning
         session.Cost.EnsureReachable();
         if (!session.Checkpoints.ResumesIn(TrainingPhase.FineTuning))
             RunRounds(session);
-        FineTuning.Run(session, session.FineTuningSteps, 0.7, 0.95);
+        FineTuning.Run(session, session.FineTuningSteps);
+    }
+
+    /// <summary>
+    /// Rounds, then fine-tuning. The rounds are an estimate: at first the rounds that would reach the target if every
+    /// group shrank at the same pace; once a tenth of the way is done, the rounds so far scaled by the share of the way
+    /// they covered.
+    /// </summary>
+    public static void PlanSteps(PruningSession session)
+    {
+        var rounds = (int)Math.Ceiling((double)session.Cost.ShrinkingEvenlyToTarget() / session.Options.ChannelsPerPrune);
+        session.Progress.Plan.Plan(TrainingPhase.FisherRounds, rounds * session.Options.StepsPerPrune);
+        session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningSteps);
+    }
+
+    private static void EstimateRounds(PruningSession session, int roundsDone)
+    {
+        var covered = session.Cost.Progress;
+        if (covered >= 0.1 && !session.Cost.TargetReached)
+            session.Progress.Plan.Plan(TrainingPhase.FisherRounds, (int)Math.Ceiling(roundsDone / covered) * session.Options.StepsPerPrune);
     }
 
     /// <summary>Accumulates Δ and removes channels every <c>stepsPerPrune</c> steps until the target is reached.</summary>
@@ -75,8 +94,8 @@ public static class FisherPruning
         rounds.LossSum = 0;
 
         double? accuracy = rounds.Count % AccuracyInterval == 0 || session.Cost.TargetReached ? Evaluation.Accuracy(session.Module, session.Data) : null;
-        session.Progress.Report(0.05 + 0.65 * session.Cost.Progress, session.StepsTaken, session.StepsTaken + session.FineTuningSteps,
-            lossSum / options.StepsPerPrune, accuracy, $"removed {string.Join(", ", removed.Take(3))}{(removed.Count > 3 ? $" and {removed.Count - 3} more" : "")}");
+        EstimateRounds(session, rounds.Count);
+        session.Progress.Report(lossSum / options.StepsPerPrune, accuracy, $"removed {string.Join(", ", removed.Take(3))}{(removed.Count > 3 ? $" and {removed.Count - 3} more" : "")}");
     }
 
     /// <summary>One training step that also accumulates the Fisher signal (gradients captured at the gates); returns the loss.</summary>

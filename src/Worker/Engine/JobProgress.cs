@@ -1,15 +1,18 @@
-using System.Diagnostics;
-
 namespace Shears.Worker.Engine;
 
 /// <summary>
-/// Reports a job's progress (fraction, step, loss, cost, accuracy, ETA from the elapsed time) and
-/// keeps the trajectory for the report. Checks cancellation, so every step honours it.
+/// Reports a job's progress (its <see cref="JobPlan"/>: stage, steps done and planned per phase, ETA from measured step
+/// times; loss, cost, accuracy) and keeps the trajectory for the report. Checks cancellation, so every step honours it.
 /// </summary>
 public sealed class JobProgress(IPruningProgress sink, CostTracker cost, CancellationToken cancellationToken)
 {
-    private readonly Stopwatch clock = Stopwatch.StartNew();
+    /// <summary>Share of the progress fraction the training steps fill; measuring before and finishing after take the rest.</summary>
+    private const double TrainingShare = 0.95;
+
     private readonly List<TrajectoryPoint> trajectory = [];
+    private double lastFraction;
+
+    public JobPlan Plan { get; } = new();
 
     public IReadOnlyList<TrajectoryPoint> Trajectory => trajectory;
 
@@ -27,11 +30,14 @@ public sealed class JobProgress(IPruningProgress sink, CostTracker cost, Cancell
 
     public void Log(string message) => sink.Log(message);
 
-    public void Report(double fraction, int step, int totalSteps, double? loss, double? accuracy = null, string? message = null)
+    /// <summary>A progress event at the plan's current stage and step; the fraction never goes back when an estimate grows.</summary>
+    public void Report(double? loss, double? accuracy = null, string? message = null)
     {
-        fraction = Math.Clamp(fraction, 0, 1);
-        double? eta = fraction > 0.01 ? clock.Elapsed.TotalSeconds * (1 - fraction) / fraction : null;
-        sink.Progress(new ProgressUpdate(fraction, step, totalSteps, loss, accuracy, cost.FlopsFraction, cost.ParamsFraction, message, eta));
+        var fraction = Plan.Stage == "done" ? 1 : 0.02 + (TrainingShare - 0.02) * Plan.StepFraction;
+        lastFraction = Math.Max(lastFraction, Math.Clamp(fraction, 0, 1));
+        var step = Plan.StepsDone;
+        sink.Progress(new ProgressUpdate(lastFraction, step, Plan.StepsPlanned, loss, accuracy, cost.FlopsFraction, cost.ParamsFraction, message,
+            Plan.Stage == "done" ? 0 : Plan.EtaSeconds, Plan.Stage, Plan.Phases.ToArray(), Plan.SecondsPerStep));
         trajectory.Add(new TrajectoryPoint(step, cost.FlopsFraction, cost.ParamsFraction, accuracy, loss));
     }
 }

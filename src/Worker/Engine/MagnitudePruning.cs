@@ -17,15 +17,15 @@ public static class MagnitudePruning
         session.Cost.EnsureReachable();
         if (!session.Checkpoints.ResumesIn(TrainingPhase.FineTuning))
         {
+            session.Progress.Plan.Enter("pruning");
             var scores = session.Groups.Select(g => ChannelNorms(session, g, session.Options.Norm == "l2")).ToArray();
             if (session.Options.Scope == "layer")
                 RemoveLayerByLayer(session, scores);
             else
                 RemoveGlobally(session, scores);
-            session.Progress.Report(0.3, session.StepsTaken, session.StepsTaken + session.FineTuningSteps, loss: null,
-                Evaluation.Accuracy(session.Module, session.Data), $"removed channels by {session.Options.Norm} norm ({session.Options.Scope}); fine-tuning");
+            session.Progress.Report(loss: null, Evaluation.Accuracy(session.Module, session.Data), $"removed channels by {session.Options.Norm} norm ({session.Options.Scope}); fine-tuning");
         }
-        FineTuning.Run(session, session.FineTuningSteps, 0.3, 0.95);
+        FineTuning.Run(session, session.FineTuningSteps);
     }
 
     /// <summary>Per channel, the norm over every Producer slice (PassThrough when a group has none).</summary>

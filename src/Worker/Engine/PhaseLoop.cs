@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Shears.Worker.Engine;
 
 /// <summary>
@@ -5,7 +7,8 @@ namespace Shears.Worker.Engine;
 /// is cancelled or the worker shuts down (saving what was trained since the last save first), and saves a
 /// checkpoint once <c>checkpointEverySteps</c> steps have passed since the last one. A phase that decides in
 /// rounds (Fisher) can ask for those saves to wait for its next decision, so that a checkpoint rarely carries a
-/// half-accumulated round and short rounds do not each write one.
+/// half-accumulated round and short rounds do not each write one. It tells the job's plan when the phase starts and
+/// how long each step took.
 /// </summary>
 public static class PhaseLoop
 {
@@ -19,7 +22,9 @@ public static class PhaseLoop
         var checkpoints = session.Checkpoints;
         var progress = session.Progress;
         var resumedAt = checkpoints.Resume(phase, state);
+        progress.Plan.Start(phase, session.StepsTaken);
         var lastSaved = resumedAt;
+        var clock = new Stopwatch();
         var n = resumedAt + 1;
         for (; continues(n); n++)
         {
@@ -29,7 +34,10 @@ public static class PhaseLoop
                     checkpoints.Save(phase, n - 1, state);
                 progress.ThrowIfCancelled();
             }
+            clock.Restart();
+            progress.Plan.Step(phase, n);
             var decided = step(n);
+            progress.Plan.Took(phase, clock.Elapsed.TotalSeconds);
             if (checkpoints.Every > 0 && n - lastSaved >= checkpoints.Every && (decided || !saveAtDecisions))
             {
                 checkpoints.Save(phase, n, state);

@@ -24,6 +24,12 @@ public interface IPruningProgress
     void Log(string message);
 }
 
+/// <summary>
+/// One progress report. <paramref name="Step"/> and <paramref name="TotalSteps"/> are the job's training steps done and
+/// planned over all <paramref name="Phases"/>; <paramref name="Stage"/> is what it is doing (measuring, a phase's name,
+/// pruning, finishing, done); <paramref name="EtaSeconds"/> is the planned steps still to run times the measured
+/// <paramref name="SecondsPerStep"/>.
+/// </summary>
 public sealed record ProgressUpdate(
     double Fraction,
     int Step,
@@ -33,7 +39,10 @@ public sealed record ProgressUpdate(
     double? FlopsFraction = null,
     double? ParamsFraction = null,
     string? Message = null,
-    double? EtaSeconds = null);
+    double? EtaSeconds = null,
+    string? Stage = null,
+    IReadOnlyList<PhaseProgress>? Phases = null,
+    double? SecondsPerStep = null);
 
 public sealed record NetworkMetrics(long Params, long Flops, double Accuracy, double LatencyMs);
 

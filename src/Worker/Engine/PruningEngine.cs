@@ -48,12 +48,14 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         var probe = LatencyBatchInputs(data, out var probeShape);
         if (request.Options.Cost == "latency")
             session.Cost.RankByLatency(new LatencyProfile(graph, groups, probe, probeShape, session.Progress));
+        PlanMethod(request.Method, session);
         var before = Measure(session, session.Cost.Original);
         progress.Log($"Original: {before.Params} parameters, {before.Flops} FLOPs, accuracy {before.Accuracy:P2}.");
-        session.Progress.Report(0.02, 0, 0, loss: null, before.Accuracy, "measured the original network");
+        session.Progress.Report(loss: null, before.Accuracy, "measured the original network");
 
         RunMethod(request.Method, session);
         cancellationToken.ThrowIfCancellationRequested();
+        session.Progress.Plan.Enter("finishing");
 
         var pruned = Shrink(session);
         var prunedBytes = pruned.ToByteArray();
@@ -62,7 +64,8 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         var (originalMs, prunedMs) = LatencyComparison.Measure(request.OnnxModel, prunedBytes, probe, probeShape, settings.LatencyRounds, settings.LatencyRepeats);
         (before, after) = (before with { LatencyMs = originalMs }, after with { LatencyMs = prunedMs });
         progress.Log($"Pruned: {after.Params} parameters, {after.Flops} FLOPs, accuracy {after.Accuracy:P2}; ONNX Runtime latency at batch {LatencyBatch}, side by side: {originalMs:F3} → {prunedMs:F3} ms.");
-        session.Progress.Report(1.0, session.StepsTaken, session.StepsTaken, loss: null, after.Accuracy, "done");
+        session.Progress.Plan.Enter("done");
+        session.Progress.Report(loss: null, after.Accuracy, "done");
 
         var layers = groups.Select(g => new LayerWidth(g.Name, g.Channels, session.Masks.KeptCount(g.Id))).ToList();
         return new PruneOutcome(prunedBytes, Weights(pruned), before, after, layers, session.Progress.Trajectory, session.Sparsity);
@@ -100,6 +103,23 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         catch (NotSupportedException e)
         {
             throw new PruningFailedException(e.Message);
+        }
+    }
+
+    /// <summary>The steps the method plans per phase, from the options (and Fisher's estimate of its rounds).</summary>
+    private static void PlanMethod(PruningMethod method, PruningSession session)
+    {
+        switch (method)
+        {
+            case PruningMethod.Magnitude:
+                session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningSteps);
+                break;
+            case PruningMethod.Fisher:
+                FisherPruning.PlanSteps(session);
+                break;
+            case PruningMethod.L0:
+                L0Pruning.PlanSteps(session);
+                break;
         }
     }
 

@@ -15,7 +15,7 @@ public sealed class JobProgressReporter(JobEventLog events, PruningJob job) : IP
     {
         var fraction = Math.Clamp(update.Fraction, 0, 1);
         var data = new ProgressEventData(fraction, update.Step, update.TotalSteps, update.Loss, update.Accuracy,
-            update.FlopsFraction, update.ParamsFraction, update.Message, update.EtaSeconds);
+            update.FlopsFraction, update.ParamsFraction, update.Message, update.EtaSeconds, update.Stage, update.Phases, update.SecondsPerStep);
         Append(JobEventType.Progress, data, async db =>
         {
             var row = await db.Jobs.FindAsync([job.Id], CancellationToken.None);
@@ -32,6 +32,10 @@ public sealed class JobProgressReporter(JobEventLog events, PruningJob job) : IP
     }
 }
 
-/// <summary>The <c>data:</c> of a <c>progress</c> event; <c>flops</c> and <c>params</c> are fractions of the original.</summary>
+/// <summary>
+/// The <c>data:</c> of a <c>progress</c> event; <c>flops</c> and <c>params</c> are fractions of the original; <c>step</c>
+/// and <c>totalSteps</c> are training steps done and planned over all <c>phases</c> (<c>{name, stepsDone, stepsPlanned}</c>);
+/// <c>phase</c> is the stage the job is in; <c>etaSeconds</c> comes from the measured <c>stepSeconds</c>.
+/// </summary>
 public sealed record ProgressEventData(double Progress, int Step, int TotalSteps, double? Loss, double? Accuracy,
-    double? Flops, double? Params, string? Message, double? EtaSeconds);
+    double? Flops, double? Params, string? Message, double? EtaSeconds, string? Phase, IReadOnlyList<PhaseProgress>? Phases, double? StepSeconds);

@@ -31,9 +31,7 @@ public static class L0Pruning
         if (session.Options.Lambda is null && target is null)
             throw new PruningFailedException("An l0 job needs a target (target.flops or target.params) or options.lambda.");
 
-        var totalSteps = session.FineTuningSteps;
-        var fineTuningSteps = (int)Math.Round(totalSteps * FineTuningShare);
-        var gateSteps = Math.Max(1, totalSteps - fineTuningSteps);
+        var (gateSteps, fineTuningSteps) = Steps(session);
         if (session.Options.Granularity == "weight")
         {
             L0WeightPruning.Run(session, target, gateSteps, fineTuningSteps);
@@ -46,7 +44,22 @@ public static class L0Pruning
             TrainGates(session, new ChannelGateSet(gates, expected), target, gateSteps);
             RemoveClosedChannels(session, gates);
         }
-        FineTuning.Run(session, fineTuningSteps, 0.8, 0.95);
+        FineTuning.Run(session, fineTuningSteps);
+    }
+
+    /// <summary>Gate training, then fine-tuning with frozen gates: the job's steps split <see cref="FineTuningShare"/> to the latter.</summary>
+    public static void PlanSteps(PruningSession session)
+    {
+        var (gateSteps, fineTuningSteps) = Steps(session);
+        session.Progress.Plan.Plan(TrainingPhase.L0Gates, gateSteps);
+        session.Progress.Plan.Plan(TrainingPhase.FineTuning, fineTuningSteps);
+    }
+
+    private static (int GateSteps, int FineTuningSteps) Steps(PruningSession session)
+    {
+        var totalSteps = session.FineTuningSteps;
+        var fineTuningSteps = (int)Math.Round(totalSteps * FineTuningShare);
+        return (Math.Max(1, totalSteps - fineTuningSteps), fineTuningSteps);
     }
 
     internal static void TrainGates(PruningSession session, IL0GateSet gates, double? target, int steps)
@@ -59,8 +72,7 @@ public static class L0Pruning
             if (step % interval == 0 || step == steps)
             {
                 var accuracy = step == steps || step % (interval * 5) == 0 ? gates.AccuracyWithTestTimeGates() : (double?)null;
-                session.Progress.Report(0.8 * step / steps, session.StepsTaken + step, session.StepsTaken + steps, loss, accuracy,
-                    $"l0 step {step}/{steps}: expected cost {training.ExpectedFraction:P1}, λ {training.Lambda:G3}, {gates.DescribeOpen()}");
+                session.Progress.Report(loss, accuracy, $"l0 step {step}/{steps}: expected cost {training.ExpectedFraction:P1}, λ {training.Lambda:G3}, {gates.DescribeOpen()}");
             }
             return false;
         });

@@ -30,7 +30,7 @@ public static class L0WeightPruning
             L0Pruning.TrainGates(session, gates, target, gateSteps);
             folded = gates.Settle(target).Count(z => z is > 0f and < 1f);
         }
-        FineTuning.Run(session, fineTuningSteps, 0.8, 0.95, gates);
+        FineTuning.Run(session, fineTuningSteps, gates);
         gates.Bake();
 
         var zeros = gates.ZeroWeights();
