@@ -34,7 +34,7 @@ public static class JobsApi
 
     /// <summary>The body is read by <see cref="JobRequestParser"/>, which names every wrong, unknown or missing field.</summary>
     public static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> CreateAsync(HttpRequest httpRequest, ShearsDbContext db,
-        JobEventLog events, JobDispatcher dispatcher, ClaimsPrincipal user, CancellationToken cancellationToken)
+        JobEventLog events, JobDispatcher dispatcher, DatasetMemoryLimit memoryLimit, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var request = JobRequestParser.Parse(await JsonRequestBody.ReadAsync(httpRequest, cancellationToken));
         var spec = request.Spec;
@@ -48,6 +48,10 @@ public static class JobsApi
         if (Incompatibility(model, dataset) is { } problem)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The model and the dataset do not fit together.", detail: problem);
+        }
+        if (memoryLimit.Problem(dataset) is { } tooLarge)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The dataset does not fit in a worker's memory.", detail: tooLarge);
         }
 
         var job = new PruningJob

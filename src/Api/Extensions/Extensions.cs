@@ -1,5 +1,6 @@
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.OpenApi;
 using Polly;
 using Polly.Retry;
@@ -56,6 +57,7 @@ public static class Extensions
             services.AddShearsJobServer(configuration.GetWorkerQueues(JobQueues.Cpu, JobQueues.Gpu));
         }
         services.AddSingleton(ReconcilerSettings.From(configuration));
+        services.TryAddSingleton(DatasetMemoryLimit.From(configuration));
         services.AddHostedService<JobReconciler>();
     }
 

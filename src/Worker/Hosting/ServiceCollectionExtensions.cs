@@ -2,6 +2,7 @@ using Hangfire;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Shears.Domain.Persistence;
 using Shears.Worker.Engine;
 using Shears.Worker.Jobs;
@@ -45,6 +46,7 @@ public static class ServiceCollectionExtensions
     public static IServiceCollection AddShearsJobServer(this IServiceCollection services, string[] queues)
     {
         services.AddSingleton(provider => provider.GetRequiredService<IConfiguration>().GetSection("Engine").Get<EngineSettings>() ?? new EngineSettings());
+        services.TryAddSingleton(provider => DatasetMemoryLimit.From(provider.GetRequiredService<IConfiguration>()));
         services.AddScoped<IPruneJob, PruneJobRunner>();
         services.AddHangfireServer(options =>
         {

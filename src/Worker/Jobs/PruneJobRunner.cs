@@ -19,6 +19,7 @@ public sealed partial class PruneJobRunner(
     JobEventLog events,
     EngineSettings engineSettings,
     ReconcilerSettings settings,
+    DatasetMemoryLimit datasetMemory,
     ILogger<PruneJobRunner> logger) : IPruneJob
 {
     /// <summary>Starts of one job (first run plus retries) before an infrastructure failure fails it for good.</summary>
@@ -110,6 +111,10 @@ public sealed partial class PruneJobRunner(
             ?? throw new PruningFailedException($"Model {job.ModelId} no longer exists.");
         var datasetRow = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == job.DatasetId, cancellationToken)
             ?? throw new PruningFailedException($"Dataset {job.DatasetId} no longer exists.");
+        if (datasetMemory.Problem(datasetRow) is { } tooLarge)
+        {
+            throw new PruningFailedException(tooLarge); // this worker's limit may be lower than the Api's
+        }
         var onnx = await store.ReadAllBytesAsync(model.Sha256, cancellationToken);
         await using var inputs = store.OpenRead(datasetRow.InputsSha256);
         await using var labels = store.OpenRead(datasetRow.LabelsSha256);

@@ -1,0 +1,31 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Shears.Domain.Persistence;
+
+namespace Shears.Worker.Jobs;
+
+/// <summary>
+/// How much memory one job's dataset may take in a worker, as float32 values (<c>Jobs:MaxDatasetMemoryBytes</c> [2 GiB]):
+/// the engine holds every sample in memory, as floats and again as a tensor, so a worker needs about twice this. A
+/// small upload can decode to far more (a 4 MB gzip to 2.5 million 28×28 images, 7.8 GB of floats), so the Api checks
+/// the stored dataset's samples and shape when a job is submitted (422), and a worker again before it loads them.
+/// </summary>
+public sealed record DatasetMemoryLimit(long MaxBytes)
+{
+    public const long DefaultMaxBytes = 2L * 1024 * 1024 * 1024;
+
+    public static DatasetMemoryLimit From(IConfiguration configuration)
+        => new(configuration.GetValue<long?>("Jobs:MaxDatasetMemoryBytes") ?? DefaultMaxBytes);
+
+    /// <summary>Why the dataset cannot be loaded within the limit, in words; null when it fits.</summary>
+    public string? Problem(StoredDataset dataset)
+    {
+        var sampleShape = JsonSerializer.Deserialize<int[]>(dataset.InputShapeJson) ?? [];
+        var bytes = sampleShape.Aggregate((long)dataset.Samples, (a, b) => a * b) * sizeof(float);
+        return bytes <= MaxBytes ? null : string.Create(CultureInfo.InvariantCulture,
+            $"The dataset's {dataset.Samples:N0} samples of shape [{string.Join(", ", sampleShape)}] take {Mib(bytes)} as float32 in a worker's memory, more than the limit of {Mib(MaxBytes)} (Jobs:MaxDatasetMemoryBytes). Use a subset of the samples, or raise the limit on the Api and the workers if they have about twice that memory.");
+    }
+
+    private static string Mib(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024.0):N0} MiB");
+}
