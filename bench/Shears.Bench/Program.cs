@@ -6,6 +6,9 @@ using static TorchSharp.torch;
 
 // Shears engine benchmark: run from the repository root, e.g.
 //   dotnet run -c Release --project bench/Shears.Bench -- --methods magnitude,fisher,l0 --targets 0.5,0.25,0.1
+// or the image loader: bench/images.sh (dotnet run ... -- images --make / --archive)
+if (args is ["images", .. var imageArgs])
+    return ImageBench.Run(imageArgs);
 if (BenchOptions.Parse(args) is not { } options)
     return 2;
 set_num_threads(options.Threads);

@@ -6,9 +6,9 @@ namespace Shears.Testing;
 
 /// <summary>
 /// Image datasets made on the spot for tests and benchmarks (shared by the test projects and bench through a linked
-/// file): class k draws a bright disc in quadrant k (of 4) on a noisy dark background, which survives resizing and
-/// centre crops, so a small network learns it; encoded as PNG, JPEG or WebP by SkiaSharp and packed into zip, tar or
-/// tar.gz archives.
+/// file): class k has a background of brightness 20 + 40·(k mod 6) with noise and a disc in quadrant k mod 4; the
+/// brightness survives resizing, crops and flips, so a small network learns it even with augmentation; encoded as PNG,
+/// JPEG or WebP by SkiaSharp and packed into zip, tar or tar.gz archives.
 /// </summary>
 internal static class SyntheticImages
 {
@@ -18,8 +18,9 @@ internal static class SyntheticImages
         using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
         using (var canvas = new SKCanvas(bitmap))
         {
-            canvas.Clear(new SKColor(20, 20, 30));
-            using var noise = new SKPaint { Color = new SKColor(60, 60, 70) };
+            var level = (byte)(20 + 40 * (classIndex % 6));
+            canvas.Clear(new SKColor(level, level, (byte)(level + 10)));
+            using var noise = new SKPaint { Color = new SKColor((byte)(level + 30), (byte)(level + 30), (byte)(level + 30)) };
             for (var i = 0; i < width * height / 20; i++)
             {
                 canvas.DrawPoint(random.Next(width), random.Next(height), noise);
@@ -35,17 +36,19 @@ internal static class SyntheticImages
 
     /// <summary>Class folders <c>c{k}/{i}.ext</c>, formats taken in turn from <paramref name="formats"/>.</summary>
     public static List<(string Path, byte[] Data)> ClassFolders(int classes, int perClass, int width, int height, params SKEncodedImageFormat[] formats)
+        => [.. ClassFolderFiles(classes, perClass, width, height, formats)];
+
+    /// <summary>The same files made one at a time as they are enumerated (for archives too large to hold).</summary>
+    public static IEnumerable<(string Path, byte[] Data)> ClassFolderFiles(int classes, int perClass, int width, int height, params SKEncodedImageFormat[] formats)
     {
-        var files = new List<(string, byte[])>();
         for (var k = 0; k < classes; k++)
         {
             for (var i = 0; i < perClass; i++)
             {
                 var format = formats[(k * perClass + i) % formats.Length];
-                files.Add(($"c{k}/{i:D4}.{Extension(format)}", Image(k, width, height, format, k * 100_003 + i)));
+                yield return ($"c{k}/{i:D4}.{Extension(format)}", Image(k, width, height, format, k * 100_003 + i));
             }
         }
-        return files;
     }
 
     public static string Extension(SKEncodedImageFormat format) => format switch
