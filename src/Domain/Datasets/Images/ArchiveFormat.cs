@@ -19,15 +19,16 @@ public static class ArchiveFormats
     private static ReadOnlySpan<byte> GzipMagic => [0x1F, 0x8B];
 
     /// <summary>
-    /// The archive format of <paramref name="seekable"/>, or null when it is not an archive (an IDX or .npy file, gzipped
-    /// or not). Reads a few hundred bytes and puts the position back at the start.
+    /// The archive format of <paramref name="seekable"/>, or null when it is not an image archive (an IDX or .npy file,
+    /// gzipped or not, or a .npz: a zip of .npy arrays only). Reads a few hundred bytes (a zip's directory) and puts the
+    /// position back at the start.
     /// </summary>
     public static ArchiveFormat? Detect(Stream seekable)
     {
         try
         {
             var head = ReadHead(seekable, TarMagicOffset + TarMagic.Length);
-            if (head.StartsWith(ZipLocalHeader) || head.StartsWith(ZipEmptyArchive)) return ArchiveFormat.Zip;
+            if (head.StartsWith(ZipLocalHeader) || head.StartsWith(ZipEmptyArchive)) return IsNpz(seekable) ? null : ArchiveFormat.Zip;
             if (IsTar(head)) return ArchiveFormat.Tar;
             if (!head.StartsWith(GzipMagic)) return null;
             seekable.Position = 0;
@@ -41,6 +42,20 @@ public static class ArchiveFormats
         finally
         {
             seekable.Position = 0;
+        }
+    }
+
+    private static bool IsNpz(Stream seekable)
+    {
+        seekable.Position = 0;
+        try
+        {
+            using var zip = new ZipArchive(seekable, ZipArchiveMode.Read, leaveOpen: true);
+            return zip.Entries.Count > 0 && zip.Entries.All(e => e.FullName.EndsWith(".npy", StringComparison.Ordinal));
+        }
+        catch (InvalidDataException)
+        {
+            return false; // a damaged zip: the archive reader names the damage
         }
     }
 

@@ -38,6 +38,8 @@ public sealed class ImageArchiveReaderTests
         Assert.Equal(ArchiveFormat.Zip, ArchiveFormats.Detect(new MemoryStream(SyntheticImages.Zip(files))));
         Assert.Equal(ArchiveFormat.Tar, ArchiveFormats.Detect(new MemoryStream(SyntheticImages.Tar(files))));
         Assert.Equal(ArchiveFormat.TarGzip, ArchiveFormats.Detect(new MemoryStream(SyntheticImages.Tar(files, gzip: true))));
+        var npz = SyntheticImages.Zip([("inputs.npy", [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y']), ("labels.npy", [0x93])]);
+        Assert.Null(ArchiveFormats.Detect(new MemoryStream(npz)));
         using var idx = File.OpenRead(DatasetFiles.Fixture("fashion_test_1k-images-idx3-ubyte.gz"));
         Assert.Null(ArchiveFormats.Detect(idx));
         Assert.Equal(0, idx.Position);
