@@ -579,37 +579,46 @@ def write_npz(path, arrays):
 
 
 class Entry:
+    """How to make one network: its constructor, data, output names, and how it is trained before export.
+
+    targets: a function of the data giving regression targets (the task networks: fit() on the stored samples).
+    training: for the zoo, "labels" (cross-entropy on the class labels), "segmentation" (per-pixel cross-entropy
+    on the image's brightness bands), "calibrate" (batch-norm statistics only) or None (seeded random weights);
+    the zoo trains on TRAINING_SAMPLES further samples and stores the next `samples` as its .npz.
+    """
+
     def __init__(self, constructor, data, outputs, directory=ZOO, opset=OPSET, sequence_axis=False,
-                 targets=None, samples=64, note=""):
+                 targets=None, samples=64, note="", training=None):
         self.constructor, self.data, self.outputs, self.directory = constructor, data, outputs, directory
         self.opset, self.sequence_axis, self.targets, self.samples, self.note = opset, sequence_axis, targets, samples, note
+        self.training = training
 
 
 ZOO_NETWORKS = {
-    "vit": Entry(tv_vit, fashion_rgb(32), ["logits"], note="torchvision VisionTransformer: 32x32, patch 8, 2 layers, 4 heads, width 64, MLP 128"),
-    "convnext": Entry(tv_convnext, fashion_rgb(32), ["logits"], opset=17,
+    "vit": Entry(tv_vit, fashion_rgb(32), ["logits"], training="labels", note="torchvision VisionTransformer: 32x32, patch 8, 2 layers, 4 heads, width 64, MLP 128"),
+    "convnext": Entry(tv_convnext, fashion_rgb(32), ["logits"], training="labels", opset=17,
                       note="torchvision ConvNeXt: stages 16-32-64, one block each; opset 17 (LayerNormalization)"),
-    "efficientnet": Entry(tv_efficientnet, fashion_rgb(32), ["logits"], note="torchvision EfficientNet: 4 MBConv stages with squeeze-and-excitation, 8-32 wide"),
-    "regnet": Entry(tv_regnet, fashion_rgb(32), ["logits"], note="torchvision RegNet (Y-style, SE): depth 4, group width 8"),
-    "resnext": Entry(SmallResNeXt, fashion_rgb(32), ["logits"], note="torchvision ResNet Bottleneck with 4 groups, widths 16-32-64 (ResNeXt)"),
-    "shufflenet_v2": Entry(tv_shufflenet_v2, fashion_rgb(32), ["logits"], note="torchvision ShuffleNetV2: repeats 2-2-2, channels 8-16-32-64-128"),
-    "mobilenet_v3": Entry(tv_mobilenet_v3, fashion_rgb(32), ["logits"], note="torchvision mobilenet_v3_small, width 0.25 (hard-swish, SE)"),
-    "lraspp": Entry(tv_lraspp, fashion_segmentation, ["masks"], note="torchvision LRASPP on mobilenet_v3_small features (width 0.25), 4 classes, 32x32"),
-    "deeplabv3": Entry(tv_deeplabv3, fashion_segmentation, ["masks"], note="torchvision DeepLabV3 (ASPP rates 2-4, 16 wide) on mobilenet_v3_small features, 4 classes"),
-    "bert": Entry(TinyBert, token_classes, ["logits"], sequence_axis=True,
+    "efficientnet": Entry(tv_efficientnet, fashion_rgb(32), ["logits"], training="labels", note="torchvision EfficientNet: 4 MBConv stages with squeeze-and-excitation, 8-32 wide"),
+    "regnet": Entry(tv_regnet, fashion_rgb(32), ["logits"], training="labels", note="torchvision RegNet (Y-style, SE): depth 4, group width 8"),
+    "resnext": Entry(SmallResNeXt, fashion_rgb(32), ["logits"], training="labels", note="torchvision ResNet Bottleneck with 4 groups, widths 16-32-64 (ResNeXt)"),
+    "shufflenet_v2": Entry(tv_shufflenet_v2, fashion_rgb(32), ["logits"], training="labels", note="torchvision ShuffleNetV2: repeats 2-2-2, channels 8-16-32-64-128"),
+    "mobilenet_v3": Entry(tv_mobilenet_v3, fashion_rgb(32), ["logits"], training="labels", note="torchvision mobilenet_v3_small, width 0.25 (hard-swish, SE)"),
+    "lraspp": Entry(tv_lraspp, fashion_segmentation, ["masks"], training="segmentation", note="torchvision LRASPP on mobilenet_v3_small features (width 0.25), 4 classes, 32x32"),
+    "deeplabv3": Entry(tv_deeplabv3, fashion_segmentation, ["masks"], training="segmentation", note="torchvision DeepLabV3 (ASPP rates 2-4, 16 wide) on mobilenet_v3_small features, 4 classes"),
+    "bert": Entry(TinyBert, token_classes, ["logits"], training="labels", sequence_axis=True,
                   note="BERT-style encoder: token + position embeddings, 2 post-norm layers, 4 heads of 8, GELU MLP 64, 4 classes"),
     "sentence_encoder": Entry(SentenceEncoder, lambda count, generator: token_data(count, generator), ["embedding"], opset=17, sequence_axis=True,
                               note="sentence-embedding encoder: 2 pre-norm layers, attention written with einsum (Einsum), opset 17 "
                                    "(LayerNormalization), masked mean pool to [N,32]; no labels"),
-    "audio_gru": Entry(AudioGru, tone_clips, ["logits"], note="Conv1d front end, GRU over time (to be held fixed), MLP; 1024 samples, 10 tones"),
-    "norms_activations": Entry(NormsAndActivations, fashion_rgb(32), ["logits"],
+    "audio_gru": Entry(AudioGru, tone_clips, ["logits"], training="labels", note="Conv1d front end, GRU over time (to be held fixed), MLP; 1024 samples, 10 tones"),
+    "norms_activations": Entry(NormsAndActivations, fashion_rgb(32), ["logits"], training="labels",
                                note="GroupNorm, InstanceNorm, PReLU, Mish, Softplus, ELU, SELU, global max + average pooling in a small CNN"),
-    "yolo": Entry(TinyYolo, fashion_detection, ["predictions"],
+    "yolo": Entry(TinyYolo, fashion_detection, ["predictions"], training="calibrate",
                   note="YOLOv8n-style: Conv-BN-SiLU, C2f (Split), SPPF, upsample + Concat neck, decoupled head, no DFL/NMS; 64x64 in, [N,20,84] out"),
-    "unet": Entry(TinyUNet, fashion_gray, ["masks"], note="UNet: two levels, max-pool down, ConvTranspose up, Concat skips; 1x32x32 in, 3 classes"),
-    "textcnn": Entry(TextCnn, token_ids_only, ["logits"], sequence_axis=True, note="TextCNN: embedding 32, Conv1d 3/4/5 x 16, max over time (ReduceMax)"),
-    "audio1d": Entry(Audio1d, tone_clips, ["logits"], note="M5-style waveform classifier: Conv1d + BN + ReLU + MaxPool1d x4, 1024 samples, 10 tones"),
-    "video3d": Entry(Video3d, drifting_clips, ["logits"], note="C3D-style: Conv3d + BN + ReLU + MaxPool3d x3; 3x8x32x32 clips"),
+    "unet": Entry(TinyUNet, fashion_gray, ["masks"], training="segmentation", note="UNet: two levels, max-pool down, ConvTranspose up, Concat skips; 1x32x32 in, 3 classes"),
+    "textcnn": Entry(TextCnn, token_ids_only, ["logits"], training="labels", sequence_axis=True, note="TextCNN: embedding 32, Conv1d 3/4/5 x 16, max over time (ReduceMax)"),
+    "audio1d": Entry(Audio1d, tone_clips, ["logits"], training="labels", note="M5-style waveform classifier: Conv1d + BN + ReLU + MaxPool1d x4, 1024 samples, 10 tones"),
+    "video3d": Entry(Video3d, drifting_clips, ["logits"], training="labels", note="C3D-style: Conv3d + BN + ReLU + MaxPool3d x3; 3x8x32x32 clips"),
 }
 
 
@@ -624,12 +633,72 @@ TASK_NETWORKS = {
 }
 
 
+TRAINING_SAMPLES, TRAINING_STEPS, TRAINING_BATCH = 512, 150, 32
+
+
+def brightness_bands(image, classes):
+    """Per-pixel class of an image batch: its brightness (mean over channels) cut into equal bands."""
+    return (image.mean(1) * classes).long().clamp(0, classes - 1)
+
+
+def train_briefly(model, data, training):
+    """A short Adam run (or, for "calibrate", batch-norm statistics only) on the samples before the stored ones.
+
+    Returns the figure to record: held-out accuracy (classifiers), pixel accuracy (segmenters) or None."""
+    names = [n for n in data if n != "labels"]
+    tensors = {n: torch.from_numpy(data[n]) for n in data}
+    train_rows, held_rows = torch.arange(TRAINING_SAMPLES), torch.arange(TRAINING_SAMPLES, len(tensors[names[0]]))
+    generator = torch.Generator().manual_seed(SEED)
+
+    def batch(rows):
+        return [tensors[n][rows] for n in names]
+
+    def loss_of(outputs, rows):
+        if training == "labels":
+            return F.cross_entropy(outputs, tensors["labels"][rows])
+        return F.cross_entropy(outputs, brightness_bands(tensors[names[0]][rows], outputs.shape[1]))
+
+    def calibrate_batch_norm():
+        """Running statistics as the average over 20 batches (torchvision's MobileNetV3 moves them by 1% a step)."""
+        norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None
+        model.train()
+        with torch.no_grad():
+            for _ in range(20):
+                model(*batch(torch.randint(0, TRAINING_SAMPLES, (TRAINING_BATCH,), generator=generator)))
+        model.eval()
+
+    if training != "calibrate":
+        model.train()
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        for _ in range(TRAINING_STEPS):
+            rows = torch.randint(0, TRAINING_SAMPLES, (TRAINING_BATCH,), generator=generator)
+            optimizer.zero_grad()
+            loss_of(model(*batch(rows)), rows).backward()
+            optimizer.step()
+    calibrate_batch_norm()
+    if training == "calibrate":
+        return None
+    with torch.no_grad():
+        outputs = model(*batch(held_rows))
+    if training == "labels":
+        return round((outputs.argmax(1) == tensors["labels"][held_rows]).float().mean().item(), 4)
+    return round((outputs.argmax(1) == brightness_bands(tensors[names[0]][held_rows], outputs.shape[1])).float().mean().item(), 4)
+
+
 def export(name, entry):
     torch.manual_seed(SEED)
     model = entry.constructor()
     generator = np.random.default_rng(SEED)
-    data = entry.data(entry.samples, generator)
-    relative_error = None
+    relative_error = held_out = None
+    if entry.training is not None:
+        data = entry.data(TRAINING_SAMPLES + entry.samples, generator)
+        held_out = train_briefly(model, data, entry.training)
+        data = {n: a[TRAINING_SAMPLES:] for n, a in data.items()}
+    else:
+        data = entry.data(entry.samples, generator)
     if entry.targets is not None:
         relative_error = fit(model, data, entry.targets(data))
     model.eval()
@@ -663,6 +732,13 @@ def export(name, entry):
     }
     if relative_error is not None:
         facts["trainedMseOverTargetVariance"] = round(relative_error, 4)
+    if entry.training is not None:
+        facts["training"] = ("" if entry.training == "calibrate" else
+                             f"{TRAINING_STEPS} Adam steps (lr 1e-3, batch {TRAINING_BATCH}) on {TRAINING_SAMPLES} other samples, "
+                             + ("cross-entropy on the labels; " if entry.training == "labels" else "per-pixel cross-entropy on brightness bands; ")) \
+            + f"batch-norm statistics averaged over 20 batches of {TRAINING_BATCH}"
+    if held_out is not None:
+        facts["heldOutAccuracy" if entry.training == "labels" else "heldOutPixelAccuracy"] = held_out
     if entry.note:
         facts["note"] = entry.note
     print(f"{name}: {facts}", flush=True)
