@@ -1,3 +1,4 @@
+using Shears.Domain.Persistence;
 using Shears.Worker.Hosting;
 using Shears.Worker.Jobs;
 
@@ -11,7 +12,7 @@ if (!database.IsPostgres)
     return 2;
 }
 
-builder.Services.AddShearsPersistence(builder.Configuration);
+builder.Services.AddShearsPersistence(builder.Configuration, DatabaseOutagePolicy.RetryInBackground);
 builder.Services.AddShearsJobDispatch(hangfire => hangfire.UseShearsPostgresStorage(database.PostgresConnectionString!));
 builder.Services.AddShearsJobServer(builder.Configuration.GetWorkerQueues(JobQueues.Cpu));
 builder.Services.AddSingleton(ReconcilerSettings.From(builder.Configuration));

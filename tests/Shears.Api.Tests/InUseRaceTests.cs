@@ -18,7 +18,6 @@ public sealed class InUseRaceTests(PostgresServer postgres, ITestOutputHelper ou
 
     [Theory]
     [MemberData(nameof(Modes))]
-    [Trait("Category", "Slow")]
     public async Task A_job_racing_the_deletion_of_what_it_uses_is_never_accepted_with_it_gone(string mode, string resource)
     {
         // Embedded mode's in-process worker would start the jobs; here they only need to be queued.

@@ -104,7 +104,9 @@ public static class DatasetsApi
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, ShearsDbContext db, IArtifactStore store,
         ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var dataset = await db.Datasets.OwnedBy(user.TenantId()).FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
+        // Locked before the look for live jobs: a job being created with it commits first, or waits and then finds it gone.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var dataset = await db.FindLockedAsync<StoredDataset>(user.TenantId(), id, RowLock.Update, cancellationToken);
         if (dataset is null)
         {
             return NotFound.Problem("dataset", id);
@@ -116,6 +118,7 @@ public static class DatasetsApi
         }
         db.Datasets.Remove(dataset);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         await db.DeleteUnreferencedAsync(store, [dataset.InputsSha256, dataset.LabelsSha256], cancellationToken);
         return TypedResults.NoContent();
     }

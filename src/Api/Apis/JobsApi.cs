@@ -39,8 +39,11 @@ public static class JobsApi
         var request = JobRequestParser.Parse(await JsonRequestBody.ReadAsync(httpRequest, cancellationToken));
         var spec = request.Spec;
         var tenant = user.TenantId();
-        var model = await db.Models.OwnedBy(tenant).FirstOrDefaultAsync(m => m.Id == request.ModelId, cancellationToken);
-        var dataset = await db.Datasets.OwnedBy(tenant).FirstOrDefaultAsync(d => d.Id == request.DatasetId, cancellationToken);
+        // The model and dataset stay locked until the job is committed, so a DELETE racing this request either waits
+        // and then finds the job (409), or goes first and this request finds nothing (404).
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var model = await db.FindLockedAsync<StoredModel>(tenant, request.ModelId, RowLock.Share, cancellationToken);
+        var dataset = await db.FindLockedAsync<StoredDataset>(tenant, request.DatasetId, RowLock.Share, cancellationToken);
         if (model is null || dataset is null)
         {
             return model is null ? NotFound.Problem("model", request.ModelId) : NotFound.Problem("dataset", request.DatasetId);
@@ -69,11 +72,10 @@ public static class JobsApi
         };
         // The job and its first event commit together; from then on the database holds the job, and a failed
         // hand-off to Hangfire only delays it (the reconciler enqueues queued jobs that no Hangfire job carries).
-        await events.AppendStatusAsync(job, JobStatus.Queued, "Waiting for a worker.", cancellationToken, alsoChange: tx =>
-        {
-            tx.Jobs.Add(job);
-            return Task.CompletedTask;
-        });
+        db.Jobs.Add(job);
+        JobEventLog.AddFirstStatus(db, job, JobStatus.Queued, "Waiting for a worker.");
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         if (dispatcher.TryDispatch(job) is { } dispatchId)
         {
             job.DispatchId = dispatchId;

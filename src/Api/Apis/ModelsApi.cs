@@ -72,7 +72,9 @@ public static class ModelsApi
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, ShearsDbContext db, IArtifactStore store,
         ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var model = await db.Models.OwnedBy(user.TenantId()).FirstOrDefaultAsync(m => m.Id == id, cancellationToken);
+        // Locked before the look for live jobs: a job being created with it commits first, or waits and then finds it gone.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var model = await db.FindLockedAsync<StoredModel>(user.TenantId(), id, RowLock.Update, cancellationToken);
         if (model is null)
         {
             return NotFound.Problem("model", id);
@@ -84,6 +86,7 @@ public static class ModelsApi
         }
         db.Models.Remove(model);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         await db.DeleteUnreferencedAsync(store, [model.Sha256], cancellationToken);
         return TypedResults.NoContent();
     }

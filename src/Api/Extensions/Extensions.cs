@@ -28,7 +28,7 @@ public static class Extensions
         var configuration = builder.Configuration;
         var database = configuration.GetDatabaseSettings();
 
-        services.AddShearsPersistence(configuration);
+        services.AddShearsPersistence(configuration, DatabaseOutagePolicy.FailFast);
         services.AddSingleton(UploadLimits.From(configuration));
         services.AddProblemDetails();
         builder.AddRequestHeadLimits();

@@ -4,12 +4,21 @@ namespace Shears.Domain.Persistence;
 
 public static class DatabaseConfiguration
 {
-    /// <summary>Points EF Core at the database the settings choose; both providers use snake_case names.</summary>
-    public static DbContextOptionsBuilder UseShearsDatabase(this DbContextOptionsBuilder options, DatabaseSettings settings)
+    /// <summary>
+    /// Points EF Core at the database the settings choose; both providers use snake_case names. On PostgreSQL,
+    /// <paramref name="outages"/> decides whether calls retry through an outage or fail at once.
+    /// </summary>
+    public static DbContextOptionsBuilder UseShearsDatabase(this DbContextOptionsBuilder options, DatabaseSettings settings, DatabaseOutagePolicy outages)
     {
         if (settings.IsPostgres)
         {
-            options.UseNpgsql(settings.PostgresConnectionString, npgsql => npgsql.EnableRetryOnFailure(maxRetryCount: 6));
+            options.UseNpgsql(settings.For(outages).PostgresConnectionString, npgsql =>
+            {
+                if (outages == DatabaseOutagePolicy.RetryInBackground)
+                {
+                    npgsql.EnableRetryOnFailure(maxRetryCount: 6);
+                }
+            });
         }
         else
         {

@@ -10,7 +10,7 @@ public sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<She
     {
         var settings = new DatabaseSettings("Host=localhost;Database=shears", SqlitePath: "unused.db");
         var options = new DbContextOptionsBuilder<ShearsDbContext>();
-        options.UseShearsDatabase(settings);
+        options.UseShearsDatabase(settings, DatabaseOutagePolicy.RetryInBackground);
         return new ShearsDbContext(options.Options);
     }
 }

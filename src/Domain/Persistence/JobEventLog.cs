@@ -32,15 +32,7 @@ public sealed class JobEventLog(IDbContextFactory<ShearsDbContext> contexts, Job
             {
                 await alsoChange(db);
             }
-            db.JobEvents.Add(new JobEvent
-            {
-                JobId = jobId,
-                Sequence = last + 1,
-                TenantId = tenantId,
-                Type = type,
-                DataJson = JsonSerializer.Serialize(data, Json),
-                CreatedAt = DateTime.UtcNow,
-            });
+            db.JobEvents.Add(NewEvent(jobId, tenantId, last + 1, type, data));
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
@@ -53,6 +45,23 @@ public sealed class JobEventLog(IDbContextFactory<ShearsDbContext> contexts, Job
             }
         }
     }
+
+    /// <summary>
+    /// Adds a new job's first event (its initial status) to <paramref name="db"/>, to be saved with the job in the
+    /// caller's transaction: nobody can have written an event for a job not yet committed.
+    /// </summary>
+    public static void AddFirstStatus(ShearsDbContext db, PruningJob job, JobStatus status, string? message)
+        => db.JobEvents.Add(NewEvent(job.Id, job.TenantId, 1, JobEventType.Status, new StatusEventData(status.ToWire(), message)));
+
+    private static JobEvent NewEvent(Guid jobId, string tenantId, long sequence, JobEventType type, object data) => new()
+    {
+        JobId = jobId,
+        Sequence = sequence,
+        TenantId = tenantId,
+        Type = type,
+        DataJson = JsonSerializer.Serialize(data, Json),
+        CreatedAt = DateTime.UtcNow,
+    };
 
     public Task<long> AppendStatusAsync(PruningJob job, JobStatus status, string? message, CancellationToken cancellationToken,
         Func<ShearsDbContext, Task>? alsoChange = null)

@@ -12,12 +12,12 @@ namespace Shears.Worker.Hosting;
 /// <summary>Registrations shared by the Api (which may run jobs in-process) and the Worker process.</summary>
 public static class ServiceCollectionExtensions
 {
-    /// <summary>Database (SQLite or PostgreSQL by configuration), artifact store and the job event log.</summary>
-    public static IServiceCollection AddShearsPersistence(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>Database (SQLite or PostgreSQL by configuration, meeting outages as <paramref name="outages"/> says), artifact store and the job event log.</summary>
+    public static IServiceCollection AddShearsPersistence(this IServiceCollection services, IConfiguration configuration, DatabaseOutagePolicy outages)
     {
-        var database = configuration.GetDatabaseSettings();
+        var database = configuration.GetDatabaseSettings().For(outages);
         services.AddSingleton(database);
-        services.AddDbContextFactory<ShearsDbContext>(options => options.UseShearsDatabase(database));
+        services.AddDbContextFactory<ShearsDbContext>(options => options.UseShearsDatabase(database, outages));
         IBlobHolds holds = database.IsPostgres ? new PostgresBlobHolds(database.PostgresConnectionString!) : new InProcessBlobHolds();
         services.AddSingleton<IArtifactStore>(new LocalArtifactStore(configuration.GetArtifactsPath(), holds));
         services.AddSingleton<JobEventSignal>();
