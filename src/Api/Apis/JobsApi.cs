@@ -34,7 +34,7 @@ public static class JobsApi
 
     /// <summary>The body is read by <see cref="JobRequestParser"/>, which names every wrong, unknown or missing field.</summary>
     public static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> CreateAsync(HttpRequest httpRequest, ShearsDbContext db,
-        JobEventLog events, JobDispatcher dispatcher, DatasetMemoryLimit memoryLimit, ClaimsPrincipal user, CancellationToken cancellationToken)
+        JobDispatcher dispatcher, DatasetMemoryLimit memoryLimit, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var request = JobRequestParser.Parse(await JsonRequestBody.ReadAsync(httpRequest, cancellationToken));
         var spec = request.Spec;
