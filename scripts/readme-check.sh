@@ -74,7 +74,9 @@ PGUSER=postgres createdb -h localhost -O shears shears
 cleanup() {
   local status=$?
   # Only what this script started: the blocks' process group (the services they started), then the cluster.
-  [[ -n ${blocks_pid:-} ]] && kill -TERM -- -"$blocks_pid" 2>/dev/null || true
+  if [[ -n ${blocks_pid:-} ]] && kill -TERM -- -"$blocks_pid" 2>/dev/null; then
+    for _ in $(seq 1 30); do kill -0 -- -"$blocks_pid" 2>/dev/null || break; sleep 1; done
+  fi
   as_postgres "$pg_bin/pg_ctl" -D "$pg/data" -m immediate -w stop >/dev/null 2>&1 || true
   if [[ ${SHEARS_README_NETNS:-} != 1 ]] && ! $keep && ((status == 0)); then rm -rf "$work"; elif [[ ${SHEARS_README_NETNS:-} != 1 ]]; then echo "readme-check: kept $work"; fi
   exit $status
@@ -92,7 +94,7 @@ script=$work/blocks.sh
   echo 'set -euo pipefail'
   echo 'wait_for() { for _ in $(seq 1 180); do curl -sf "$1" >/dev/null && return 0; sleep 1; done; echo "readme-check: $1 never answered" >&2; return 1; }'
   echo 'job_succeeded() { local s; s=$(curl -sf "http://localhost:5000/v1/jobs/$1" | jq -r .status); [[ $s == succeeded ]] || { echo "readme-check: job $1 is $s" >&2; curl -s "http://localhost:5000/v1/jobs/$1" >&2; return 1; }; }'
-  echo 'show_result() { curl -sf "http://localhost:5000/v1/jobs/$1" | jq -c "{status, method, params: [.result.before.params, .result.after.params], flops: [.result.before.flops, .result.after.flops], accuracy: [.result.before.accuracy, .result.after.accuracy], latencyMs: [.result.before.latencyMs, .result.after.latencyMs], warnings: .result.warnings}"; }'
+  echo 'show_result() { curl -sf "http://localhost:5000/v1/jobs/$1" | jq -c "{status, method, seconds: ((.finishedAt|sub(\"\\\\.[0-9]+\";\"\")|fromdateiso8601) - (.createdAt|sub(\"\\\\.[0-9]+\";\"\")|fromdateiso8601)), params: [.result.before.params, .result.after.params], flops: [.result.before.flops, .result.after.flops], accuracy: [.result.before.accuracy, .result.after.accuracy], latencyMs: [.result.before.latencyMs, .result.after.latencyMs], warnings: .result.warnings}"; }'
   # The embedded service runs in a session of its own so that it can be stopped as a whole (dotnet run and the Api).
   echo 'embedded=; trap '"'"'[[ -n $embedded ]] && kill -TERM -- -$embedded 2>/dev/null; true'"'"' EXIT'
   for entry in "${blocks[@]}"; do
@@ -123,7 +125,7 @@ script=$work/blocks.sh
     if [[ $text == *ConnectionStrings__Postgres* ]]; then
       echo 'wait_for http://localhost:5000/readyz'
       echo "echo '== the curl walk-through again, now run by the distributed Worker'"
-      curl_block=$(for e in "${blocks[@]}"; do t=${e#*$'\t'}; t=${t//$'\x1e'/$'\n'}; [[ $t == *'$BASE/jobs'* ]] && printf '%s' "$t"; done)
+      curl_block=$(for e in "${blocks[@]}"; do t=${e#*$'\t'}; t=${t//$'\x1e'/$'\n'}; if [[ $t == *'$BASE/jobs'* ]]; then printf '%s' "$t"; fi; done)
       printf '%s\n' "$curl_block"
       echo 'job_succeeded "$JOB"; show_result "$JOB"'
     elif [[ $text == *'$BASE/jobs'* ]]; then
