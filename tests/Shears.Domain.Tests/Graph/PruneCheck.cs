@@ -5,7 +5,7 @@ using Shears.Domain.Tests.Onnx;
 
 namespace Shears.Domain.Tests.Graph;
 
-/// <summary>The surgery check of DESIGN.md step 5: the pruned model computes what the masked model computes.</summary>
+/// <summary>The surgery check of docs/design.md, engine step 5: the pruned model computes what the masked model computes.</summary>
 internal static class PruneCheck
 {
     /// <summary>

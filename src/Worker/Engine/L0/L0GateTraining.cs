@@ -49,7 +49,7 @@ public sealed class L0GateTraining : ICheckpointed, IDisposable
     }
 
     /// <summary>
-    /// Gates need a larger step than the weights: at 1e-3 nothing closes for epochs (DESIGN.md). A gate
+    /// Gates need a larger step than the weights: at 1e-3 nothing closes for epochs (docs/design.md). A gate
     /// starting at log α = ln(1/p − 1) closes below ln(1/11) ≈ −2.4, so short jobs get a step large
     /// enough to travel that far about twice within the budget.
     /// </summary>
