@@ -78,7 +78,7 @@ public sealed class SwaggerSchemaTests(EmbeddedApi api) : IClassFixture<Embedded
                 Assert.True(response.GetProperty("content").TryGetProperty("application/problem+json", out _), $"{verb} {path} {status}: {response}");
             }
         }
-        AssertProblems("/v1/jobs", "post", "400", "401", "404", "415", "422", "429");
+        AssertProblems("/v1/jobs", "post", "400", "401", "404", "415", "422", "429", "503");
         AssertProblems("/v1/jobs/{id}", "get", "401", "404");
         AssertProblems("/v1/jobs/{id}/cancel", "post", "404", "409");
         AssertProblems("/v1/models", "post", "400", "401", "413", "415", "422");

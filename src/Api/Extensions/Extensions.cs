@@ -93,10 +93,10 @@ public static class Extensions
             new DashboardOptions { DashboardTitle = "Shears jobs", DisplayStorageConnectionString = false });
     }
 
-    /// <summary>All of <c>/v1</c>, behind an API key.</summary>
+    /// <summary>All of <c>/v1</c>, behind an API key; any of it answers 503 while the database cannot be reached.</summary>
     public static void MapShearsApiV1(this WebApplication app)
     {
-        var v1 = app.MapGroup("/v1").RequireAuthorization().RefusesWith(StatusCodes.Status401Unauthorized);
+        var v1 = app.MapGroup("/v1").RequireAuthorization().RefusesWith(StatusCodes.Status401Unauthorized, StatusCodes.Status503ServiceUnavailable);
         v1.MapModelsApi();
         v1.MapDatasetsApi();
         v1.MapJobsApi();

@@ -23,8 +23,16 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             LogClientDropped(httpContext.Request.Method, httpContext.Request.Path, exception.Message);
             return true;
         }
+        if (DatabaseOutage.Caused(exception))
+        {
+            LogDatabaseOutage(httpContext.Request.Method, httpContext.Request.Path, exception.Message);
+            httpContext.Response.Headers.RetryAfter = ((int)DatabaseOutage.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         ProblemDetails? problem = exception switch
         {
+            _ when DatabaseOutage.Caused(exception) => Problem(StatusCodes.Status503ServiceUnavailable, "The database cannot be reached just now.",
+                $"Shears could not reach its database to answer this request. Send it again after {DatabaseOutage.RetryAfter.TotalSeconds:0} seconds (Retry-After); " +
+                "the operator can check the database with GET /readyz."),
             ContentTooLargeException tooLarge => Problem(StatusCodes.Status413PayloadTooLarge, "The upload is too large.",
                 $"{tooLarge.Message} Ask the operator to raise the Uploads limits if this file is genuine."),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problem(
@@ -48,6 +56,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         httpContext.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: the database cannot be reached ({Reason})")]
+    private partial void LogDatabaseOutage(string method, PathString path, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} ended early, nothing kept: {Reason}")]
     private partial void LogClientDropped(string method, PathString path, string reason);

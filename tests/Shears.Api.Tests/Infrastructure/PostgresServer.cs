@@ -63,6 +63,27 @@ public sealed class PostgresServer : IAsyncLifetime
         await StartClusterAsync();
     }
 
+    /// <summary>
+    /// Stops the throwaway cluster (fast mode: every session cut), runs <paramref name="whileDown"/> with no server at
+    /// all, and starts it again on the same port, whatever <paramref name="whileDown"/> did.
+    /// </summary>
+    public async Task WhileDownAsync(Func<Task> whileDown)
+    {
+        if (_clusterDir is null)
+        {
+            throw new InvalidOperationException("SHEARS_TEST_POSTGRES names a server these tests do not own; they cannot stop it.");
+        }
+        await RunAsPostgresAsync($"{BinDir}/pg_ctl", "-D", Path.Combine(_clusterDir, "data"), "-m", "fast", "-w", "-t", "60", "stop");
+        try
+        {
+            await whileDown();
+        }
+        finally
+        {
+            await StartClusterAsync();
+        }
+    }
+
     private Task StartClusterAsync() => RunAsPostgresAsync($"{BinDir}/pg_ctl", "-D", Path.Combine(_clusterDir!, "data"),
         "-l", Path.Combine(_clusterDir!, "server.log"), "-w", "-t", "60", "-o", _serverOptions, "start");
 
