@@ -17,6 +17,9 @@ public static class ExitCodes
     /// <summary>The job was cancelled.</summary>
     public const int JobCancelled = 11;
 
+    /// <summary>Ctrl-C stopped the CLI (128 + SIGINT, as shells count); a job it followed goes on.</summary>
+    public const int Interrupted = 130;
+
     /// <summary>The exit code for a job that has reached <paramref name="status"/>.</summary>
     public static int ForJobStatus(string? status) => status switch
     {

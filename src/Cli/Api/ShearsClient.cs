@@ -51,6 +51,16 @@ public sealed class ShearsClient : IDisposable
     public Task<JsonElement> GetJobAsync(Guid id, CancellationToken cancellationToken)
         => SendAsync(HttpMethod.Get, $"v1/jobs/{id}", null, cancellationToken);
 
+    /// <summary>One page of <paramref name="resource"/> (<c>models</c>, <c>datasets</c>, <c>jobs</c>), newest first.</summary>
+    public Task<JsonElement> ListAsync(string resource, int pageIndex, int pageSize, CancellationToken cancellationToken)
+        => SendAsync(HttpMethod.Get, string.Create(CultureInfo.InvariantCulture, $"v1/{resource}?pageIndex={pageIndex}&pageSize={pageSize}"), null, cancellationToken);
+
+    public async Task DeleteAsync(string resource, Guid id, CancellationToken cancellationToken)
+    {
+        using var response = await _http.DeleteAsync($"v1/{resource}/{id}", cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+    }
+
     public Task<JsonElement> CancelJobAsync(Guid id, CancellationToken cancellationToken)
         => SendAsync(HttpMethod.Post, $"v1/jobs/{id}/cancel", null, cancellationToken);
 

@@ -56,5 +56,26 @@ public sealed class CommandRunner(ParseResult parse, GlobalOptions global, CliCo
             await runner.Console.Error.WriteLineAsync($"error: {ex.Message}");
             return ExitCodes.Usage;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await runner.Console.Error.WriteLineAsync("Interrupted; what the service was asked before Ctrl-C goes on there.");
+            return ExitCodes.Interrupted;
+        }
+        catch (HttpIOException ex)
+        {
+            await runner.Console.Error.WriteLineAsync($"error: the connection to the Shears service at {client.BaseAddress} broke off: {ex.Message}");
+            return ExitCodes.Unreachable;
+        }
+        catch (IOException ex)
+        {
+            await runner.Console.Error.WriteLineAsync($"error: {ex.Message}"); // a local file: disk full, a folder in the way
+            return ExitCodes.Usage;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            // A stack trace helps no user: one sentence, and the unexpected-error code.
+            await runner.Console.Error.WriteLineAsync($"error: the service's answer was not what this CLI expects ({ex.GetType().Name}: {ex.Message}).");
+            return ExitCodes.Unexpected;
+        }
     }
 }

@@ -3,7 +3,7 @@ using Shears.Cli.Output;
 
 namespace Shears.Cli.Commands;
 
-/// <summary><c>shears datasets upload --inputs F --labels F [--name N]</c>.</summary>
+/// <summary><c>shears datasets upload --inputs F --labels F [--name N]</c>, <c>list</c>, <c>delete ID</c>.</summary>
 public static class DatasetsCommands
 {
     public static Command Create(GlobalOptions global, CliConsole console)
@@ -20,6 +20,8 @@ public static class DatasetsCommands
                 + $"of shape {dataset.Text("inputShape")}, {dataset.Text("numClasses")} classes"));
             return ExitCodes.Success;
         });
-        return new Command("datasets", "Labelled datasets.") { upload };
+        var list = ListCommand.Create("datasets", global, console,
+            dataset => $"{dataset.Text("name")}  {dataset.Count("samples")} samples of shape {dataset.Text("inputShape")}, {dataset.Text("numClasses")} classes");
+        return new Command("datasets", "Labelled datasets.") { upload, list, DeleteCommand.Create("datasets", "dataset", global, console) };
     }
 }

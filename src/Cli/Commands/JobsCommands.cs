@@ -4,12 +4,14 @@ using Shears.Cli.Output;
 
 namespace Shears.Cli.Commands;
 
-/// <summary><c>shears jobs get|wait|cancel|download ID</c>.</summary>
+/// <summary><c>shears jobs list</c>, <c>shears jobs get|wait|cancel|download ID</c>.</summary>
 public static class JobsCommands
 {
     public static Command Create(GlobalOptions global, CliConsole console)
     {
         var jobs = new Command("jobs", "Pruning jobs.");
+        jobs.Subcommands.Add(ListCommand.Create("jobs", global, console,
+            job => $"{job.Text("status"),-9}  {job.Text("method"),-9}  {job.Percent("progress"),7}{(job.Text("error") is var error and not "-" ? $"  {error}" : "")}"));
         jobs.Subcommands.Add(Get(global, console));
         jobs.Subcommands.Add(Wait(global, console));
         jobs.Subcommands.Add(Cancel(global, console));
@@ -19,27 +21,26 @@ public static class JobsCommands
 
     private static Argument<Guid> JobId() => new("ID") { Description = "The job's id." };
 
-    private static Command Get(GlobalOptions global, CliConsole console) => ShowJob("get",
-        "Show a job: status, progress, result, artifacts. Exit code: the job's if it has ended.", global, console,
-        (run, id, cancellationToken) => run.Client.GetJobAsync(id, cancellationToken));
-
-    private static Command Wait(GlobalOptions global, CliConsole console) => ShowJob("wait",
-        "Follow a job to its end with a live progress bar; the exit code tells how it ended.", global, console,
-        (run, id, cancellationToken) => JobProgressView.FollowAsync(run.Client, run.Console, id, quiet: run.Json, cancellationToken));
-
-    /// <summary>A command that obtains a job with <paramref name="fetch"/>, shows it, and exits with the job's code.</summary>
-    private static Command ShowJob(string name, string description, GlobalOptions global, CliConsole console,
-        Func<CommandRunner, Guid, CancellationToken, Task<JsonElement>> fetch)
+    private static Command Get(GlobalOptions global, CliConsole console)
     {
         var id = JobId();
-        var command = new Command(name, description) { id };
-        CommandRunner.Bind(command, global, console, async (run, cancellationToken) =>
+        var get = new Command("get", "Show a job: status, progress, result, artifacts. Exit code: the job's if it has ended.") { id };
+        CommandRunner.Bind(get, global, console, async (run, cancellationToken) =>
         {
-            var job = await fetch(run, run.Parse.GetValue(id), cancellationToken);
+            var job = await run.Client.GetJobAsync(run.Parse.GetValue(id), cancellationToken);
             run.Write(job, output => JobText.Write(output, job));
             return ExitCodes.ForJobStatus(job.Text("status"));
         });
-        return command;
+        return get;
+    }
+
+    private static Command Wait(GlobalOptions global, CliConsole console)
+    {
+        var id = JobId();
+        var wait = new Command("wait", "Follow a job to its end with a live progress bar; the exit code tells how it ended. "
+            + "Ctrl-C stops the following, not the job.") { id };
+        CommandRunner.Bind(wait, global, console, (run, cancellationToken) => JobFollowing.FollowAsync(run, run.Parse.GetValue(id), cancellationToken));
+        return wait;
     }
 
     private static Command Cancel(GlobalOptions global, CliConsole console)

@@ -3,7 +3,7 @@ using Shears.Cli.Output;
 
 namespace Shears.Cli.Commands;
 
-/// <summary><c>shears models upload FILE [--name N]</c>.</summary>
+/// <summary><c>shears models upload FILE [--name N]</c>, <c>list</c>, <c>delete ID</c>.</summary>
 public static class ModelsCommands
 {
     public static Command Create(GlobalOptions global, CliConsole console)
@@ -22,6 +22,8 @@ public static class ModelsCommands
             });
             return ExitCodes.Success;
         });
-        return new Command("models", "ONNX networks.") { upload };
+        var list = ListCommand.Create("models", global, console,
+            model => $"{model.Text("name")}  {model.Child("inspection").Count("params")} params{(model.Text("sourceJobId") is var job and not "-" ? $", pruned by job {job}" : "")}");
+        return new Command("models", "ONNX networks.") { upload, list, DeleteCommand.Create("models", "model", global, console) };
     }
 }

@@ -26,7 +26,7 @@ public static class PruneCommand
                 result.AddError(problem);
             }
         });
-        var wait = new Option<bool>("--wait") { Description = "Follow the job with a live progress bar; the exit code tells how it ended." };
+        var wait = new Option<bool>("--wait") { Description = "Follow the job with a live progress bar; the exit code tells how it ended. Ctrl-C stops the following, not the job." };
         var prune = new Command("prune", "Start a pruning job.") { model, dataset, method, targetFlops, targetParams, options, wait };
 
         CommandRunner.Bind(prune, global, console, async (run, cancellationToken) =>
@@ -50,9 +50,7 @@ public static class PruneCommand
             {
                 await run.Console.Error.WriteLineAsync($"Job {jobId} {job.Text("status")}; following its progress.");
             }
-            var finished = await JobProgressView.FollowAsync(run.Client, run.Console, jobId, quiet: run.Json, cancellationToken);
-            run.Write(finished, output => JobText.Write(output, finished));
-            return ExitCodes.ForJobStatus(finished.Text("status"));
+            return await JobFollowing.FollowAsync(run, jobId, cancellationToken);
         });
         return prune;
     }
