@@ -12,8 +12,6 @@ internal static class ElementwiseOperators
         Unary("HardSigmoid"),
         Unary("HardSwish"),
         Unary("Identity"),
-        Unary("Erf"),
-        Unary("Sqrt"),
         Unary("Clip", constantInputs: [1, 2]),
         Unary("Dropout", constantInputs: [1, 2]),
     ];

@@ -9,7 +9,7 @@ namespace Shears.Worker.Engine;
 /// </summary>
 public sealed record PruneRequest(
     byte[] OnnxModel,
-    Dataset Dataset,
+    JobDataset Dataset,
     PruningMethod Method,
     PruningTarget Target,
     PruningOptions Options,

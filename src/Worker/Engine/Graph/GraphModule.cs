@@ -55,7 +55,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
         capturedBySlot = new Tensor?[slotOf.Count];
         probedShapes = new long[]?[slotOf.Count];
         LoadInitializers(graph);
-        program = [.. graph.Nodes.Where(n => n.OpType != "Constant").SelectMany(Compile)];
+        program = [.. graph.Nodes.Where(n => n.OpType != "Constant").Select(Compile)];
         eval();
         Probe();
     }
@@ -187,11 +187,10 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
         }
     }
 
-    /// <summary>One compiled node per output a kernel computes (a Split's outputs each have their own).</summary>
-    private IEnumerable<CompiledNode> Compile(NodeProto node)
+    private CompiledNode Compile(NodeProto node)
     {
         var inputSlots = node.Input.Select(name => name.Length == 0 ? -1 : SlotOf(name)).ToArray();
-        return KernelRegistry.Create(node, this).Select(k => new CompiledNode(k.Kernel, inputSlots, new GraphValue[inputSlots.Length], SlotOf(node.Output[k.Output])));
+        return new CompiledNode(KernelRegistry.Create(node, this), inputSlots, new GraphValue[inputSlots.Length], SlotOf(node.Output[0]));
     }
 
     /// <summary>One run at batch size 1 in evaluation mode: checks the graph executes and records every tensor's shape.</summary>
