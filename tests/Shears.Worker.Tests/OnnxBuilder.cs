@@ -48,12 +48,24 @@ internal sealed class OnnxBuilder(long[] inputShape, int opset = 13, int seed = 
         return name;
     }
 
-    public string Node(string op, string[] inputs, params (string Name, object Value)[] attributes)
+    /// <summary>A float vector initializer (Resize scales).</summary>
+    public string Floats(params float[] values)
     {
-        var output = $"t{counter++}";
+        var name = $"f{counter++}";
+        graph.Initializer.Add(OnnxTensors.FromFloats(name, [values.Length], values));
+        return name;
+    }
+
+    public string Node(string op, string[] inputs, params (string Name, object Value)[] attributes) =>
+        Nodes(op, 1, inputs, attributes)[0];
+
+    /// <summary>A node with <paramref name="outputs"/> outputs (Split); returns their names.</summary>
+    public string[] Nodes(string op, int outputs, string[] inputs, params (string Name, object Value)[] attributes)
+    {
+        var names = Enumerable.Range(0, outputs).Select(_ => $"t{counter++}").ToArray();
         var node = new NodeProto { OpType = op, Name = $"{op}_{counter}" };
         node.Input.AddRange(inputs);
-        node.Output.Add(output);
+        node.Output.AddRange(names);
         foreach (var (name, value) in attributes)
             node.Attribute.Add(value switch
             {
@@ -65,7 +77,7 @@ internal sealed class OnnxBuilder(long[] inputShape, int opset = 13, int seed = 
                 _ => throw new ArgumentException(name),
             });
         graph.Node.Add(node);
-        return output;
+        return names;
     }
 
     /// <summary>

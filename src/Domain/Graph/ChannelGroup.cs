@@ -18,12 +18,14 @@ namespace Shears.Domain.Graph;
 /// Zero gates are therefore equivalent to removing the channel, and fractional gates fold exactly into
 /// the <see cref="SliceRole.Consumer"/> slices.
 /// </param>
+/// <param name="SplitParts">The Split outputs the group's channels pass through: removing a channel shrinks each such output's size.</param>
 public sealed record ChannelGroup(
     int Id,
     string Name,
     int Channels,
     IReadOnlyList<ParameterSlice> Members,
-    IReadOnlyList<GateSite> GateSites);
+    IReadOnlyList<GateSite> GateSites,
+    IReadOnlyList<SplitPart>? SplitParts = null);
 
 /// <summary>
 /// Channel k of a group owns indices [Offset + k·BlockSize, Offset + (k+1)·BlockSize) along
@@ -50,3 +52,9 @@ public enum SliceRole
 /// [Offset, Offset + Channels) (Offset is non-zero after a Concat).
 /// </summary>
 public sealed record GateSite(string Tensor, int Axis, int Offset, string Reader);
+
+/// <summary>
+/// Output <paramref name="Output"/> of the Split node named by its first output <paramref name="Split"/> carries
+/// the group's channels, each <paramref name="Block"/> indices wide: surgery shrinks that output's size.
+/// </summary>
+public sealed record SplitPart(string Split, int Output, int Block);

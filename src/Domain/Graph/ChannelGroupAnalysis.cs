@@ -25,6 +25,7 @@ public static class ChannelGroupAnalysis
         private readonly List<int> parent = [];
         private readonly List<(int Source, ParameterSlice Slice)> slices = [];
         private readonly List<(int Source, GateSite Site)> gates = [];
+        private readonly List<(int Source, SplitPart Part)> splitParts = [];
         private readonly Dictionary<string, string> held = [];
         private readonly HashSet<string> frozen = [];
 
@@ -172,6 +173,53 @@ public static class ChannelGroupAnalysis
                 sources[keep] = sources[keep] with { HeldReason = reason };
         }
 
+        /// <summary>
+        /// Cuts the channels of <paramref name="source"/> (and of every source merged with it) into consecutive parts
+        /// of <paramref name="sizes"/>, each its own source from now on: a Split or Slice on the channel axis sends
+        /// different channels of one producer to different places. Every slice, gate and layout recorded for the
+        /// whole source moves to the parts at their offsets; returns the parts of <paramref name="source"/>.
+        /// </summary>
+        public IReadOnlyList<int> Divide(int source, IReadOnlyList<long> sizes)
+        {
+            var root = Find(source);
+            var members = Enumerable.Range(0, sources.Count).Where(s => Find(s) == root && !sources[s].Divided).ToList();
+            var starts = sizes.Select((_, i) => sizes.Take(i).Sum()).ToList();
+            var parts = members.ToDictionary(m => m, m => sizes.Select((size, i) =>
+                NewSource($"{sources[m].Name}[{starts[i]}:{starts[i] + size}]", size, sources[root].HeldReason)).ToList());
+            foreach (var m in members.Skip(1))
+                for (var i = 0; i < sizes.Count; i++)
+                    Union(parts[members[0]][i], parts[m][i]);
+
+            Redistribute(slices, parts, (slice, i) => slice with { Offset = slice.Offset + (int)(starts[i] * slice.BlockSize) });
+            Redistribute(gates, parts, (site, i) => site with { Offset = site.Offset + (int)starts[i] });
+            Redistribute(splitParts, parts, (part, _) => part);
+            foreach (var (tensor, layout) in layouts.ToList())
+                if (layout.Segments.Any(s => parts.ContainsKey(s.Source)))
+                    layouts[tensor] = layout with
+                    {
+                        Segments = [.. layout.Segments.SelectMany(s => parts.TryGetValue(s.Source, out var p)
+                            ? p.Select(part => new ChannelSegment(part, s.Block)) : [s])],
+                    };
+            foreach (var m in members)
+                sources[m] = sources[m] with { Divided = true };
+            return parts[source];
+        }
+
+        private static void Redistribute<T>(List<(int Source, T Item)> records, Dictionary<int, List<int>> parts, Func<T, int, T> atPart)
+        {
+            var moved = records.Where(r => parts.ContainsKey(r.Source)).ToList();
+            records.RemoveAll(r => parts.ContainsKey(r.Source));
+            foreach (var (source, item) in moved)
+                records.AddRange(parts[source].Select((part, i) => (part, atPart(item, i))));
+        }
+
+        /// <summary>The channels of <paramref name="layout"/> pass through output <paramref name="output"/> of a Split whose sizes surgery rewrites.</summary>
+        public void PassThroughSplit(ChannelLayout layout, NodeProto split, int output)
+        {
+            foreach (var segment in layout.Segments)
+                splitParts.Add((segment.Source, new SplitPart(split.Output[0], output, (int)segment.Block)));
+        }
+
         public void Hold(ChannelLayout layout, string tensor, string reason)
         {
             foreach (var segment in layout.Segments)
@@ -238,7 +286,7 @@ public static class ChannelGroupAnalysis
 
         private ChannelAnalysis Build()
         {
-            var roots = Enumerable.Range(0, sources.Count).Where(s => Find(s) == s && sources[s].HeldReason is null).ToList();
+            var roots = Enumerable.Range(0, sources.Count).Where(s => Find(s) == s && sources[s].HeldReason is null && !sources[s].Divided).ToList();
             var groups = new List<ChannelGroup>();
             foreach (var root in roots)
             {
@@ -248,11 +296,13 @@ public static class ChannelGroupAnalysis
                 var name = names.Count <= 3 ? string.Join("+", names) : $"{string.Join("+", names.Take(3))}+{names.Count - 3} more";
                 groups.Add(new ChannelGroup(id, name, (int)Channels(root),
                     [.. slices.Where(s => members.Contains(s.Source)).Select(s => s.Slice).Distinct()],
-                    [.. gates.Where(g => members.Contains(g.Source)).Select(g => g.Site).Distinct()]));
+                    [.. gates.Where(g => members.Contains(g.Source)).Select(g => g.Site).Distinct()],
+                    [.. splitParts.Where(p => members.Contains(p.Source)).Select(p => p.Part).Distinct()]));
             }
             return new ChannelAnalysis(groups, [.. held.Select(h => new HeldTensor(h.Key, h.Value))]);
         }
 
-        private sealed record Source(string Name, long Channels, string? HeldReason);
+        /// <param name="Divided">Cut into parts by <see cref="Divide"/>: the parts stand for it from then on.</param>
+        private sealed record Source(string Name, long Channels, string? HeldReason, bool Divided = false);
     }
 }

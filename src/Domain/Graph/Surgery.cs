@@ -32,6 +32,7 @@ public static class Surgery
 
         UpdateGroupedConvolutions(model.Graph, dims, graph);
         RewriteFlattenReshapes(model.Graph, graph.Shapes);
+        RewriteSplitSizes(model.Graph, graph, groups, removedChannels);
         model.Graph.ValueInfo.Clear();
         foreach (var input in model.Graph.Input.Where(i => dims.ContainsKey(i.Name)))
             SetShape(input, dims[input.Name]);
@@ -149,6 +150,42 @@ public static class Surgery
             if (allowZero is not null)
                 node.Attribute.Remove(allowZero);
         }
+    }
+
+    /// <summary>Each Split whose outputs lost channels gets its own sizes tensor (exporters share one between Splits).</summary>
+    private static void RewriteSplitSizes(GraphProto graph, OnnxGraph original, IReadOnlyList<ChannelGroup> groups,
+        IReadOnlyDictionary<int, IReadOnlySet<int>> removedChannels)
+    {
+        var lost = new Dictionary<(string Split, int Output), long>();
+        foreach (var group in groups.Where(g => removedChannels.GetValueOrDefault(g.Id)?.Count > 0))
+            foreach (var part in group.SplitParts ?? [])
+                lost[(part.Split, part.Output)] = lost.GetValueOrDefault((part.Split, part.Output)) + ((long)removedChannels[group.Id].Count * part.Block);
+        foreach (var node in graph.Node.Where(n => n.OpType == "Split" && lost.Keys.Any(k => k.Split == n.Output[0])))
+        {
+            var input = original.Shapes[node.Input[0]];
+            var axis = Operators.SplitOperator.Axis(node, input.Length);
+            var sizes = Operators.SplitOperator.Sizes(node, input[axis], original.Shapes.Values, original.Opset)
+                .Select((size, i) => size - lost.GetValueOrDefault((node.Output[0], i))).ToArray();
+            if (original.Opset < 13)
+            {
+                RemoveAttribute(node, "split");
+                node.Attribute.Add(new AttributeProto { Name = "split", Type = AttributeProto.Types.AttributeType.Ints, Ints = { sizes } });
+                continue;
+            }
+            var name = $"{node.Output[0]}__split_sizes";
+            graph.Initializer.Add(OnnxTensors.FromInt64s(name, [sizes.Length], sizes));
+            if (node.Input.Count > 1)
+                node.Input[1] = name;
+            else
+                node.Input.Add(name);
+            RemoveAttribute(node, "num_outputs");
+        }
+    }
+
+    private static void RemoveAttribute(NodeProto node, string name)
+    {
+        if (node.Attribute.FirstOrDefault(a => a.Name == name) is { } attribute)
+            node.Attribute.Remove(attribute);
     }
 
     private static void SetShape(ValueInfoProto value, long[] dims)

@@ -31,7 +31,7 @@ public static class ShapeInference
         }
 
         shapes[graph.InputName] = InputShape(graph);
-        var context = new ShapeContext(shapes, values, int64, graph.Opset);
+        var context = new ShapeContext(shapes, values, int64, graph.Opset, graph.Initializers);
         foreach (var node in graph.Nodes)
         {
             var facts = OperatorRegistry.Find(node)

@@ -13,7 +13,17 @@ internal static class ArithmeticOperators
         Binary("Sub", (x, y) => checked(x - y)),
         Binary("Mul", (x, y) => checked(x * y)),
         Binary("Div", (x, y) => x / y),
+        new("Pow", (node, c) => c.Set(node, ShapeInference.Broadcast(c.Shape(node, 0), c.Shape(node, 1))), PowChannels, constantInputs: [1]),
     ];
+
+    /// <summary>A constant scalar exponent (a norm's square) acts element by element; any other exponent holds the channels.</summary>
+    private static void PowChannels(NodeProto node, ChannelGroupAnalysis.Walk walk)
+    {
+        if (walk.Layout(node.Input[0]) is { } x && !walk.IsTracked(node.Input[1]) && walk.Shapes[node.Input[1]].All(d => d == 1))
+            ChannelRules.PassElementwise(node, walk, x);
+        else
+            walk.Opaque(node, $"Pow '{node.DisplayName()}' raises the channels to a per-channel or computed exponent");
+    }
 
     private static OperatorFacts Binary(string name, Func<long, long, long> onValues) =>
         new(name, (node, c) => Shape(node, c, onValues), Broadcasting);

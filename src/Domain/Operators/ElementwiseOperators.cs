@@ -12,6 +12,8 @@ internal static class ElementwiseOperators
         Unary("HardSigmoid"),
         Unary("HardSwish"),
         Unary("Identity"),
+        Unary("Erf"),
+        Unary("Sqrt"),
         Unary("Clip", constantInputs: [1, 2]),
         Unary("Dropout", constantInputs: [1, 2]),
     ];

@@ -4,12 +4,13 @@ using Shears.Domain.Onnx;
 
 namespace Shears.Domain.Operators;
 
-/// <summary>Operators that normalize over some axes: BatchNormalization, Softmax, LogSoftmax.</summary>
+/// <summary>Operators that normalize over some axes: BatchNormalization, LayerNormalization, Softmax, LogSoftmax.</summary>
 internal static class NormalizationOperators
 {
     public static IEnumerable<OperatorFacts> All =>
     [
         new("BatchNormalization", SameShape, ChannelRules.OnFirstInput(BatchNormalizationChannels), bufferInputs: [3, 4]),
+        new("LayerNormalization", SameShape, ChannelRules.OnFirstInput(LayerNormalizationChannels)),
         new("Softmax", SameShape, ChannelRules.OnFirstInput(SoftmaxChannels)),
         new("LogSoftmax", SameShape, ChannelRules.OnFirstInput(SoftmaxChannels)),
     ];
@@ -27,6 +28,30 @@ internal static class NormalizationOperators
         }
         walk.PassThrough(x, statistics);
         walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], 1));
+    }
+
+    /// <summary>
+    /// Over the channels (a transformer's or ConvNeXt's residual stream) the stream is held: the shrunk network
+    /// would take its statistics over the kept channels only, the masked one over all of them. Over other axes
+    /// only, the scale and bias broadcast over those axes and channels pass.
+    /// </summary>
+    private static void LayerNormalizationChannels(NodeProto node, ChannelGroupAnalysis.Walk walk, ChannelLayout x)
+    {
+        var first = ShapeInference.Axis(node, node.IntAttribute("axis", -1), walk.Rank(node.Input[0]));
+        if (x.Block != 1)
+        {
+            walk.Opaque(node, $"LayerNormalization '{node.DisplayName()}' normalizes flattened channel blocks");
+        }
+        else if (x.Axis >= first)
+        {
+            // The output keeps the (now held) channels on the same axis, so the layers it feeds still see where they are.
+            walk.Hold(x, node.Input[0], $"LayerNormalization '{node.DisplayName()}' normalizes over the channels, so the width it normalizes is held");
+            walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], x.Axis));
+        }
+        else
+        {
+            ChannelRules.PassElementwise(node, walk, x);
+        }
     }
 
     /// <summary>Normalizing over another axis passes channels; over the channels (or flattened, before opset 13) holds them.</summary>

@@ -17,7 +17,10 @@ public static class OperatorRegistry
             LinearOperators.All,
             ConvolutionOperators.All,
             NormalizationOperators.All,
+            ReductionOperators.All,
             ShapeOperators.All,
+            [SplitOperator.Facts],
+            ResizeOperator.All,
         }.SelectMany(family => family).ToDictionary(o => o.Name);
 
     /// <summary>Every supported operator type (Constant included).</summary>

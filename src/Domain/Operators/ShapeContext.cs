@@ -5,7 +5,8 @@ using Shears.Domain.Onnx;
 namespace Shears.Domain.Operators;
 
 /// <summary>What a <see cref="ShapeRule"/> reads and writes: tensor shapes and the values of small integer tensors.</summary>
-internal sealed class ShapeContext(Dictionary<string, long[]> shapes, Dictionary<string, long[]> values, HashSet<string> int64, long opset)
+internal sealed class ShapeContext(Dictionary<string, long[]> shapes, Dictionary<string, long[]> values, HashSet<string> int64, long opset,
+    IReadOnlyDictionary<string, TensorProto> initializers)
 {
     public const int MaxTrackedValues = 64;
     public const long Int32Type = (long)TensorProto.Types.DataType.Int32;
@@ -24,6 +25,11 @@ internal sealed class ShapeContext(Dictionary<string, long[]> shapes, Dictionary
     }
 
     public long[]? Value(NodeProto node, int input) => values.GetValueOrDefault(node.InputOrEmpty(input));
+
+    /// <summary>The values of a float initializer (or Constant) read at <paramref name="input"/>, or null when it is computed.</summary>
+    public float[]? FloatValues(NodeProto node, int input) =>
+        initializers.TryGetValue(node.InputOrEmpty(input), out var tensor) && tensor.DataType == (int)TensorProto.Types.DataType.Float
+            ? OnnxTensors.ToFloats(tensor) : null;
 
     public long[] RequiredValue(NodeProto node, int input, string what) =>
         Value(node, input) ?? throw new InvalidModelException($"Node '{node.DisplayName()}' ({node.OpType}) takes its {what} from a tensor computed at run time; Shears needs it to be constant.");

@@ -15,7 +15,7 @@ namespace Shears.Worker.Tests.Zoo;
 public class ZooPruningTests(ITestOutputHelper output)
 {
     /// <summary>The zoo networks Shears prunes today: single float input, class labels in their .npz.</summary>
-    public static readonly string[] Pruned = ["efficientnet", "mobilenet_v3", "regnet", "resnext", "audio1d", "video3d"];
+    public static readonly string[] Pruned = ["efficientnet", "mobilenet_v3", "regnet", "resnext", "audio1d", "video3d", "convnext", "shufflenet_v2"];
 
     private static readonly PruningOptions ShortJob = new() { Steps = 4, StepsPerPrune = 1, BatchSize = 8, ValidationFraction = 0.25 };
 

@@ -17,6 +17,8 @@ internal static class ActivationKernels
         ("Clip", Pointwise(Clip)),
         ("HardSigmoid", Pointwise((node, _) => HardSigmoid(node.FloatAttribute("alpha", 0.2f), node.FloatAttribute("beta", 0.5f)))),
         ("HardSwish", Pointwise((_, _) => x => nn.functional.hardswish(x))),
+        ("Erf", Pointwise((_, _) => x => x.erf())),
+        ("Sqrt", Pointwise((_, _) => x => x.sqrt())),
     ];
 
     /// <summary>A kernel applying a function of the node (built once) to its first input.</summary>

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Graph;
 
-/// <summary>Add, Sub, Mul, Div with broadcasting; on host integers when both sides are shape arithmetic.</summary>
+/// <summary>Add, Sub, Mul, Div (and Pow, on tensors only) with broadcasting; on host integers when both sides are shape arithmetic.</summary>
 internal static class ArithmeticKernels
 {
     public static IEnumerable<(string, KernelBuilder)> All =>
@@ -11,6 +11,7 @@ internal static class ArithmeticKernels
         ("Sub", (_, context) => Binary("Sub", context)),
         ("Mul", (_, context) => Binary("Mul", context)),
         ("Div", (_, context) => Binary("Div", context)),
+        ("Pow", (_, context) => inputs => GraphValue.Of(inputs[0].AsTensor(context.Device).pow(inputs[1].AsTensor(context.Device)))),
     ];
 
     private static Kernel Binary(string op, IKernelContext context)

@@ -55,7 +55,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
         capturedBySlot = new Tensor?[slotOf.Count];
         probedShapes = new long[]?[slotOf.Count];
         LoadInitializers(graph);
-        program = [.. graph.Nodes.Where(n => n.OpType != "Constant").Select(Compile)];
+        program = [.. graph.Nodes.Where(n => n.OpType != "Constant").SelectMany(Compile)];
         eval();
         Probe();
     }
@@ -187,10 +187,11 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
         }
     }
 
-    private CompiledNode Compile(NodeProto node)
+    /// <summary>One compiled node per output a kernel computes (a Split's outputs each have their own).</summary>
+    private IEnumerable<CompiledNode> Compile(NodeProto node)
     {
         var inputSlots = node.Input.Select(name => name.Length == 0 ? -1 : SlotOf(name)).ToArray();
-        return new CompiledNode(KernelRegistry.Create(node, this), inputSlots, new GraphValue[inputSlots.Length], SlotOf(node.Output[0]));
+        return KernelRegistry.Create(node, this).Select(k => new CompiledNode(k.Kernel, inputSlots, new GraphValue[inputSlots.Length], SlotOf(node.Output[k.Output])));
     }
 
     /// <summary>One run at batch size 1 in evaluation mode: checks the graph executes and records every tensor's shape.</summary>

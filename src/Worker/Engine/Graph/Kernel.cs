@@ -23,3 +23,6 @@ internal interface IKernelContext
 
 /// <summary>Compiles one node of an operator into a kernel (attributes are read once, here).</summary>
 internal delegate Kernel KernelBuilder(NodeProto node, IKernelContext context);
+
+/// <summary>Compiles output <c>output</c> of a node with several outputs (Split) into a kernel of its own.</summary>
+internal delegate Kernel OutputKernelBuilder(NodeProto node, int output, IKernelContext context);

@@ -18,16 +18,30 @@ internal static class KernelRegistry
             LinearKernels.All,
             ConvolutionKernels.All,
             NormalizationKernels.All,
+            ReductionKernels.All,
+            ResizeKernel.All,
             ShapeKernels.All,
         }.SelectMany(family => family).ToDictionary(k => k.Op, k => k.Build);
 
+    /// <summary>Operators with several outputs: each output compiles to a kernel of its own.</summary>
+    private static readonly Dictionary<string, OutputKernelBuilder> ByNameWithOutputs =
+        new IEnumerable<(string Op, OutputKernelBuilder Build)>[]
+        {
+            SplitKernel.All,
+        }.SelectMany(family => family).ToDictionary(k => k.Op, k => k.Build);
+
     /// <summary>Operators the engine executes (Constant nodes are not executed: their values are initializers).</summary>
-    public static IReadOnlyCollection<string> Names => ByName.Keys;
+    public static IReadOnlyCollection<string> Names => [.. ByName.Keys, .. ByNameWithOutputs.Keys];
 
-    public static bool Supports(NodeProto node) => node.OpType == "Constant" || ByName.ContainsKey(node.OpType);
+    public static bool Supports(NodeProto node) => node.OpType == "Constant" || ByName.ContainsKey(node.OpType) || ByNameWithOutputs.ContainsKey(node.OpType);
 
-    public static Kernel Create(NodeProto node, IKernelContext context) =>
-        ByName.TryGetValue(node.OpType, out var build)
-            ? build(node, context)
-            : throw new NotSupportedException($"{node.Describe()}: the op {node.OpType} is not supported by the training engine.");
+    /// <summary>The kernels of a node, each with the index of the output it computes.</summary>
+    public static IEnumerable<(int Output, Kernel Kernel)> Create(NodeProto node, IKernelContext context)
+    {
+        if (ByName.TryGetValue(node.OpType, out var build))
+            return [(0, build(node, context))];
+        if (ByNameWithOutputs.TryGetValue(node.OpType, out var buildOutput))
+            return node.Output.Select((name, i) => (name, i)).Where(o => o.name.Length > 0).Select(o => (o.i, buildOutput(node, o.i, context))).ToList();
+        throw new NotSupportedException($"{node.Describe()}: the op {node.OpType} is not supported by the training engine.");
+    }
 }

@@ -4,12 +4,13 @@ using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Graph;
 
-/// <summary>BatchNormalization, Dropout and (Log)Softmax: the ops whose behaviour depends on mode or opset.</summary>
+/// <summary>BatchNormalization, LayerNormalization, Dropout and (Log)Softmax: the ops whose behaviour depends on mode or opset.</summary>
 internal static class NormalizationKernels
 {
     public static IEnumerable<(string, KernelBuilder)> All =>
     [
         ("BatchNormalization", BatchNormalization),
+        ("LayerNormalization", LayerNormalization),
         ("Dropout", Dropout),
         ("Softmax", Softmax),
         ("LogSoftmax", Softmax),
@@ -27,6 +28,19 @@ internal static class NormalizationKernels
         return inputs => GraphValue.Of(nn.functional.batch_norm(
             inputs[0].Tensor!, inputs[3].Tensor!, inputs[4].Tensor!, inputs[1].Tensor!, inputs[2].Tensor!,
             context.Training, momentum, epsilon));
+    }
+
+    /// <summary>Normalizes over the axes from <c>axis</c> (default −1) to the last; scale and bias span those axes.</summary>
+    private static Kernel LayerNormalization(NodeProto node, IKernelContext context)
+    {
+        var axis = node.IntAttribute("axis", -1);
+        var epsilon = node.FloatAttribute("epsilon", 1e-5f);
+        return inputs =>
+        {
+            var x = inputs[0].Tensor!;
+            var first = (int)(axis < 0 ? axis + x.dim() : axis);
+            return GraphValue.Of(nn.functional.layer_norm(x, x.shape[first..], inputs[1].Tensor, inputs.Length > 2 ? inputs[2].Tensor : null, epsilon));
+        };
     }
 
     /// <summary>Active only in training mode; the ratio is an attribute before opset 12 and a constant input after.</summary>

@@ -1,0 +1,95 @@
+using Onnx;
+using Shears.Domain.Graph;
+using Shears.Domain.Onnx;
+
+namespace Shears.Domain.Operators;
+
+/// <summary>
+/// Split: on the channel axis each output carries a consecutive range of its input's channels (YOLOv8's C2f
+/// halves, a fused QKV projection), so a producer whose channels are cut apart becomes one group per part;
+/// on another axis every output carries all the channels. Surgery rewrites the sizes (<see cref="SplitPart"/>).
+/// </summary>
+internal static class SplitOperator
+{
+    public static OperatorFacts Facts => new("Split", Shape, ChannelRules.OnFirstInput(Channels), constantInputs: [1]);
+
+    /// <summary>Each output's size along the axis: the attribute (before opset 13), the constant second input, or equal parts (num_outputs from opset 18).</summary>
+    public static long[] Sizes(NodeProto node, long length, IReadOnlyDictionary<string, long[]> values, long opset)
+    {
+        var sizes = opset < 13 ? node.IntsAttribute("split")
+            : node.InputOrEmpty(1) == "" ? null
+            : values.GetValueOrDefault(node.Input[1])
+                ?? throw new InvalidModelException($"Split '{node.DisplayName()}' takes its sizes from a tensor computed at run time; Shears needs them constant.");
+        if (sizes is not null)
+            return sizes.Sum() == length ? sizes : throw new InvalidModelException($"Split '{node.DisplayName()}' has sizes [{string.Join(",", sizes)}] for a length of {length}.");
+        var count = node.Has("num_outputs") ? node.IntAttribute("num_outputs", 1) : node.Output.Count;
+        var each = (length + count - 1) / count;
+        if (length < 0 || (!node.Has("num_outputs") && length % count != 0))
+            throw new InvalidModelException($"Split '{node.DisplayName()}' splits a length of {length} into {count} equal parts.");
+        return [.. Enumerable.Range(0, (int)count).Select(i => Math.Max(0, Math.Min(each, length - (i * each))))];
+    }
+
+    public static int Axis(NodeProto node, int rank) => (int)ShapeInference.Axis(node, node.IntAttribute("axis", 0), rank);
+
+    private static void Shape(NodeProto node, ShapeContext c)
+    {
+        var x = c.Shape(node, 0);
+        var axis = Axis(node, x.Length);
+        var sizes = Sizes(node, x[axis], c.Values, c.Opset);
+        if (sizes.Length != node.Output.Count)
+            throw new InvalidModelException($"Split '{node.DisplayName()}' has {sizes.Length} sizes for {node.Output.Count} outputs.");
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            var shape = x.ToArray();
+            shape[axis] = sizes[i];
+            c.SetOutput(node, i, shape);
+        }
+    }
+
+    private static void Channels(NodeProto node, ChannelGroupAnalysis.Walk walk, ChannelLayout x)
+    {
+        var input = node.Input[0];
+        var axis = Axis(node, walk.Rank(input));
+        if (axis != x.Axis)
+        {
+            foreach (var output in node.Output.Where(o => o != ""))
+                walk.SetLayout(output, x.Block == 1 ? x.GatedAt(output, x.Axis) : x with { GateTensor = null });
+            return;
+        }
+        if (x.Block != 1)
+        {
+            walk.Opaque(node, $"Split '{node.DisplayName()}' splits flattened channel blocks");
+            return;
+        }
+        var sizes = Sizes(node, walk.Shapes[input][axis], walk.Shapes.Values, walk.Graph.Opset);
+        var cuts = sizes.Select((_, i) => sizes.Take(i + 1).Sum()).ToHashSet();
+        long start = 0;
+        foreach (var segment in x.Segments)
+        {
+            var channels = walk.Channels(segment.Source);
+            var inside = cuts.Where(c => c > start && c < start + channels).Order().Prepend(start).Append(start + channels).ToList();
+            if (inside.Count > 2)
+                walk.Divide(segment.Source, [.. inside.Zip(inside.Skip(1), (a, b) => b - a)]);
+            start += channels;
+        }
+
+        var divided = walk.Layout(input)!;
+        var next = 0;
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            var segments = new List<ChannelSegment>();
+            for (long taken = 0; taken < sizes[i];)
+            {
+                var segment = divided.Segments[next++];
+                segments.Add(segment);
+                taken += walk.Channels(segment.Source);
+            }
+            var output = node.Output[i];
+            if (output == "" || segments.Count == 0)
+                continue;
+            var layout = new ChannelLayout(axis, segments, output, axis);
+            walk.SetLayout(output, layout);
+            walk.PassThroughSplit(layout, node, i);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+namespace Shears.Worker.Tests;
+
+/// <summary>
+/// LayerNormalization (opset 17 and its earlier decomposition: ReduceMean, Sub, Pow, Sqrt, Div), Erf-GELU and
+/// ReduceMean/ReduceSum/ReduceMax against ONNX Runtime (values and inferred shapes).
+/// </summary>
+public class NormalizationAndReductionParityTests
+{
+    [Fact]
+    public void Layer_normalization_and_erf_gelu_over_a_channels_last_stream_match_onnx_runtime()
+    {
+        var b = new OnnxBuilder([-1, 4, 5, 5], opset: 17);
+        var x = b.Node("Transpose", [b.Input], ("perm", new long[] { 0, 2, 3, 1 }));
+        x = b.Node("LayerNormalization", [x, b.Weight(4), b.Weight(4)], ("axis", -1L), ("epsilon", 1e-6f));
+        var hidden = b.Node("Add", [b.Node("MatMul", [x, b.Weight(4, 12)]), b.Weight(12)]);
+        var erf = b.Node("Erf", [b.Node("Div", [hidden, b.Scalar(1.4142135f)])]);
+        x = b.Node("Mul", [b.Node("Mul", [hidden, b.Node("Add", [erf, b.Scalar(1f)])]), b.Scalar(0.5f)]);
+        x = b.Node("LayerNormalization", [x, b.Weight(5, 12)], ("axis", -2L));
+        OperatorParity.Assert(b.Build(x), [3, 4, 5, 5]);
+    }
+
+    [Fact]
+    public void Decomposed_layer_normalization_and_reductions_match_onnx_runtime()
+    {
+        var b = new OnnxBuilder([-1, 6, 8], opset: 13);
+        var mean = b.Node("ReduceMean", [b.Input], ("axes", new long[] { -1 }));
+        var centred = b.Node("Sub", [b.Input, mean]);
+        var variance = b.Node("ReduceMean", [b.Node("Pow", [centred, b.Scalar(2f)])], ("axes", new long[] { -1 }));
+        var x = b.Node("Div", [centred, b.Node("Sqrt", [b.Node("Add", [variance, b.Scalar(1e-5f)])])]);
+        x = b.Node("Add", [b.Node("Mul", [x, b.Weight(8)]), b.Weight(8)]);
+        var summed = b.Node("ReduceSum", [x, b.Ints(1)], ("keepdims", 0L));
+        var maxed = b.Node("ReduceMax", [x], ("axes", new long[] { 1 }), ("keepdims", 0L));
+        var pooled = b.Node("ReduceMean", [x], ("axes", new long[] { 1 }), ("keepdims", 0L));
+        x = b.Node("Concat", [summed, maxed, pooled], ("axis", 1L));
+        OperatorParity.Assert(b.Build(x), [3, 6, 8]);
+    }
+}
