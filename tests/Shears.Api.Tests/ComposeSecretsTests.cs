@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.Versioning;
 using Shears.Api.Tests.Infrastructure;
 
 namespace Shears.Api.Tests;
@@ -8,6 +9,7 @@ namespace Shears.Api.Tests;
 /// deploy/check-env.sh before PostgreSQL or the Api start, and deploy/make-env.sh writes a .env it accepts. The scripts
 /// run here as compose runs them (sh, the values in the environment); Docker itself is not needed.
 /// </summary>
+[SupportedOSPlatform("linux")] // compose runs the scripts with a POSIX sh; the test reads the file mode
 public sealed class ComposeSecretsTests
 {
     private static readonly string[] Secrets = ["POSTGRES_PASSWORD", "SHEARS_API_KEY", "SHEARS_ADMIN_KEY"];
@@ -49,7 +51,7 @@ public sealed class ComposeSecretsTests
         try
         {
             var path = Path.Combine(folder.FullName, ".env");
-            var (made, _) = await RunAsync("make-env.sh", [], path);
+            var (made, _) = await RunAsync("make-env.sh", new Dictionary<string, string>(), path);
             Assert.Equal(0, made);
             var written = EnvFile(path);
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
@@ -59,7 +61,7 @@ public sealed class ComposeSecretsTests
             Assert.True(checkedCode == 0, checkError);
 
             var before = await File.ReadAllTextAsync(path);
-            var (again, againError) = await RunAsync("make-env.sh", [], path);
+            var (again, againError) = await RunAsync("make-env.sh", new Dictionary<string, string>(), path);
             Assert.Equal(1, again);
             Assert.Contains("exists; it is left as it is", againError, StringComparison.Ordinal);
             Assert.Equal(before, await File.ReadAllTextAsync(path));
