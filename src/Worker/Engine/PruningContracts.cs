@@ -56,7 +56,14 @@ public sealed record PruneOutcome(
     NetworkMetrics After,
     IReadOnlyList<LayerWidth> Layers,
     IReadOnlyList<TrajectoryPoint> Trajectory,
-    WeightSparsity? Sparsity = null);
+    WeightSparsity? Sparsity = null,
+    FineTuningRun? FineTuning = null);
+
+/// <summary>
+/// How long fine-tuning ran and why it stopped; when the job gave no length, also the step whose weights were kept
+/// (0: those before fine-tuning) and their held-out accuracy.
+/// </summary>
+public sealed record FineTuningRun(int Steps, double Epochs, string Stopped, int? BestStep = null, double? BestAccuracy = null);
 
 /// <summary>
 /// What an unstructured (weight-granularity) job reached: exact zeros among the gated weights, and the

@@ -68,7 +68,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         session.Progress.Report(loss: null, after.Accuracy, "done");
 
         var layers = groups.Select(g => new LayerWidth(g.Name, g.Channels, session.Masks.KeptCount(g.Id))).ToList();
-        return new PruneOutcome(prunedBytes, Weights(pruned), before, after, layers, session.Progress.Trajectory, session.Sparsity);
+        return new PruneOutcome(prunedBytes, Weights(pruned), before, after, layers, session.Progress.Trajectory, session.Sparsity, session.FineTuning);
     }
 
     /// <summary>What a checkpoint must have been written for to be taken up: this network, method, target and options.</summary>
@@ -112,7 +112,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         switch (method)
         {
             case PruningMethod.Magnitude:
-                session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningSteps);
+                session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningStepsAtMost);
                 break;
             case PruningMethod.Fisher:
                 FisherPruning.PlanSteps(session);

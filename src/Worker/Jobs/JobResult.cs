@@ -2,9 +2,12 @@ using Shears.Worker.Engine;
 
 namespace Shears.Worker.Jobs;
 
-/// <summary>The <c>result</c> object of a succeeded job; <paramref name="Warnings"/> are <see cref="JobWarnings"/>' sentences (none: empty).</summary>
+/// <summary>
+/// The <c>result</c> object of a succeeded job; <paramref name="Warnings"/> are <see cref="JobWarnings"/>' sentences (none: empty);
+/// <paramref name="FineTuning"/> says how long fine-tuning ran and why it stopped.
+/// </summary>
 public sealed record JobResult(Guid ModelId, NetworkMetrics Before, NetworkMetrics After, IReadOnlyList<LayerWidth> Layers,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyList<string> Warnings, FineTuningRun? FineTuning = null);
 
 /// <summary>
 /// What <c>report.json</c> holds: the request, the result and the pruning trajectory; for an unstructured

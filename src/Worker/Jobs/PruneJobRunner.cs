@@ -158,7 +158,7 @@ public sealed partial class PruneJobRunner(
         var prunedBlob = await store.SaveAsync(outcome.PrunedOnnx, cancellationToken);
         var prunedModel = StoredModelFactory.Create(job.TenantId, $"{sourceName} (pruned by job {job.Id:N})", prunedBlob,
             ModelInspector.Inspect(outcome.PrunedOnnx), job.Id);
-        var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers, warnings);
+        var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers, warnings, outcome.FineTuning);
         var finishedAt = DateTime.UtcNow;
         var report = new JobReport(job.Id, job.ModelId, job.DatasetId, job.Method, job.TargetFlops, job.TargetParams,
             JsonSerializer.Deserialize<JsonElement>(job.OptionsJson), result, outcome.Trajectory, finishedAt, outcome.Sparsity);
