@@ -91,12 +91,10 @@ internal static class ZooTable
     {
         var kinds = ChannelGroupAnalysis.Find(graph).Groups.Select(group =>
         {
-            var kind = ChannelGroupKinds.Of(graph, group) switch
-            {
-                ChannelGroupKind.Convolution => "channels",
-                ChannelGroupKind.Heads => "heads",
-                _ => "units",
-            };
+            var producers = group.Members.Where(m => m.Role == SliceRole.Producer).ToList();
+            var kind = producers.Any(p => graph.Initializers.TryGetValue(p.Initializer, out var t) && t.Dims.Count >= 3) ? "channels"
+                : producers.Any(p => p.BlockSize > 1) ? "heads"
+                : "units";
             return (Kind: kind, group.Channels);
         }).ToList();
         return string.Join(", ", Kinds

@@ -32,7 +32,9 @@ public sealed class SwaggerSchemaTests(EmbeddedApi api) : IClassFixture<Embedded
         Assert.Equal("uuid", schema.GetProperty("properties").GetProperty("modelId").GetProperty("format").GetString());
         Assert.Equal(PruningMethodNames.All, schema.GetProperty("properties").GetProperty("method").GetProperty("enum").EnumerateArray().Select(m => m.GetString()!));
         var target = schema.GetProperty("properties").GetProperty("target");
-        Assert.Equal(["flops", "params"], target.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal(JobRequestParser.TargetFields.Order(), target.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal(["flops", "params"], target.GetProperty("properties").GetProperty("by").GetProperty("enum").EnumerateArray().Select(m => m.GetString()!));
+        Assert.Equal("array", target.GetProperty("properties").GetProperty("flops").GetProperty("anyOf")[1].GetProperty("type").GetString());
     }
 
     [Fact]

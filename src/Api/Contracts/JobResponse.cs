@@ -9,7 +9,7 @@ public sealed record JobResponse(
     Guid ModelId,
     Guid DatasetId,
     string Method,
-    TargetResponse Target,
+    JsonElement Target,
     JsonElement Options,
     string Status,
     double Progress,
@@ -23,11 +23,13 @@ public sealed record JobResponse(
     IReadOnlyList<string> Artifacts)
 {
     public static JobResponse From(PruningJob job) => new(
-        job.Id, job.ModelId, job.DatasetId, job.Method, new TargetResponse(job.TargetFlops, job.TargetParams),
+        job.Id, job.ModelId, job.DatasetId, job.Method, TargetOf(job),
         JsonSerializer.Deserialize<JsonElement>(job.OptionsJson), job.Status.ToWire(), job.Progress, job.CancelRequested,
         job.Attempts, job.CreatedAt, job.StartedAt, job.FinishedAt, job.Error,
         job.ResultJson is null ? null : JsonSerializer.Deserialize<JsonElement>(job.ResultJson),
         job.Artifacts.Select(a => a.Name).Order().ToArray());
-}
 
-public sealed record TargetResponse(double? Flops, double? Params);
+    /// <summary>The target as the request gave it: a fraction, levels or a budget.</summary>
+    private static JsonElement TargetOf(PruningJob job) => JsonSerializer.Deserialize<JsonElement>(job.TargetJson
+        ?? Domain.Jobs.TargetJson.Write(new Domain.Jobs.PruningTarget(job.TargetFlops, job.TargetParams)));
+}

@@ -38,15 +38,33 @@ public static class JobRequestSchema
     private static OpenApiSchema Target() => new()
     {
         Type = JsonSchemaType.Object,
-        Description = "Fractions of the original cost to keep (0 < f < 1); give flops and/or params. Required unless an l0 job gives options.lambda.",
+        Description = "What to keep. flops and/or params: fractions of the original cost to keep (0 < f < 1), or one of them as a list of " +
+            "levels (fisher, magnitude: one network per level from one trajectory). Or a budget: accuracyDrop (labels) or agreementDrop " +
+            "(agreement with the original), the smallest network whose held-out figure after fine-tuning is within the drop, " +
+            "smallest by flops or by params (\"by\"). Required unless an l0 job gives options.lambda.",
         AdditionalPropertiesAllowed = false,
-        Properties = JobRequestParser.TargetFields.ToDictionary(name => name, IOpenApiSchema (_) => new OpenApiSchema
-        {
-            Type = JsonSchemaType.Number,
-            ExclusiveMinimum = "0",
-            ExclusiveMaximum = "1",
-        }),
+        Properties = JobRequestParser.TargetFields.ToDictionary(name => name, TargetField),
     };
+
+    private static IOpenApiSchema TargetField(string name)
+    {
+        var fraction = new OpenApiSchema { Type = JsonSchemaType.Number, ExclusiveMinimum = "0", ExclusiveMaximum = "1" };
+        return name switch
+        {
+            "by" => new OpenApiSchema
+            {
+                Type = JsonSchemaType.String,
+                Enum = Enum.GetNames<CostMetric>().Select(m => (JsonNode)JsonValue.Create(m.ToLowerInvariant())!).ToList(),
+                Description = "With a budget: the cost to make smallest (default flops).",
+            },
+            "flops" or "params" => new OpenApiSchema
+            {
+                Description = "One fraction to keep, or a list of levels.",
+                AnyOf = [fraction, new OpenApiSchema { Type = JsonSchemaType.Array, Items = fraction, MinItems = 1, MaxItems = TargetLevels.MaxCount }],
+            },
+            _ => fraction,
+        };
+    }
 
     private static OpenApiSchema Options() => new()
     {

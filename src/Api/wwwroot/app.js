@@ -107,7 +107,9 @@ function describePlan(progress) {
 
 async function jobView(view, id, signal) {
   const job = await api(`v1/jobs/${id}`);
-  const target = Object.entries(job.target).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${percent(v)}`).join(', ');
+  // a fraction, levels ({flops: [0.5, 0.25]}) or a budget ({accuracyDrop: 0.01, by: 'flops'})
+  const target = Object.entries(job.target).filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k} ${Array.isArray(v) ? v.map(percent).join(' / ') : typeof v === 'number' ? percent(v) : v}`).join(', ');
   const cancel = h('button', { id: 'cancel', onclick: () => api(`v1/jobs/${id}/cancel`, { method: 'POST' }).catch(showProblem) }, 'Cancel job');
   view.replaceChildren(
     h('h2', {}, `Job ${id}`),

@@ -23,8 +23,11 @@ public static class JobRequestParser
     /// <summary>The fields a request must give (a target may be left out only by an l0 job with options.lambda).</summary>
     public static IReadOnlyList<string> RequiredFields { get; } = [ModelId, DatasetId, Method];
 
-    /// <summary>The target's members.</summary>
-    public static IReadOnlyList<string> TargetFields { get; } = ["flops", "params"];
+    /// <summary>
+    /// The target's members: <c>flops</c>/<c>params</c> (a fraction, or a list of levels), or a budget: <c>accuracyDrop</c> or
+    /// <c>agreementDrop</c>, with <c>by</c> (<c>flops</c> or <c>params</c>) naming the cost to make smallest.
+    /// </summary>
+    public static IReadOnlyList<string> TargetFields { get; } = ["flops", "params", "accuracyDrop", "agreementDrop", "by"];
 
     /// <exception cref="InvalidJobSpecException">Lists every field that is wrong, unknown or missing.</exception>
     public static JobRequest Parse(JsonElement body)
@@ -96,6 +99,15 @@ public static class JobRequestParser
         }
     }
 
+    /// <summary>A target object alone, as <see cref="TargetJson"/> stores it.</summary>
+    /// <exception cref="InvalidJobSpecException">It does not read as a target.</exception>
+    public static PruningTarget ParseTarget(JsonElement target)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var parsed = ReadTarget(target, errors);
+        return errors.Count == 0 && parsed is not null ? parsed : throw new InvalidJobSpecException(errors);
+    }
+
     private static PruningTarget? ReadTarget(JsonElement? target, Dictionary<string, string[]> errors)
     {
         if (target is null)
@@ -109,18 +121,91 @@ public static class JobRequestParser
         }
         foreach (var member in target.Value.EnumerateObject().Where(m => !TargetFields.Contains(m.Name, StringComparer.OrdinalIgnoreCase)))
         {
-            errors[$"{Target}.{member.Name}"] = [$"Unknown target '{member.Name}'. A target has {string.Join(" and/or ", TargetFields)}."];
+            errors[$"{Target}.{member.Name}"] = [$"Unknown target '{member.Name}'. A target has {string.Join(", ", TargetFields)}."];
         }
-        double? Fraction(string name) => Field(target.Value, name) switch
+        var flops = Cost(target.Value, "flops", errors);
+        var parameters = Cost(target.Value, "params", errors);
+        var accuracyDrop = Drop(target.Value, "accuracyDrop", errors);
+        var agreementDrop = Drop(target.Value, "agreementDrop", errors);
+        var by = Field(target.Value, "by") switch
         {
-            null => null,
-            { ValueKind: JsonValueKind.Number } number when number.TryGetDouble(out var value) => value,
-            { } other => Refuse<double?>(errors, $"{Target}.{name}", $"target.{name} must be a number between 0 and 1; got a JSON {Kind(other)}."),
+            null => (CostMetric?)null,
+            { ValueKind: JsonValueKind.String } text when string.Equals(text.GetString(), "flops", StringComparison.OrdinalIgnoreCase) => CostMetric.Flops,
+            { ValueKind: JsonValueKind.String } text when string.Equals(text.GetString(), "params", StringComparison.OrdinalIgnoreCase) => CostMetric.Params,
+            { } other => Refuse<CostMetric?>(errors, $"{Target}.by", $"target.by must be \"flops\" or \"params\" (the cost a budget makes smallest); got {Describe(other)}."),
         };
-        var flops = Fraction("flops");
-        var parameters = Fraction("params");
-        return errors.Keys.Any(k => k.StartsWith(Target, StringComparison.Ordinal)) ? null : new PruningTarget(flops, parameters);
+        if (errors.Keys.Any(k => k.StartsWith(Target, StringComparison.Ordinal)))
+        {
+            return null;
+        }
+        if (by is not null && accuracyDrop is null && agreementDrop is null)
+        {
+            errors[$"{Target}.by"] = ["target.by says which cost a budget makes smallest; it needs target.accuracyDrop or target.agreementDrop."];
+            return null;
+        }
+        if (flops?.Levels is not null && parameters is not null || parameters?.Levels is not null && flops is not null)
+        {
+            errors[Target] = ["A job with levels counts them in one cost: give target.flops or target.params as a list, not both."];
+            return null;
+        }
+        var levels = flops?.Levels is { } flopsLevels ? new TargetLevels(CostMetric.Flops, flopsLevels)
+            : parameters?.Levels is { } paramsLevels ? new TargetLevels(CostMetric.Params, paramsLevels) : null;
+        QualityBudget? budget = null;
+        if (accuracyDrop is not null || agreementDrop is not null)
+        {
+            if (accuracyDrop is not null && agreementDrop is not null)
+            {
+                errors[Target] = ["Give target.accuracyDrop (held-out accuracy on the labels) or target.agreementDrop (agreement with the original), not both."];
+                return null;
+            }
+            if (flops is not null || parameters is not null)
+            {
+                var name = accuracyDrop is not null ? "accuracyDrop" : "agreementDrop";
+                errors[Target] = [$"target.{name} asks for the smallest network within the drop, so it takes no target.flops or target.params; say which cost to make smallest with \"by\": \"flops\" (the default) or \"params\"."];
+                return null;
+            }
+            budget = accuracyDrop is { } a ? new QualityBudget(BudgetFigure.Accuracy, a, by ?? CostMetric.Flops) : new QualityBudget(BudgetFigure.Agreement, agreementDrop!.Value, by ?? CostMetric.Flops);
+        }
+        return new PruningTarget(flops?.Smallest, parameters?.Smallest) { Levels = levels, Budget = budget };
     }
+
+    /// <summary>target.flops or target.params: one fraction, or a list of levels (their smallest is where the trajectory ends).</summary>
+    private static (double? Smallest, IReadOnlyList<double>? Levels)? Cost(JsonElement target, string name, Dictionary<string, string[]> errors)
+    {
+        var field = $"{Target}.{name}";
+        switch (Field(target, name))
+        {
+            case null:
+                return null;
+            case { ValueKind: JsonValueKind.Number } number when number.TryGetDouble(out var value):
+                return (value, null);
+            case { ValueKind: JsonValueKind.Array } list:
+                var items = list.EnumerateArray().ToList();
+                var bad = items.FindIndex(i => i.ValueKind != JsonValueKind.Number || !i.TryGetDouble(out _));
+                if (bad >= 0)
+                {
+                    return Refuse<(double?, IReadOnlyList<double>?)?>(errors, field, $"{field}[{bad}] must be a number between 0 and 1; got {Describe(items[bad])}.");
+                }
+                var levels = items.Select(i => i.GetDouble()).ToArray();
+                return (levels.Length == 0 ? null : levels.Min(), levels);
+            case { } other:
+                return Refuse<(double?, IReadOnlyList<double>?)?>(errors, field, $"{field} must be a number between 0 and 1, or a list of them (one network per level); got {Describe(other)}.");
+        }
+    }
+
+    private static double? Drop(JsonElement target, string name, Dictionary<string, string[]> errors) => Field(target, name) switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.Number } number when number.TryGetDouble(out var value) => value,
+        { } other => Refuse<double?>(errors, $"{Target}.{name}", $"target.{name} must be a number between 0 and 1 (0.01: one point); got {Describe(other)}."),
+    };
+
+    private static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => $"the text \"{Shorten(value.GetString()!)}\"",
+        JsonValueKind.Number => value.GetRawText(),
+        _ => $"a JSON {Kind(value)}",
+    };
 
     /// <summary>The member named <paramref name="name"/> (any letter case, as JSON binding does); null when absent or JSON null.</summary>
     private static JsonElement? Field(JsonElement body, string name)

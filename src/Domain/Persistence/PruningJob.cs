@@ -13,6 +13,11 @@ public sealed class PruningJob : ITenantOwned
     public required string Method { get; set; }
     public double? TargetFlops { get; set; }
     public double? TargetParams { get; set; }
+    /// <summary>
+    /// The whole target as the request gave it (<see cref="Jobs.TargetJson"/>): levels and budgets live only here; null in rows
+    /// written before it existed, whose target is <see cref="TargetFlops"/>/<see cref="TargetParams"/>.
+    /// </summary>
+    public string? TargetJson { get; set; }
     /// <summary>The complete, validated options (defaults filled in) as JSON.</summary>
     public required string OptionsJson { get; set; }
     public JobStatus Status { get; set; }

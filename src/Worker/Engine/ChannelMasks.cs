@@ -47,6 +47,17 @@ public sealed class ChannelMasks : IDisposable
         gates.Set(groupId, masks[groupId]);
     }
 
+    /// <summary>Puts a removed channel back (a levels or budget job going back to a snapshot taken earlier on the trajectory).</summary>
+    public void Restore(int groupId, int channel)
+    {
+        if (kept[groupId][channel])
+            return;
+        kept[groupId][channel] = true;
+        using (NewDisposeScope())
+            masks[groupId][channel].fill_(LiveScalars.One);
+        gates.Set(groupId, masks[groupId]);
+    }
+
     /// <summary>Puts every mask back on its gates (after something else, e.g. L0's sampled gates, used them).</summary>
     public void Reapply()
     {

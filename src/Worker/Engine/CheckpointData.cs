@@ -40,6 +40,37 @@ public sealed class CheckpointData
 
     public bool Has(string name) => tensors.ContainsKey(name);
 
+    /// <summary>Keeps <paramref name="tensor"/> as it is (bytes already in safetensors form).</summary>
+    public void Put(string name, SafetensorsTensor tensor) => tensors[name] = tensor;
+
+    /// <summary>Copies everything of <paramref name="part"/> in under <paramref name="prefix"/> (a snapshot kept inside a checkpoint).</summary>
+    public void PutAll(string prefix, CheckpointData part)
+    {
+        foreach (var (name, tensor) in part.tensors)
+            tensors[$"{prefix}/{name}"] = tensor;
+        foreach (var (name, value) in part.Counters)
+            Counters[$"{prefix}/{name}"] = value;
+        foreach (var (name, value) in part.Numbers)
+            Numbers[$"{prefix}/{name}"] = value;
+    }
+
+    /// <summary>What <see cref="PutAll"/> put under <paramref name="prefix"/>, with the prefix taken off.</summary>
+    public CheckpointData Part(string prefix)
+    {
+        var start = prefix + "/";
+        return new CheckpointData(
+            tensors.Where(t => t.Key.StartsWith(start, StringComparison.Ordinal)).ToDictionary(t => t.Key[start.Length..], t => t.Value),
+            Counters.Where(c => c.Key.StartsWith(start, StringComparison.Ordinal)).ToDictionary(c => c.Key[start.Length..], c => c.Value),
+            Numbers.Where(n => n.Key.StartsWith(start, StringComparison.Ordinal)).ToDictionary(n => n.Key[start.Length..], n => n.Value));
+    }
+
+    /// <summary>Raw bytes (a serialized result, a network file) as a U8 tensor.</summary>
+    public void PutBytes(string name, byte[] bytes) => tensors[name] = new SafetensorsTensor("U8", [bytes.Length], bytes);
+
+    /// <exception cref="InvalidDataException">Nothing of that name was saved.</exception>
+    public byte[] Bytes(string name) =>
+        tensors.TryGetValue(name, out var saved) && saved.Dtype == "U8" ? saved.Data : throw new InvalidDataException($"The checkpoint has no bytes '{name}'.");
+
     /// <summary>Keeps a copy of <paramref name="value"/>'s current contents.</summary>
     public void Put(string name, Tensor value)
     {

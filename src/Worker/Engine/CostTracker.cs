@@ -8,8 +8,7 @@ namespace Shears.Worker.Engine;
 /// The network's cost as channels are removed, against the job's target: FLOPs and parameters of
 /// the current pruning state from the Domain <see cref="CostModel"/>, and what removing one more
 /// channel of a group would save (its own layer and every consumer). Also which widths a group may take: none
-/// below the job's <c>minWidth</c>, and with a group's <c>channelMultiple</c> m only widths below m or multiples of m
-/// (<see cref="ChannelMultiples"/>).
+/// below the job's <c>minWidth</c>, and with <c>channelMultiple</c> m only widths below m or multiples of m.
 /// </summary>
 public sealed class CostTracker
 {
@@ -18,15 +17,15 @@ public sealed class CostTracker
     private readonly PruningTarget target;
     private readonly Dictionary<int, int> kept;
     private readonly Dictionary<int, int> floor;
-    private readonly Dictionary<int, int> multiple;
+    private readonly int channelMultiple;
     private LatencyProfile? latency;
 
-    public CostTracker(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, PruningTarget target, double minWidth = 0, Func<ChannelGroup, int>? channelMultiple = null)
+    public CostTracker(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, PruningTarget target, double minWidth = 0, int channelMultiple = 1)
     {
         model = CostModel.For(graph, groups);
         this.groups = groups;
         this.target = target;
-        multiple = groups.ToDictionary(g => g.Id, g => channelMultiple?.Invoke(g) ?? 1);
+        this.channelMultiple = channelMultiple;
         kept = groups.ToDictionary(g => g.Id, g => g.Channels);
         floor = groups.ToDictionary(g => g.Id, g => Math.Max(1, (int)Math.Ceiling(minWidth * g.Channels - 1e-9)));
         Original = model.Measure(null);
@@ -71,25 +70,15 @@ public sealed class CostTracker
         return target.Flops is not null ? cost.Flops : cost.Params;
     }
 
-    /// <summary>The narrowest allowed width of the group that is not below <paramref name="width"/>.</summary>
-    public int AllowedWidthAtLeast(int groupId, int width)
-    {
-        var allowed = groups[groupId].Channels;
-        while (NextWidth(groupId, allowed) is { } next && next >= width)
-            allowed = next;
-        return allowed;
-    }
-
     public bool CanShrink(int groupId) => ChannelsToShrink(groupId) > 0;
 
     /// <summary>How many channels group <paramref name="groupId"/> loses in one go to reach its next allowed width (0: it cannot shrink).</summary>
     public int ChannelsToShrink(int groupId) => NextWidth(groupId, kept[groupId]) is { } next ? kept[groupId] - next : 0;
 
     /// <summary>The widest allowed width below <paramref name="width"/>, or null when the group is at its narrowest.</summary>
-    public int? NextWidth(int groupId, int width)
+    private int? NextWidth(int groupId, int width)
     {
-        var step = multiple[groupId];
-        var next = width - 1 < step ? width - 1 : (width - 1) / step * step;
+        var next = width - 1 < channelMultiple ? width - 1 : (width - 1) / channelMultiple * channelMultiple;
         return next >= floor[groupId] ? next : null;
     }
 
@@ -120,6 +109,28 @@ public sealed class CostTracker
         return target.Flops is not null || Original.Params == 0
             ? (double)(after.Flops - Current.Flops) / Math.Max(1, Original.Flops)
             : (double)(after.Params - Current.Params) / Original.Params;
+    }
+
+    /// <summary>A removed channel of the group was put back.</summary>
+    public void Restored(int groupId)
+    {
+        kept[groupId]++;
+        Current = model.Measure(kept);
+    }
+
+    /// <summary>The current cost as a fraction of the original's, counted in <paramref name="metric"/>.</summary>
+    public double Fraction(CostMetric metric) => metric == CostMetric.Flops ? FlopsFraction : ParamsFraction;
+
+    /// <summary>Every group is at a width it may stay at (with <c>channelMultiple</c>, not halfway through a block).</summary>
+    public bool AtAllowedWidths => kept.All(k => k.Value < channelMultiple || k.Value % channelMultiple == 0 || k.Value == groups[k.Key].Channels);
+
+    /// <summary>The smallest fraction of the original's <paramref name="metric"/> the allowed widths can reach.</summary>
+    public double NarrowestFraction(CostMetric metric)
+    {
+        var minimal = model.Measure(groups.ToDictionary(g => g.Id, Narrowest));
+        return metric == CostMetric.Flops
+            ? Original.Flops == 0 ? 1 : (double)minimal.Flops / Original.Flops
+            : Original.Params == 0 ? 1 : (double)minimal.Params / Original.Params;
     }
 
     public void Removed(int groupId)
@@ -159,9 +170,8 @@ public sealed class CostTracker
     {
         if (TargetFraction is null)
             throw new PruningFailedException("The job has no target: set target.flops or target.params (a fraction between 0 and 1).");
-        var minimal = model.Measure(groups.ToDictionary(g => g.Id, Narrowest));
-        var flops = Original.Flops == 0 ? 1 : (double)minimal.Flops / Original.Flops;
-        var parameters = Original.Params == 0 ? 1 : (double)minimal.Params / Original.Params;
+        var flops = NarrowestFraction(CostMetric.Flops);
+        var parameters = NarrowestFraction(CostMetric.Params);
         if (target.Flops is { } f && flops > f)
             throw new PruningFailedException($"Target unreachable: with every prunable group at its narrowest allowed width the network still has {flops:P1} of its FLOPs (target {f:P1}); the rest is in layers Shears holds fixed (input, output, unsupported ops){Limits}.");
         if (target.Params is { } p && parameters > p)
@@ -176,5 +186,5 @@ public sealed class CostTracker
         return width;
     }
 
-    private string Limits => floor.Values.Any(f => f > 1) || multiple.Values.Any(m => m > 1) ? " or kept by minWidth and channelMultiple" : "";
+    private string Limits => floor.Values.Any(f => f > 1) || channelMultiple > 1 ? " or kept by minWidth and channelMultiple" : "";
 }

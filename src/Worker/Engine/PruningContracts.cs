@@ -9,7 +9,7 @@ namespace Shears.Worker.Engine;
 /// </summary>
 public sealed record PruneRequest(
     byte[] OnnxModel,
-    JobDataset Dataset,
+    Dataset Dataset,
     PruningMethod Method,
     PruningTarget Target,
     PruningOptions Options,
@@ -57,13 +57,17 @@ public sealed record PruneOutcome(
     IReadOnlyList<LayerWidth> Layers,
     IReadOnlyList<TrajectoryPoint> Trajectory,
     WeightSparsity? Sparsity = null,
-    FineTuningRun? FineTuning = null);
+    IReadOnlyList<LevelOutcome>? Levels = null,
+    IReadOnlyList<BudgetCandidate>? Candidates = null);
+
+/// <summary>One network of a levels job: the level asked for (a fraction of the original's FLOPs or parameters) and the network.</summary>
+public sealed record LevelOutcome(double Target, FinishedNetwork Network);
 
 /// <summary>
-/// How long fine-tuning ran and why it stopped; when the job gave no length, also the step whose weights were kept
-/// (0: those before fine-tuning) and their held-out accuracy.
+/// One size a budget job fine-tuned and measured: where the trajectory was, the held-out figure after fine-tuning, whether
+/// that is within the budget, and whether it is the network the job hands back.
 /// </summary>
-public sealed record FineTuningRun(int Steps, double Epochs, string Stopped, int? BestStep = null, double? BestAccuracy = null);
+public sealed record BudgetCandidate(double FlopsFraction, double ParamsFraction, double Figure, bool WithinBudget, bool Chosen);
 
 /// <summary>
 /// What an unstructured (weight-granularity) job reached: exact zeros among the gated weights, and the

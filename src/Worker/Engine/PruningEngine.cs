@@ -42,7 +42,8 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         progress.Log($"Training on {device.type}; {groups.Count} prunable groups: {string.Join(", ", groups.Select(g => $"{g.Name} ({g.Channels})"))}.");
         using var module = CreateModule(graph, device);
         using var data = new TrainingData(request.Dataset, graph.InputShape, request.Options, device);
-        using var session = new PruningSession(graph, groups, module, data, request.Target, request.Options, progress, cancellationToken);
+        var (target, budgetSizes) = SessionTarget(request, graph, groups);
+        using var session = new PruningSession(graph, groups, module, data, target, request.Options, progress, cancellationToken);
         session.KeepCheckpointsIn(request.Checkpoints, Fingerprint(request));
 
         var probe = LatencyBatchInputs(data, out var probeShape);
@@ -53,22 +54,75 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         progress.Log($"Original: {before.Params} parameters, {before.Flops} FLOPs, accuracy {before.Accuracy:P2}.");
         session.Progress.Report(loss: null, before.Accuracy, "measured the original network");
 
-        RunMethod(request.Method, session);
-        cancellationToken.ThrowIfCancellationRequested();
-        session.Progress.Plan.Enter("finishing");
+        FinishedNetwork Finish() => this.Finish(session, request.OnnxModel, probe, probeShape);
+        void Prune() => PruneOnly(request.Method, session);
+        FinishedNetwork network;
+        IReadOnlyList<LevelOutcome>? levels = null;
+        IReadOnlyList<BudgetCandidate>? candidates = null;
+        if (request.Target.Levels is { } asked)
+        {
+            levels = PruningLevels.Run(session, asked, Prune, Finish);
+            network = levels[^1].Network;
+        }
+        else if (request.Target.Budget is { } budget)
+        {
+            (network, candidates) = BudgetSearch.Run(session, budget, budgetSizes!, before, Prune, Finish);
+        }
+        else
+        {
+            RunMethod(request.Method, session);
+            cancellationToken.ThrowIfCancellationRequested();
+            session.Progress.Plan.Enter("finishing");
+            network = Finish();
+        }
+        before = before with { LatencyMs = network.OriginalLatencyMs };
+        session.Progress.Plan.Enter("done");
+        session.Progress.Report(loss: null, network.After.Accuracy, "done");
+        return new PruneOutcome(network.PrunedOnnx, network.WeightsSafetensors, before, network.After, network.Layers, session.Progress.Trajectory,
+            session.Sparsity, levels, candidates);
+    }
 
+    /// <summary>
+    /// The target the session prunes to: the job's, or for a budget job the smallest candidate size (with the sizes searched).
+    /// </summary>
+    private static (PruningTarget Target, IReadOnlyList<double>? BudgetSizes) SessionTarget(PruneRequest request, OnnxGraph graph, IReadOnlyList<ChannelGroup> groups)
+    {
+        if (request.Target.Budget is not { } budget)
+            return (request.Target, null);
+        var placeholder = new PruningTarget(budget.By == CostMetric.Flops ? 0.5 : null, budget.By == CostMetric.Params ? 0.5 : null);
+        var (sizes, target) = BudgetSearch.Plan(budget, new CostTracker(graph, groups, placeholder, request.Options.MinWidth, request.Options.ChannelMultiple));
+        return (target, sizes);
+    }
+
+    /// <summary>Shrinks the session's network, checks it against the masked one and measures it (latency side by side with the original).</summary>
+    private FinishedNetwork Finish(PruningSession session, byte[] original, float[] probe, long[] probeShape)
+    {
+        session.Progress.ThrowIfCancelled();
         var pruned = Shrink(session);
         var prunedBytes = pruned.ToByteArray();
-        Verify(prunedBytes, module, probe, probeShape);
+        Verify(prunedBytes, session.Module, probe, probeShape);
         var after = Measure(session, session.Cost.Current);
-        var (originalMs, prunedMs) = LatencyComparison.Measure(request.OnnxModel, prunedBytes, probe, probeShape, settings.LatencyRounds, settings.LatencyRepeats);
-        (before, after) = (before with { LatencyMs = originalMs }, after with { LatencyMs = prunedMs });
-        progress.Log($"Pruned: {after.Params} parameters, {after.Flops} FLOPs, accuracy {after.Accuracy:P2}; ONNX Runtime latency at batch {LatencyBatch}, side by side: {originalMs:F3} → {prunedMs:F3} ms.");
-        session.Progress.Plan.Enter("done");
-        session.Progress.Report(loss: null, after.Accuracy, "done");
+        var (originalMs, prunedMs) = LatencyComparison.Measure(original, prunedBytes, probe, probeShape, settings.LatencyRounds, settings.LatencyRepeats);
+        after = after with { LatencyMs = prunedMs };
+        session.Progress.Log($"Pruned: {after.Params} parameters, {after.Flops} FLOPs, accuracy {after.Accuracy:P2}; ONNX Runtime latency at batch {LatencyBatch}, side by side: {originalMs:F3} → {prunedMs:F3} ms.");
+        var layers = session.Groups.Select(g => new LayerWidth(g.Name, g.Channels, session.Masks.KeptCount(g.Id))).ToList();
+        return new FinishedNetwork(prunedBytes, Weights(pruned), after, layers, originalMs);
+    }
 
-        var layers = groups.Select(g => new LayerWidth(g.Name, g.Channels, session.Masks.KeptCount(g.Id))).ToList();
-        return new PruneOutcome(prunedBytes, Weights(pruned), before, after, layers, session.Progress.Trajectory, session.Sparsity, session.FineTuning);
+    /// <summary>A method's pruning without its fine-tuning, for levels and budget jobs (l0 trains its gates and weights together).</summary>
+    private static void PruneOnly(PruningMethod method, PruningSession session)
+    {
+        switch (method)
+        {
+            case PruningMethod.Magnitude:
+                MagnitudePruning.Prune(session);
+                break;
+            case PruningMethod.Fisher:
+                FisherPruning.Prune(session);
+                break;
+            default:
+                throw new PruningFailedException($"{method.ToWire()} does not prune along one trajectory; levels and budgets need fisher or magnitude.");
+        }
     }
 
     /// <summary>What a checkpoint must have been written for to be taken up: this network, method, target and options.</summary>
@@ -112,7 +166,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         switch (method)
         {
             case PruningMethod.Magnitude:
-                session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningStepsAtMost);
+                session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningSteps);
                 break;
             case PruningMethod.Fisher:
                 FisherPruning.PlanSteps(session);

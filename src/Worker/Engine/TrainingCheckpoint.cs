@@ -117,8 +117,14 @@ public static class TrainingCheckpoint
         session.Progress.RestoreTrajectory(saved.Trajectory);
     }
 
-    /// <summary>What every phase's checkpoint holds: the network's trained tensors, the weight optimizer, the global generator.</summary>
-    private static IEnumerable<ICheckpointed> SessionState(PruningSession session) =>
+    /// <summary>
+    /// What every phase's checkpoint holds: the network's state (<see cref="NetworkState"/>) and what is attached to the
+    /// session's checkpoints (<see cref="TrainingCheckpoints.Attach"/>: a levels or budget job's snapshots and results).
+    /// </summary>
+    private static IEnumerable<ICheckpointed> SessionState(PruningSession session) => [.. NetworkState(session), .. session.Checkpoints.Attached];
+
+    /// <summary>The network's trained tensors, the weight optimizer and the global generator.</summary>
+    public static IEnumerable<ICheckpointed> NetworkState(PruningSession session) =>
         [new ModuleState(session), new CheckpointedOptimizer(session.Trainer.Optimizer, "optimizer"), new GlobalGenerator()];
 
     private sealed class ModuleState(PruningSession session) : ICheckpointed

@@ -10,6 +10,7 @@ public sealed class TrainingCheckpoints
     private readonly PruningSession session;
     private readonly ITrainingCheckpoints? store;
     private readonly string fingerprint;
+    private readonly List<ICheckpointed> attached = [];
     private TrainingCheckpoint.Saved? pending;
 
     public TrainingCheckpoints(PruningSession session, ITrainingCheckpoints? store, string fingerprint)
@@ -29,6 +30,20 @@ public sealed class TrainingCheckpoints
         {
             session.Progress.Log($"The saved checkpoint is not used: {e.Message}. The job starts from its first step.");
         }
+    }
+
+    /// <summary>State saved and restored with every checkpoint, whatever the phase (see <see cref="Attach"/>).</summary>
+    public IReadOnlyList<ICheckpointed> Attached => attached;
+
+    /// <summary>
+    /// From now on every checkpoint carries <paramref name="part"/>; when the interrupted run's checkpoint is there, the part
+    /// is restored from it at once, so that a driver above the phases (levels, budgets) knows where it was before any phase runs.
+    /// </summary>
+    public void Attach(ICheckpointed part)
+    {
+        attached.Add(part);
+        if (pending is { } saved)
+            part.Restore(saved.Data);
     }
 
     /// <summary>Steps between saves within a phase; 0 when nothing is saved.</summary>

@@ -3,11 +3,15 @@ using Shears.Worker.Engine;
 namespace Shears.Worker.Jobs;
 
 /// <summary>
-/// The <c>result</c> object of a succeeded job; <paramref name="Warnings"/> are <see cref="JobWarnings"/>' sentences (none: empty);
-/// <paramref name="FineTuning"/> says how long fine-tuning ran and why it stopped.
+/// The <c>result</c> object of a succeeded job; <paramref name="Warnings"/> are <see cref="JobWarnings"/>' sentences (none: empty).
+/// A levels job lists each level's network in <paramref name="Levels"/> (the smallest is also <paramref name="ModelId"/>); a
+/// budget job lists every candidate it fine-tuned in <paramref name="Candidates"/> (the chosen one is <paramref name="ModelId"/>).
 /// </summary>
 public sealed record JobResult(Guid ModelId, NetworkMetrics Before, NetworkMetrics After, IReadOnlyList<LayerWidth> Layers,
-    IReadOnlyList<string> Warnings, FineTuningRun? FineTuning = null);
+    IReadOnlyList<string> Warnings, IReadOnlyList<JobLevel>? Levels = null, IReadOnlyList<BudgetCandidate>? Candidates = null);
+
+/// <summary>One network of a levels job: the level asked for, the model it is registered as, and its figures.</summary>
+public sealed record JobLevel(double Target, Guid ModelId, NetworkMetrics After, IReadOnlyList<LayerWidth> Layers);
 
 /// <summary>
 /// What <c>report.json</c> holds: the request, the result and the pruning trajectory; for an unstructured
@@ -24,4 +28,12 @@ public sealed record JobReport(
     JobResult Result,
     IReadOnlyList<TrajectoryPoint> Trajectory,
     DateTime FinishedAt,
-    WeightSparsity? Sparsity = null);
+    WeightSparsity? Sparsity = null,
+    IReadOnlyList<ParetoPoint>? Pareto = null);
+
+/// <summary>
+/// A row of a levels or budget job's Pareto table (<c>report.json</c>, <c>report.png</c>): a network (the original, a level or
+/// a candidate), its cost, held-out accuracy and ONNX Runtime latency (null for a candidate that was measured only for the search).
+/// </summary>
+public sealed record ParetoPoint(string Network, long? Flops, double FlopsFraction, long? Params, double ParamsFraction, double Accuracy,
+    double? LatencyMs, Guid? ModelId);

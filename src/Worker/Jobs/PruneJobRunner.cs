@@ -45,10 +45,10 @@ public sealed partial class PruneJobRunner(
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(shutdown, watchdog.CancelRequested, watchdog.OwnershipLost);
         try
         {
-            var (request, numClasses) = await LoadRequestAsync(job, shutdown);
+            var request = await LoadRequestAsync(job, shutdown);
             var progress = new JobProgressReporter(events, job);
             var outcome = await Task.Run(() => new PruningEngine(engineSettings).Run(request, progress, cancellation.Token), cancellation.Token);
-            await CompleteAsync(job, outcome, JobWarnings.For(outcome.Before, outcome.After, numClasses), shutdown);
+            await CompleteAsync(job, outcome, JobWarnings.For(outcome.Before, outcome.After, request.Dataset.NumClasses), shutdown);
         }
         catch (Exception ex) when (ex is JobTakenOverException || (ex is OperationCanceledException && watchdog.OwnershipLost.IsCancellationRequested))
         {
@@ -104,7 +104,7 @@ public sealed partial class PruneJobRunner(
         return claimed == 1 ? job : null;
     }
 
-    private async Task<(PruneRequest Request, int NumClasses)> LoadRequestAsync(PruningJob job, CancellationToken cancellationToken)
+    private async Task<PruneRequest> LoadRequestAsync(PruningJob job, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var model = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Id == job.ModelId, cancellationToken)
@@ -116,6 +116,9 @@ public sealed partial class PruneJobRunner(
             throw new PruningFailedException(tooLarge); // this worker's limit may be lower than the Api's
         }
         var onnx = await store.ReadAllBytesAsync(model.Sha256, cancellationToken);
+        await using var inputs = store.OpenRead(datasetRow.InputsSha256);
+        await using var labels = store.OpenRead(datasetRow.LabelsSha256);
+        var dataset = DatasetReader.Read(inputs, datasetRow.InputsFileName, labels, datasetRow.LabelsFileName, new DatasetLimits());
         if (!PruningMethodNames.TryParse(job.Method, out var method))
         {
             throw new PruningFailedException($"Unknown method '{job.Method}'.");
@@ -123,28 +126,8 @@ public sealed partial class PruneJobRunner(
         var options = JsonSerializer.Deserialize<PruningOptions>(job.OptionsJson, JobEventLog.Json) ?? new PruningOptions();
         var checkpoints = new JobCheckpoints(contexts, store, job.Id, WorkerId,
             await JobCheckpoints.LoadAsync(contexts, store, job.Id, cancellationToken));
-        var request = new PruneRequest(onnx, DatasetFor(datasetRow), method, new PruningTarget(job.TargetFlops, job.TargetParams), options, checkpoints);
-        return (request, datasetRow.NumClasses);
-    }
-
-    /// <summary>
-    /// Image archives, and array files taking more than <see cref="EngineSettings.MaxHeldDatasetBytes"/> as floats, are
-    /// read a batch at a time from the store; smaller array files are read whole and held on the device (faster steps).
-    /// </summary>
-    private JobDataset DatasetFor(StoredDataset row)
-    {
-        if (row.IsImageArchive)
-        {
-            return new JobDataset.Stored(new StoredDatasetFiles(() => store.OpenRead(row.InputsSha256), row.InputsFileName, null, null));
-        }
-        if (DatasetMemoryLimit.FloatBytes(row) > engineSettings.MaxHeldDatasetBytes)
-        {
-            return new JobDataset.Stored(new StoredDatasetFiles(() => store.OpenRead(row.InputsSha256), row.InputsFileName,
-                () => store.OpenRead(row.LabelsSha256), row.LabelsFileName));
-        }
-        using var inputs = store.OpenRead(row.InputsSha256);
-        using var labels = store.OpenRead(row.LabelsSha256);
-        return DatasetReader.Read(inputs, row.InputsFileName, labels, row.LabelsFileName, new DatasetLimits());
+        var target = job.TargetJson is { } json ? TargetJson.Read(json) : new PruningTarget(job.TargetFlops, job.TargetParams);
+        return new PruneRequest(onnx, dataset, method, target, options, checkpoints);
     }
 
     /// <summary>
@@ -158,10 +141,27 @@ public sealed partial class PruneJobRunner(
         var prunedBlob = await store.SaveAsync(outcome.PrunedOnnx, cancellationToken);
         var prunedModel = StoredModelFactory.Create(job.TenantId, $"{sourceName} (pruned by job {job.Id:N})", prunedBlob,
             ModelInspector.Inspect(outcome.PrunedOnnx), job.Id);
-        var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers, warnings, outcome.FineTuning);
+        var models = new List<StoredModel>();
+        var levels = new List<JobLevel>();
+        foreach (var level in outcome.Levels ?? [])
+        {
+            // Every level is a model of its own; the smallest is also the job's pruned.onnx and result.modelId.
+            var model = level == outcome.Levels![^1] ? prunedModel : StoredModelFactory.Create(job.TenantId,
+                $"{sourceName} ({level.Target:P0} level of job {job.Id:N})", await store.SaveAsync(level.Network.PrunedOnnx, cancellationToken),
+                ModelInspector.Inspect(level.Network.PrunedOnnx), job.Id);
+            models.Add(model);
+            levels.Add(new JobLevel(level.Target, model.Id, level.Network.After, level.Network.Layers));
+        }
+        if (!models.Contains(prunedModel))
+        {
+            models.Add(prunedModel);
+        }
+        var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers, warnings,
+            outcome.Levels is null ? null : levels, outcome.Candidates);
         var finishedAt = DateTime.UtcNow;
         var report = new JobReport(job.Id, job.ModelId, job.DatasetId, job.Method, job.TargetFlops, job.TargetParams,
-            JsonSerializer.Deserialize<JsonElement>(job.OptionsJson), result, outcome.Trajectory, finishedAt, outcome.Sparsity);
+            JsonSerializer.Deserialize<JsonElement>(job.OptionsJson), result, outcome.Trajectory, finishedAt, outcome.Sparsity,
+            ParetoTable.For(outcome, levels, prunedModel.Id));
         var artifacts = new List<JobArtifact>
         {
             Artifact(job.Id, JobArtifactNames.PrunedOnnx, prunedBlob),
@@ -192,7 +192,7 @@ public sealed partial class PruneJobRunner(
             row.Progress = 1;
             row.FinishedAt = finishedAt;
             row.ResultJson = JsonSerializer.Serialize(result, JobEventLog.Json);
-            db.Models.Add(prunedModel);
+            db.Models.AddRange(models);
             db.JobArtifacts.AddRange(artifacts);
         });
         await JobCheckpoints.DeleteFileAsync(contexts, store, checkpoint);

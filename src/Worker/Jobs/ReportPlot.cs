@@ -23,8 +23,10 @@ public static class ReportPlot
         var multiplot = new Multiplot();
         multiplot.Reset(Trajectory(report)); // a new Multiplot holds one empty plot
         multiplot.AddPlot(Layers(report.Result.Layers));
+        if (report.Pareto is { } pareto)
+            multiplot.AddPlot(Pareto(pareto));
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
-        return multiplot.Render(Width, Height).GetImageBytes(ImageFormat.Png);
+        return multiplot.Render(report.Pareto is null ? Width : Width * 3 / 2, Height).GetImageBytes(ImageFormat.Png);
     }
 
     private static Plot Trajectory(JobReport report)
@@ -58,6 +60,37 @@ public static class ReportPlot
         }
         plot.Axes.SetLimitsX(1.02, 0); // pruning moves right: from all FLOPs kept toward none
         plot.Axes.SetLimitsY(0, 1);
+        plot.ShowLegend(Alignment.LowerLeft);
+        return plot;
+    }
+
+    /// <summary>A levels or budget job's networks: held-out accuracy (left) and ONNX Runtime latency (right) against FLOPs kept.</summary>
+    private static Plot Pareto(IReadOnlyList<ParetoPoint> rows)
+    {
+        var plot = new Plot();
+        plot.Font.Set(FontName);
+        plot.Title("Networks of the job: accuracy and latency by size");
+        plot.XLabel("FLOPs kept (fraction of the original)");
+        plot.YLabel("held-out accuracy");
+        plot.Axes.Right.Label.Text = "ONNX Runtime latency (ms, batch 64)";
+        var ordered = rows.OrderByDescending(r => r.FlopsFraction).ToArray();
+        var accuracy = plot.Add.Scatter(ordered.Select(r => r.FlopsFraction).ToArray(), ordered.Select(r => r.Accuracy).ToArray());
+        accuracy.LegendText = "accuracy";
+        accuracy.MarkerSize = 8;
+        foreach (var row in ordered)
+        {
+            var label = plot.Add.Text(row.Network, row.FlopsFraction, row.Accuracy);
+            label.LabelFontSize = 10;
+        }
+        var timed = ordered.Where(r => r.LatencyMs is not null).ToArray();
+        if (timed.Length > 0)
+        {
+            var latency = plot.Add.Scatter(timed.Select(r => r.FlopsFraction).ToArray(), timed.Select(r => r.LatencyMs!.Value).ToArray());
+            latency.LegendText = "latency";
+            latency.MarkerSize = 6;
+            latency.Axes.YAxis = plot.Axes.Right;
+        }
+        plot.Axes.SetLimitsX(1.05, 0);
         plot.ShowLegend(Alignment.LowerLeft);
         return plot;
     }

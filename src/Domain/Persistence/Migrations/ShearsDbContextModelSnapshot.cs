@@ -166,6 +166,10 @@ namespace Shears.Domain.Persistence.Migrations
                         .HasColumnType("double precision")
                         .HasColumnName("target_flops");
 
+                    b.Property<string>("TargetJson")
+                        .HasColumnType("text")
+                        .HasColumnName("target_json");
+
                     b.Property<double?>("TargetParams")
                         .HasColumnType("double precision")
                         .HasColumnName("target_params");
