@@ -46,6 +46,34 @@ public class OpParityTests
         AssertParity(b.Build(x), [2, 3, 9, 9]);
     }
 
+    [Fact]
+    public void Instance_normalization_and_smooth_activations_match_onnx_runtime()
+    {
+        var b = new OnnxBuilder([-1, 4, 6, 6]);
+        var x = b.Node("InstanceNormalization", [b.Input, b.Weight(4), b.Weight(4)], ("epsilon", 1e-3f));
+        x = b.Node("PRelu", [x, b.Weight(4, 1, 1)]);
+        x = b.Node("Conv", [b.Node("Softplus", [x]), b.Weight(6, 4, 3, 3), b.Weight(6)]);
+        x = b.Node("Elu", [x], ("alpha", 0.7f));
+        x = b.Node("Selu", [b.Node("Sub", [x, b.Scalar(0.8f)])]);
+        x = b.Node("Selu", [x], ("alpha", 1.2f), ("gamma", 0.9f));
+        OperatorParity.Assert(b.Build(x), [2, 4, 6, 6]);
+    }
+
+    [Fact]
+    public void Class_token_expand_and_shape_selection_match_onnx_runtime()
+    {
+        var b = new OnnxBuilder([-1, 5, 8]);
+        var batch = b.Node("Gather", [b.Node("Shape", [b.Input]), b.Ints(0)]);
+        var target = b.Node("Concat", [batch, b.Ints(-1, -1)], ("axis", 0L));
+        var minusOnes = b.Node("Mul", [b.Node("ConstantOfShape", [b.Ints(3)], ("value", Shears.Domain.Onnx.OnnxTensors.FromInt64s("", [1], [1]))), b.Ints(-1)]);
+        var shape = b.Node("Where", [b.Node("Equal", [target, minusOnes]), b.Ints(1, 1, 1), target]);
+        var token = b.Node("Expand", [b.Weight(1, 1, 8), shape]);
+        var x = b.Node("Concat", [token, b.Input], ("axis", 1L));
+        x = b.Node("Add", [b.Node("MatMul", [x, b.Weight(8, 8)]), b.Weight(8)]);
+        x = b.Node("Where", [b.Node("Equal", [x, x]), x, b.Scalar(0f)]);
+        OperatorParity.Assert(b.Build(x), [3, 5, 8]);
+    }
+
     private static void AssertParity(byte[] onnx, long[] shape)
     {
         var random = new Random(3);

@@ -13,6 +13,7 @@ internal static class ArithmeticOperators
         Binary("Sub", (x, y) => checked(x - y)),
         Binary("Mul", (x, y) => checked(x * y)),
         Binary("Div", (x, y) => x / y),
+        new("PRelu", (node, c) => c.Set(node, ShapeInference.Broadcast(c.Shape(node, 0), c.Shape(node, 1))), Broadcasting),
         new("Pow", (node, c) => c.Set(node, ShapeInference.Broadcast(c.Shape(node, 0), c.Shape(node, 1))), PowChannels, constantInputs: [1]),
     ];
 

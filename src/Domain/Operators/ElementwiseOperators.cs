@@ -14,6 +14,9 @@ internal static class ElementwiseOperators
         Unary("Identity"),
         Unary("Erf"),
         Unary("Sqrt"),
+        Unary("Softplus"),
+        Unary("Elu"),
+        Unary("Selu"),
         Unary("Clip", constantInputs: [1, 2]),
         Unary("Dropout", constantInputs: [1, 2]),
     ];

@@ -4,12 +4,13 @@ using Shears.Domain.Onnx;
 
 namespace Shears.Domain.Operators;
 
-/// <summary>Operators that normalize over some axes: BatchNormalization, LayerNormalization, Softmax, LogSoftmax.</summary>
+/// <summary>Operators that normalize over some axes: BatchNormalization, InstanceNormalization, LayerNormalization, Softmax, LogSoftmax.</summary>
 internal static class NormalizationOperators
 {
     public static IEnumerable<OperatorFacts> All =>
     [
-        new("BatchNormalization", SameShape, ChannelRules.OnFirstInput(BatchNormalizationChannels), bufferInputs: [3, 4]),
+        new("BatchNormalization", SameShape, PerChannelParameters(4), bufferInputs: [3, 4]),
+        new("InstanceNormalization", SameShape, PerChannelParameters(2)),
         new("LayerNormalization", SameShape, ChannelRules.OnFirstInput(LayerNormalizationChannels)),
         new("Softmax", SameShape, ChannelRules.OnFirstInput(SoftmaxChannels)),
         new("LogSoftmax", SameShape, ChannelRules.OnFirstInput(SoftmaxChannels)),
@@ -17,18 +18,21 @@ internal static class NormalizationOperators
 
     private static void SameShape(NodeProto node, ShapeContext c) => c.Set(node, c.Shape(node, 0));
 
-    /// <summary>Scale, bias, mean and variance are per channel: they pass through with the channels.</summary>
-    private static void BatchNormalizationChannels(NodeProto node, ChannelGroupAnalysis.Walk walk, ChannelLayout x)
+    /// <summary>
+    /// Per-channel parameters after the input (BatchNormalization's scale, bias, mean and variance; InstanceNormalization's
+    /// scale and bias, its statistics taken per example and channel) pass through with the channels.
+    /// </summary>
+    private static ChannelRule PerChannelParameters(int count) => ChannelRules.OnFirstInput((node, walk, x) =>
     {
-        var statistics = node.Input.Skip(1).Take(4).Select(i => (i, 0)).ToList();
-        if (x.Axis != 1 || x.Block != 1 || statistics.Any(s => !walk.IsFloatInitializer(s.i)))
+        var parameters = node.Input.Skip(1).Take(count).Select(i => (i, 0)).ToList();
+        if (x.Axis != 1 || x.Block != 1 || parameters.Any(p => !walk.IsFloatInitializer(p.i)))
         {
-            walk.Opaque(node, $"BatchNormalization '{node.DisplayName()}' has parameters Shears cannot slice");
+            walk.Opaque(node, $"{node.OpType} '{node.DisplayName()}' has parameters Shears cannot slice");
             return;
         }
-        walk.PassThrough(x, statistics);
+        walk.PassThrough(x, parameters);
         walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], 1));
-    }
+    });
 
     /// <summary>
     /// Over the channels (a transformer's or ConvNeXt's residual stream) the stream is held: the shrunk network

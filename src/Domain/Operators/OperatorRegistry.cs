@@ -21,6 +21,8 @@ public static class OperatorRegistry
             ShapeOperators.All,
             [SplitOperator.Facts],
             ResizeOperator.All,
+            SelectionOperators.All,
+            RecurrentOperators.All,
         }.SelectMany(family => family).ToDictionary(o => o.Name);
 
     /// <summary>Every supported operator type (Constant included).</summary>

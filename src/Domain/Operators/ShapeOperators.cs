@@ -80,8 +80,10 @@ internal static class ShapeOperators
                 throw new InvalidModelException($"Reshape '{node.DisplayName()}' cannot reshape [{string.Join(",", input)}] to [{string.Join(",", target.Select(Show))}].");
             result[inferred] = symbolicIn > symbolicOut ? -1 : known / knownOut;
         }
-        else if (symbolicIn == symbolicOut && known != knownOut)
+        else if (symbolicIn == 0 && symbolicOut == 0 && known != knownOut)
         {
+            // With the batch on both sides fixed factors may move between it and the rest (attention: [T, N, 64] → [T, N·4, 16]),
+            // which a symbolic dimension does not record; the engine's first run checks the real sizes.
             throw new InvalidModelException($"Reshape '{node.DisplayName()}' cannot reshape [{string.Join(",", input)}] to [{string.Join(",", target.Select(Show))}].");
         }
         c.Set(node, result, c.Value(node, 0));
@@ -97,6 +99,8 @@ internal static class ShapeOperators
             ChannelRules.PassElementwise(node, walk, x);
         else if (output.Length == 2 && x.Axis == 1 && output[0] == input[0] && output[1] == input.Skip(1).Aggregate(1L, (a, d) => d < 0 ? -1 : a * d))
             Flatten(node, walk, x, 1);
+        else if (x.Block == 1 && x.Axis == input.Length - 1 && output.Length >= 2 && output[^1] == input[^1])
+            walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], output.Length - 1)); // regroups the leading axes (tokens, batch), channels last
         else
             walk.Opaque(node, $"Reshape '{node.DisplayName()}' to [{string.Join(",", output)}] is not a flatten; Shears cannot follow channels through it");
     }
@@ -199,8 +203,13 @@ internal static class ShapeOperators
         var tracked = node.Input.Where(walk.IsTracked).Select(i => walk.Layout(i)!).ToList();
         if (tracked.Any(l => l.Block != 1 || l.Axis != axis))
         {
-            if (tracked.All(l => l.Axis != axis) && tracked.Count == node.Input.Count && tracked.Select(l => l.Axis).Distinct().Count() == 1 && walk.Align(tracked))
+            if (tracked.All(l => l.Axis != axis) && tracked.Select(l => l.Axis).Distinct().Count() == 1 && walk.Align(tracked))
+            {
+                // A constant joined along another axis (ViT's class token before the patches) spans all the channels.
+                if (tracked.Count < node.Input.Count)
+                    walk.Hold(tracked[0], node.Input.First(walk.IsTracked), $"Concat '{node.DisplayName()}' joins a constant across these channels");
                 walk.SetLayout(output, tracked[0].GatedAt(output, tracked[0].Axis));
+            }
             else
                 walk.Opaque(node, $"Concat '{node.DisplayName()}' joins tensors whose channels do not line up");
             return;
@@ -237,8 +246,14 @@ internal static class ShapeOperators
     private static void ConstantOfShapeShape(NodeProto node, ShapeContext c)
     {
         var shape = c.RequiredValue(node, 0, "shape");
-        if (shape.Any(d => d < 0))
+        if (shape.Any(d => d < 0 && d != TensorShapes.SymbolicValue))
             throw new InvalidModelException($"ConstantOfShape '{node.DisplayName()}' makes a tensor of a run-time shape; Shears needs it static.");
+        if (shape.Contains(TensorShapes.SymbolicValue))
+        {
+            // Sized by the batch (an RNN's initial state): only its shape is known.
+            c.Set(node, [.. shape.Select(d => d == TensorShapes.SymbolicValue ? -1 : d)]);
+            return;
+        }
         var fill = node.Attribute.FirstOrDefault(a => a.Name == "value")?.T;
         var count = shape.Aggregate(1.0, (a, d) => a * d);
         long[]? values = fill is not null && ShapeInference.IsInteger(fill) && count <= ShapeContext.MaxTrackedValues

@@ -20,6 +20,9 @@ public class ZooSurgeryTests(ITestOutputHelper output)
     [InlineData("deeplabv3")]
     [InlineData("convnext")]
     [InlineData("shufflenet_v2")]
+    [InlineData("norms_activations")]
+    [InlineData("vit")]
+    [InlineData("audio_gru")]
     public void Pruned_zoo_network_computes_what_the_masked_one_computes(string network)
     {
         var bytes = File.ReadAllBytes(DatasetFiles.Fixture($"zoo/{network}.onnx"));

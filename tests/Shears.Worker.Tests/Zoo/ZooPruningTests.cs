@@ -15,7 +15,10 @@ namespace Shears.Worker.Tests.Zoo;
 public class ZooPruningTests(ITestOutputHelper output)
 {
     /// <summary>The zoo networks Shears prunes today: single float input, class labels in their .npz.</summary>
-    public static readonly string[] Pruned = ["efficientnet", "mobilenet_v3", "regnet", "resnext", "audio1d", "video3d", "convnext", "shufflenet_v2"];
+    public static readonly string[] Pruned = ["efficientnet", "mobilenet_v3", "regnet", "resnext", "audio1d", "video3d", "convnext", "shufflenet_v2", "norms_activations", "audio_gru"];
+
+    /// <summary>Half the FLOPs, except where a held layer is more than half: audio_gru's GRU is 58% of its FLOPs.</summary>
+    private static double TargetOf(string network) => network == "audio_gru" ? 0.65 : 0.5;
 
     private static readonly PruningOptions ShortJob = new() { Steps = 4, StepsPerPrune = 1, BatchSize = 8, ValidationFraction = 0.25 };
 
@@ -31,7 +34,7 @@ public class ZooPruningTests(ITestOutputHelper output)
     [Theory]
     [Trait("Category", "Slow")]
     [MemberData(nameof(Jobs))]
-    public void Method_prunes_the_zoo_network_to_half_its_flops(string network, PruningMethod method)
+    public void Method_prunes_the_zoo_network_to_its_target_flops(string network, PruningMethod method)
     {
         var onnx = ZooNetworks.Network(network);
         var original = ModelInspector.Inspect(onnx);
@@ -39,14 +42,14 @@ public class ZooPruningTests(ITestOutputHelper output)
         Assert.NotEmpty(original.Groups);
         var data = ZooNetworks.Data(network);
         var options = ShortJob with { ChannelsPerPrune = Math.Max(1, original.Groups.Sum(g => g.Channels) / 100) };
-        var request = new PruneRequest(onnx, data, method, new PruningTarget(0.5, null), options);
+        var request = new PruneRequest(onnx, data, method, new PruningTarget(TargetOf(network), null), options);
         var progress = new RecordingProgress();
         var clock = Stopwatch.StartNew();
 
         var outcome = new PruningEngine(new EngineSettings(Threads: 1, LatencyRepeats: 1, LatencyRounds: 1)).Run(request, progress, CancellationToken.None);
 
         output.WriteLine($"{network} {method}: {clock.Elapsed.TotalSeconds:F1} s; FLOPs {outcome.Before.Flops} → {outcome.After.Flops}; {string.Join(" | ", progress.Logs)}");
-        Assert.True(outcome.After.Flops <= 0.5 * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
+        Assert.True(outcome.After.Flops <= TargetOf(network) * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
         Assert.Equal(original.Flops, outcome.Before.Flops);
         var pruned = ModelInspector.Inspect(outcome.PrunedOnnx);
         Assert.Empty(pruned.UnsupportedOps);
@@ -56,5 +59,31 @@ public class ZooPruningTests(ITestOutputHelper output)
         var outputs = runtime.Run(data.Inputs.AsSpan(0, 2 * data.SampleSize).ToArray(), [2, .. data.SampleShape.Select(d => (long)d)]);
         Assert.Equal(2 * data.NumClasses, outputs.Length);
         Assert.All(outputs, v => Assert.True(float.IsFinite(v)));
+    }
+
+    /// <summary>
+    /// ViT executes (class token via Equal/Where/Expand, LayerNorm decomposed) and its MLP hidden units prune, but its
+    /// attention heads and residual stream are held, so half its FLOPs is out of reach: the job says so before
+    /// training, and a target it can reach succeeds with the shrunk-vs-masked check passing.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void Vit_prunes_its_mlp_units_and_refuses_a_target_only_head_pruning_could_reach()
+    {
+        var onnx = ZooNetworks.Network("vit");
+        var inspection = ModelInspector.Inspect(onnx);
+        Assert.Empty(inspection.UnsupportedOps);
+        Assert.Equal(["mlp.0", "mlp.0"], inspection.Groups.Select(g => g.Name.Split('/')[^2]));
+        var data = ZooNetworks.Data("vit");
+        var engine = new PruningEngine(new EngineSettings(Threads: 1, LatencyRepeats: 1, LatencyRounds: 1));
+
+        var refused = Assert.Throws<PruningFailedException>(() => engine.Run(
+            new PruneRequest(onnx, data, PruningMethod.Magnitude, new PruningTarget(0.5, null), ShortJob), new RecordingProgress(), CancellationToken.None));
+        Assert.StartsWith("Target unreachable", refused.Message);
+
+        var outcome = engine.Run(new PruneRequest(onnx, data, PruningMethod.Magnitude, new PruningTarget(0.6, null), ShortJob), new RecordingProgress(), CancellationToken.None);
+        output.WriteLine($"vit magnitude at 60%: FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
+        Assert.True(outcome.After.Flops <= 0.6 * outcome.Before.Flops);
+        Assert.Equal(outcome.After.Flops, ModelInspector.Inspect(outcome.PrunedOnnx).Flops);
     }
 }

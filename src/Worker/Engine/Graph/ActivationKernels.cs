@@ -19,6 +19,9 @@ internal static class ActivationKernels
         ("HardSwish", Pointwise((_, _) => x => nn.functional.hardswish(x))),
         ("Erf", Pointwise((_, _) => x => x.erf())),
         ("Sqrt", Pointwise((_, _) => x => x.sqrt())),
+        ("Softplus", Pointwise((_, _) => x => nn.functional.softplus(x))),
+        ("Elu", Pointwise((node, _) => Elu(node.FloatAttribute("alpha", 1f), 1f))),
+        ("Selu", Pointwise((node, _) => Elu(node.FloatAttribute("alpha", 1.67326319f), node.FloatAttribute("gamma", 1.05070102f)))),
     ];
 
     /// <summary>A kernel applying a function of the node (built once) to its first input.</summary>
@@ -27,6 +30,14 @@ internal static class ActivationKernels
         var apply = compile(node, context);
         return inputs => GraphValue.Of(apply(inputs[0].Tensor!));
     };
+
+    /// <summary>gamma · (x if x &gt; 0 else alpha · (eᵡ − 1)): ELU, and SELU with its gamma.</summary>
+    private static Func<Tensor, Tensor> Elu(float alpha, float gamma)
+    {
+        // Scalars captured by the kernel live as long as it (see LiveScalars).
+        var scale = gamma.ToScalar();
+        return gamma == 1f ? x => nn.functional.elu(x, alpha) : x => nn.functional.elu(x, alpha).mul_(scale);
+    }
 
     private static Func<Tensor, Tensor> LeakyRelu(float alpha) => x => nn.functional.leaky_relu(x, alpha);
 

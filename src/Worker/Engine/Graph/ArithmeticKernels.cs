@@ -11,6 +11,7 @@ internal static class ArithmeticKernels
         ("Sub", (_, context) => Binary("Sub", context)),
         ("Mul", (_, context) => Binary("Mul", context)),
         ("Div", (_, context) => Binary("Div", context)),
+        ("PRelu", (_, context) => inputs => GraphValue.Of(PRelu(inputs[0].Tensor!, inputs[1].AsTensor(context.Device)))),
         ("Pow", (_, context) => inputs => GraphValue.Of(inputs[0].AsTensor(context.Device).pow(inputs[1].AsTensor(context.Device)))),
     ];
 
@@ -34,6 +35,9 @@ internal static class ArithmeticKernels
             ? GraphValue.Of(OnHost(inputs[0].Ints!, inputs[1].Ints!, onInts))
             : GraphValue.Of(onTensors(inputs[0].AsTensor(context.Device), inputs[1].AsTensor(context.Device)));
     }
+
+    /// <summary>x where x ≥ 0, slope · x elsewhere, the slope broadcast (per channel as exported: [C, 1, 1]).</summary>
+    private static Tensor PRelu(Tensor x, Tensor slope) => x.clamp_min(LiveScalars.Zero).add(x.clamp_max(LiveScalars.Zero).mul(slope), LiveScalars.One);
 
     /// <summary>Elementwise with a scalar (or single-element) side broadcast: all that shape arithmetic needs.</summary>
     private static HostInts OnHost(HostInts a, HostInts b, Func<long, long, long> op)

@@ -20,6 +20,7 @@ internal static class KernelRegistry
             NormalizationKernels.All,
             ReductionKernels.All,
             ResizeKernel.All,
+            SelectionKernels.All,
             ShapeKernels.All,
         }.SelectMany(family => family).ToDictionary(k => k.Op, k => k.Build);
 
@@ -28,6 +29,7 @@ internal static class KernelRegistry
         new IEnumerable<(string Op, OutputKernelBuilder Build)>[]
         {
             SplitKernel.All,
+            RecurrentKernels.All,
         }.SelectMany(family => family).ToDictionary(k => k.Op, k => k.Build);
 
     /// <summary>Operators the engine executes (Constant nodes are not executed: their values are initializers).</summary>
@@ -35,13 +37,13 @@ internal static class KernelRegistry
 
     public static bool Supports(NodeProto node) => node.OpType == "Constant" || ByName.ContainsKey(node.OpType) || ByNameWithOutputs.ContainsKey(node.OpType);
 
-    /// <summary>The kernels of a node, each with the index of the output it computes.</summary>
-    public static IEnumerable<(int Output, Kernel Kernel)> Create(NodeProto node, IKernelContext context)
+    /// <summary>The kernels of a node, each with the index of the output it computes (of several outputs, those <paramref name="isRead"/>).</summary>
+    public static IEnumerable<(int Output, Kernel Kernel)> Create(NodeProto node, IKernelContext context, Func<string, bool> isRead)
     {
         if (ByName.TryGetValue(node.OpType, out var build))
             return [(0, build(node, context))];
         if (ByNameWithOutputs.TryGetValue(node.OpType, out var buildOutput))
-            return node.Output.Select((name, i) => (name, i)).Where(o => o.name.Length > 0).Select(o => (o.i, buildOutput(node, o.i, context))).ToList();
+            return node.Output.Select((name, i) => (name, i)).Where(o => o.name.Length > 0 && isRead(o.name)).Select(o => (o.i, buildOutput(node, o.i, context))).ToList();
         throw new NotSupportedException($"{node.Describe()}: the op {node.OpType} is not supported by the training engine.");
     }
 }

@@ -1,5 +1,6 @@
 using Shears.Domain.Onnx;
 using Onnx;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Graph;
@@ -10,6 +11,7 @@ internal static class NormalizationKernels
     public static IEnumerable<(string, KernelBuilder)> All =>
     [
         ("BatchNormalization", BatchNormalization),
+        ("InstanceNormalization", InstanceNormalization),
         ("LayerNormalization", LayerNormalization),
         ("Dropout", Dropout),
         ("Softmax", Softmax),
@@ -28,6 +30,23 @@ internal static class NormalizationKernels
         return inputs => GraphValue.Of(nn.functional.batch_norm(
             inputs[0].Tensor!, inputs[3].Tensor!, inputs[4].Tensor!, inputs[1].Tensor!, inputs[2].Tensor!,
             context.Training, momentum, epsilon));
+    }
+
+    /// <summary>Normalizes each example's channel over its spatial axes, then scales and shifts per channel.</summary>
+    private static Kernel InstanceNormalization(NodeProto node, IKernelContext context)
+    {
+        // Captured by the kernel, so it lives as long as it (see LiveScalars).
+        var epsilon = node.FloatAttribute("epsilon", 1e-5f).ToScalar();
+        return inputs =>
+        {
+            var x = inputs[0].Tensor!;
+            var spatial = Enumerable.Range(2, (int)x.dim() - 2).Select(i => (long)i).ToArray();
+            var perChannel = (long[])[-1, .. spatial.Select(_ => 1L)];
+            var mean = x.mean(spatial, keepdim: true);
+            var variance = x.var(spatial, unbiased: false, keepdim: true);
+            var normalized = x.sub(mean).div(variance.add(epsilon, LiveScalars.One).sqrt());
+            return GraphValue.Of(normalized.mul(inputs[1].Tensor!.reshape(perChannel)).add(inputs[2].Tensor!.reshape(perChannel), LiveScalars.One));
+        };
     }
 
     /// <summary>Normalizes over the axes from <c>axis</c> (default −1) to the last; scale and bias span those axes.</summary>

@@ -37,8 +37,10 @@ internal static class ShapeKernels
 
     private static Kernel Reshape(bool allowZero) => inputs =>
     {
-        var x = inputs[0].Tensor!;
         var target = (long[])inputs[1].AsInts().Data.Clone();
+        if (inputs[0].Ints is { } ints)
+            return GraphValue.Of(ints with { Shape = [.. target.Select(d => d == -1 ? ints.Data.Length / Math.Max(1, target.Where(t => t > 0).Aggregate(1L, (a, t) => a * t)) : d)] });
+        var x = inputs[0].Tensor!;
         if (!allowZero)
             for (var i = 0; i < target.Length; i++)
                 if (target[i] == 0)

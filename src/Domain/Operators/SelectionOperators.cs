@@ -1,0 +1,72 @@
+using Onnx;
+using Shears.Domain.Graph;
+using Shears.Domain.Onnx;
+
+namespace Shears.Domain.Operators;
+
+/// <summary>
+/// Equal, Where and Expand: mostly shape arithmetic in exports (ViT's class token: the batch size picked by
+/// Where(Equal(shape, -1), 1, shape), then Expand), evaluated statically; on activations they hold what they touch,
+/// except Expand, which copies channels along other axes.
+/// </summary>
+internal static class SelectionOperators
+{
+    public static IEnumerable<OperatorFacts> All =>
+    [
+        new("Equal", EqualShape, ChannelRules.Opaque),
+        new("Where", WhereShape, ChannelRules.Opaque),
+        new("Expand", ExpandShape, ChannelRules.OnFirstInput(ExpandChannels), constantInputs: [1]),
+    ];
+
+    /// <summary>A symbolic dimension (the batch) is positive: never equal to 0 or −1, unknown against a positive number.</summary>
+    private static long? AreEqual(long a, long b) =>
+        (a == TensorShapes.SymbolicValue, b == TensorShapes.SymbolicValue) switch
+        {
+            (false, false) => a == b ? 1 : 0,
+            (true, false) => b <= 0 ? 0 : null,
+            (false, true) => a <= 0 ? 0 : null,
+            _ => null,
+        };
+
+    private static void EqualShape(NodeProto node, ShapeContext c)
+    {
+        var shape = ShapeInference.Broadcast(c.Shape(node, 0), c.Shape(node, 1));
+        long[]? value = null;
+        if (c.Value(node, 0) is { } a && c.Value(node, 1) is { } b && (a.Length == b.Length || a.Length == 1 || b.Length == 1))
+        {
+            var compared = Enumerable.Range(0, Math.Max(a.Length, b.Length)).Select(i => AreEqual(a[a.Length == 1 ? 0 : i], b[b.Length == 1 ? 0 : i])).ToList();
+            value = compared.All(v => v is not null) ? [.. compared.Select(v => v!.Value)] : null;
+        }
+        c.Set(node, shape, value, isInt64: false);
+    }
+
+    private static void WhereShape(NodeProto node, ShapeContext c)
+    {
+        var shape = ShapeInference.Broadcast(ShapeInference.Broadcast(c.Shape(node, 0), c.Shape(node, 1)), c.Shape(node, 2));
+        long[]? value = null;
+        if (c.Value(node, 0) is { } condition && c.Value(node, 1) is { } x && c.Value(node, 2) is { } y)
+        {
+            var count = new[] { condition.Length, x.Length, y.Length }.Max();
+            if (new[] { condition, x, y }.All(v => v.Length == count || v.Length == 1))
+                value = [.. Enumerable.Range(0, count).Select(i => condition[condition.Length == 1 ? 0 : i] != 0 ? x[x.Length == 1 ? 0 : i] : y[y.Length == 1 ? 0 : i])];
+        }
+        c.Set(node, shape, value, isInt64: c.Values.ContainsKey(node.Input[1]) ? null : false);
+    }
+
+    private static void ExpandShape(NodeProto node, ShapeContext c)
+    {
+        var target = c.RequiredValue(node, 1, "target shape").Select(d => d == TensorShapes.SymbolicValue ? -1 : d).ToArray();
+        c.Set(node, ShapeInference.Broadcast(c.Shape(node, 0), target));
+    }
+
+    private static void ExpandChannels(NodeProto node, ChannelGroupAnalysis.Walk walk, ChannelLayout x)
+    {
+        var input = walk.Shapes[node.Input[0]];
+        var output = walk.Shapes[node.Output[0]];
+        var axis = x.Axis + output.Length - input.Length;
+        if (x.Block != 1 || output[axis] != input[x.Axis])
+            walk.Opaque(node, $"Expand '{node.DisplayName()}' repeats the channels");
+        else
+            walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], axis));
+    }
+}
