@@ -34,6 +34,6 @@ public static class ArtifactsApi
                     ? $"Job {id} has {string.Join(", ", job.Artifacts.Select(a => a.Name))}."
                     : $"Job {id} is {job.Status.ToWire()}; artifacts exist once it has succeeded.");
         }
-        return TypedResults.File(store.OpenRead(artifact.Sha256), artifact.ContentType, $"{job.Id:N}-{artifact.Name}");
+        return TypedResults.File(await store.OpenReadAsync(artifact.Sha256, cancellationToken), artifact.ContentType, $"{job.Id:N}-{artifact.Name}");
     }
 }

@@ -39,7 +39,7 @@ public static class ModelsApi
             blobs => db.DeleteUnreferencedAsync(store, blobs.Select(b => b.Sha256), CancellationToken.None), cancellationToken);
         var file = upload["file"];
         ModelInspection inspection;
-        await using (var content = store.OpenRead(file.Blob.Sha256))
+        await using (var content = await store.OpenReadAsync(file.Blob.Sha256, cancellationToken))
         {
             inspection = ModelInspector.Inspect(content);
         }
@@ -66,7 +66,7 @@ public static class ModelsApi
     public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> DownloadAsync(Guid id, ShearsDbContext db, IArtifactStore store,
         ClaimsPrincipal user, CancellationToken cancellationToken)
         => await db.Models.OwnedBy(user.TenantId()).FirstOrDefaultAsync(m => m.Id == id, cancellationToken) is { } model
-            ? TypedResults.File(store.OpenRead(model.Sha256), "application/octet-stream", $"{model.Id}.onnx")
+            ? TypedResults.File(await store.OpenReadAsync(model.Sha256, cancellationToken), "application/octet-stream", $"{model.Id}.onnx")
             : NotFound.Problem("model", id);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, ShearsDbContext db, IArtifactStore store,

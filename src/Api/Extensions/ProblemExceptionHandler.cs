@@ -46,6 +46,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
                 Detail = spec.Message,
             },
             UnsupportedContentTypeException => Problem(StatusCodes.Status415UnsupportedMediaType, "The content type is not accepted.", exception.Message),
+            ArtifactStoreUnavailableException => Problem(StatusCodes.Status503ServiceUnavailable, "The artifact store is unavailable.",
+                "Files cannot be stored or read just now. Try again shortly."),
             BadUploadException or BadHttpRequestException => Problem(StatusCodes.Status400BadRequest, "The request body is not as expected.", exception.Message),
             _ => null,
         };

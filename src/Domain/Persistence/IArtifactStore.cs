@@ -20,7 +20,7 @@ public interface IArtifactStore
     Task<StoredBlob> SaveAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
 
     /// <summary>Opens a stored file; throws <see cref="ArtifactMissingException"/> when the store does not hold it.</summary>
-    Stream OpenRead(string sha256);
+    Task<Stream> OpenReadAsync(string sha256, CancellationToken cancellationToken);
 
     /// <summary>A stored file's bytes; throws <see cref="ArtifactMissingException"/> when the store does not hold it.</summary>
     Task<byte[]> ReadAllBytesAsync(string sha256, CancellationToken cancellationToken);

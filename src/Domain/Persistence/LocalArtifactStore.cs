@@ -88,12 +88,12 @@ public sealed class LocalArtifactStore : IArtifactStore
         }
     }
 
-    public Stream OpenRead(string sha256)
+    public Task<Stream> OpenReadAsync(string sha256, CancellationToken cancellationToken)
     {
         var path = PathOf(sha256);
         try
         {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true);
+            return Task.FromResult<Stream>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true));
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -137,14 +137,5 @@ public sealed class LocalArtifactStore : IArtifactStore
         File.Move(tempPath, finalPath, overwrite: true);
     }
 
-    private string PathOf(string sha256)
-    {
-        if (!IsSha256(sha256))
-        {
-            throw new ArgumentException("Not a SHA-256 hex digest.", nameof(sha256));
-        }
-        return Path.Combine(_objects, sha256[..2], sha256);
-    }
-
-    private static bool IsSha256(string text) => text.Length == 64 && text.All(char.IsAsciiHexDigitLower);
+    private string PathOf(string sha256) => Path.Combine(_objects, ContentAddress.Check(sha256)[..2], sha256);
 }

@@ -19,7 +19,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(database);
         services.AddDbContextFactory<ShearsDbContext>(options => options.UseShearsDatabase(database, outages));
         IBlobHolds holds = database.IsPostgres ? new PostgresBlobHolds(database.PostgresConnectionString!) : new InProcessBlobHolds();
-        services.AddSingleton<IArtifactStore>(new LocalArtifactStore(configuration.GetArtifactsPath(), holds));
+        services.AddSingleton<IArtifactStore>(configuration.GetS3Settings() is { } s3
+            ? new S3ArtifactStore(s3, holds)
+            : new LocalArtifactStore(configuration.GetArtifactsPath(), holds));
         services.AddSingleton<JobEventSignal>();
         services.AddSingleton<JobEventLog>();
         return services;

@@ -14,6 +14,16 @@ public static class ShearsConfiguration
     public static string GetArtifactsPath(this IConfiguration configuration)
         => configuration["Artifacts:Path"] ?? Path.Combine("data", "artifacts");
 
+    /// <summary>
+    /// The S3-compatible store when <c>Artifacts:S3:Bucket</c> is set (then <c>Artifacts:Path</c> is not used), else null: the
+    /// folder store. Keys as in <see cref="S3Settings"/>.
+    /// </summary>
+    public static S3Settings? GetS3Settings(this IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Artifacts:S3");
+        return string.IsNullOrWhiteSpace(section["Bucket"]) ? null : section.Get<S3Settings>();
+    }
+
     /// <summary><c>Worker:Queues</c>, comma separated or as an array [the given defaults].</summary>
     public static string[] GetWorkerQueues(this IConfiguration configuration, params string[] defaults)
     {

@@ -38,9 +38,9 @@ public static class JobFailures
             var detail = ex is OutOfMemoryException ? "" : $" ({FirstLine(ex.Message)})";
             return $"The job ran out of memory{detail}. Lower options.batchSize, use a smaller dataset, or run it on a worker with more memory.";
         }
-        if (ex is ArtifactMissingException)
+        if (ex is ArtifactMissingException missing)
         {
-            return $"{ex.Message} The Api and every worker must share one artifacts folder: give them all the same Artifacts__Path.";
+            return $"{missing.Message} {missing.Remedy}";
         }
         return ex is PruningFailedException or InvalidModelException or InvalidDatasetException
             ? ex.Message

@@ -116,8 +116,8 @@ public sealed partial class PruneJobRunner(
             throw new PruningFailedException(tooLarge); // this worker's limit may be lower than the Api's
         }
         var onnx = await store.ReadAllBytesAsync(model.Sha256, cancellationToken);
-        await using var inputs = store.OpenRead(datasetRow.InputsSha256);
-        await using var labels = store.OpenRead(datasetRow.LabelsSha256);
+        await using var inputs = await store.OpenReadAsync(datasetRow.InputsSha256, cancellationToken);
+        await using var labels = await store.OpenReadAsync(datasetRow.LabelsSha256, cancellationToken);
         var dataset = DatasetReader.Read(inputs, datasetRow.InputsFileName, labels, datasetRow.LabelsFileName, new DatasetLimits());
         if (!PruningMethodNames.TryParse(job.Method, out var method))
         {
@@ -195,7 +195,7 @@ public sealed partial class PruneJobRunner(
             db.Models.AddRange(models);
             db.JobArtifacts.AddRange(artifacts);
         });
-        await JobCheckpoints.DeleteFileAsync(contexts, store, checkpoint);
+        await DeleteCheckpointFileAsync(job.Id, checkpoint);
     }
 
     /// <summary>The report's plots; a job whose network was pruned does not fail for want of a picture.</summary>
@@ -239,7 +239,23 @@ public sealed partial class PruneJobRunner(
             row.WorkerId = null;
             checkpoint = await JobCheckpoints.ForgetAsync(db, job.Id, cancellationToken);
         });
-        await JobCheckpoints.DeleteFileAsync(contexts, store, checkpoint);
+        await DeleteCheckpointFileAsync(job.Id, checkpoint);
+    }
+
+    /// <summary>
+    /// Deletes the file of a checkpoint the job's end forgot. The job's outcome is committed by then, so a store that
+    /// fails here (it may be why the job failed) leaves the file, which no row names, rather than failing the run again.
+    /// </summary>
+    private async Task DeleteCheckpointFileAsync(Guid jobId, string? sha256)
+    {
+        try
+        {
+            await JobCheckpoints.DeleteFileAsync(contexts, store, sha256);
+        }
+        catch (IOException ex)
+        {
+            LogCheckpointLeft(ex, jobId);
+        }
     }
 
     /// <summary>
@@ -267,6 +283,9 @@ public sealed partial class PruneJobRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: report.png could not be rendered; the job goes on without it")]
     private partial void LogReportPlotFailed(Exception ex, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ended, but the artifact store could not delete its last checkpoint, which no row names now")]
+    private partial void LogCheckpointLeft(Exception ex, Guid jobId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} handed back to the queue: this worker is shutting down")]
     private partial void LogHandedBack(Guid jobId);

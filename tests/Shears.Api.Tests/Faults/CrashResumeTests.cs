@@ -7,7 +7,8 @@ namespace Shears.Api.Tests.Faults;
 /// <summary>
 /// A worker process killed outright (SIGKILL) in the middle of a job, in its pruning phase or in fine-tuning: once its
 /// heartbeat is stale, the job is taken up by another worker, which resumes from the last checkpoint of that phase
-/// rather than from zero, and ends exactly where an uninterrupted run of the same seed ends.
+/// rather than from zero, and ends exactly where an uninterrupted run of the same seed ends. Checkpoints live in the
+/// shared artifact folder, or in an S3-compatible bucket when the processes share no folder.
 /// </summary>
 [Collection(PostgresTests.Name)]
 public sealed class CrashResumeTests(PostgresServer postgres, ITestOutputHelper output)
@@ -21,24 +22,33 @@ public sealed class CrashResumeTests(PostgresServer postgres, ITestOutputHelper 
         ["Engine__Threads"] = "1",
     };
 
-    public static TheoryData<string, string, int, string> Kills => new()
+    public static TheoryData<string, string, int, string, bool> Kills => new()
     {
         // Killed in the Fisher rounds, after the third removal decision (a checkpoint is saved at each: rounds of 20 steps, saves every 20).
-        { "fisher", "removed ", 60, "fisher-rounds" },
+        { "fisher", "removed ", 60, "fisher-rounds", false },
         // Killed while fine-tuning, once a checkpoint of it was saved (every 20 steps).
-        { "magnitude", "fine-tuning step ", 40, "fine-tuning" },
+        { "magnitude", "fine-tuning step ", 40, "fine-tuning", false },
+        // The same with the checkpoint in a bucket (real s3rver); the processes' artifact folder must never appear.
+        { "magnitude", "fine-tuning step ", 40, "fine-tuning", true },
     };
 
     [Theory]
     [Trait("Category", "Slow")]
     [MemberData(nameof(Kills))]
     public async Task A_job_whose_worker_is_killed_resumes_from_its_checkpoint_and_matches_an_uninterrupted_run(string method, string killOnMessage,
-        int killAfterStep, string resumedIn)
+        int killAfterStep, string resumedIn, bool inBucket)
     {
+        await using var s3 = inBucket ? await S3Server.StartAsync() : null;
+        var noFolder = Path.Combine(Path.GetTempPath(), $"shears-no-folder-{Guid.NewGuid():N}");
+        var settings = new Dictionary<string, string>(FastRecovery);
+        foreach (var (key, value) in s3?.Settings.Append(new("Artifacts__Path", noFolder)) ?? [])
+        {
+            settings[key] = value;
+        }
         var options = new { epochs = 20, batchSize = 50, seed = 7, checkpointEverySteps = 20, stepsPerPrune = 20, scope = "layer" };
         object jobOptions = method == "fisher" ? new { options.epochs, options.batchSize, options.seed, options.checkpointEverySteps, options.stepsPerPrune }
             : new { options.epochs, options.batchSize, options.seed, options.checkpointEverySteps, options.scope };
-        using var scene = await DistributedScene.StartAsync(postgres, FastRecovery);
+        using var scene = await DistributedScene.StartAsync(postgres, settings);
         var client = scene.Client;
         // The reference: the same request, never interrupted, on the scene's first worker.
         var reference = await scene.QueueJobAsync(jobOptions, method, "tiny_mlp");
@@ -94,6 +104,7 @@ public sealed class CrashResumeTests(PostgresServer postgres, ITestOutputHelper 
             Assert.Equal(1, models);
             // The checkpoint went with the job's end: only the downloads are left.
             Assert.DoesNotContain("checkpoint.safetensors", job.GetProperty("artifacts").EnumerateArray().Select(a => a.GetString()));
+            Assert.False(Directory.Exists(noFolder), "a process wrote to the artifacts folder instead of the bucket");
         }
         finally
         {
