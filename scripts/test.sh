@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Shears test suite. On a fresh Debian 12 machine, as root, it first installs what the tests
 # need and is missing: PostgreSQL 15 server binaries (the tests start their own throwaway cluster),
-# Debian's Fashion-MNIST files, Chromium, and Node.js with npm (for s3rver, the S3-compatible server the
-# object-storage tests start on loopback; npm installs it into tests/s3server). The .NET SDK must already be on PATH.
+# Debian's Fashion-MNIST files and Chromium; then, in a block of its own, the S3-compatible test server (see there).
+# The .NET SDK must already be on PATH.
 #
 #   scripts/test.sh                      # everything
 #   scripts/test.sh --quick              # skip tests marked [Trait("Category", "Slow")]
@@ -22,7 +22,6 @@ missing=()
 [[ -x $pg_bin/initdb && -x $pg_bin/postgres ]] || missing+=(postgresql-15)
 [[ -f $fashion_mnist/train-images-idx3-ubyte.gz ]] || missing+=(dataset-fashion-mnist)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium) # the job page's browser test (Playwright drives Debian's Chromium)
-command -v npm >/dev/null || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "test.sh: missing ${missing[*]}; run as root, or: sudo apt-get install ${missing[*]}" >&2
@@ -33,10 +32,24 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v dotnet >/dev/null || { echo "test.sh: the .NET 10 SDK (dotnet) is not on PATH" >&2; exit 1; }
+
+# --- S3-compatible server for the object-storage tests (idempotent; does nothing when already installed) ---
+# s3rver (npm, pinned by tests/s3server/package-lock.json) runs on Debian's Node.js. The tests start and stop it
+# themselves, on a free loopback port with a temporary folder (tests/Shears.Api.Tests/Infrastructure/S3Server.cs).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "test.sh: missing nodejs npm; run as root, or: sudo apt-get install nodejs npm" >&2
+    exit 1
+  fi
+  echo "test.sh: installing nodejs npm"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
 if [[ ! -d tests/s3server/node_modules/s3rver ]]; then
   echo "test.sh: installing s3rver (npm ci in tests/s3server)"
   npm ci --prefix tests/s3server --no-audit --no-fund --silent
 fi
+# --- end of the S3-compatible server block ---
 
 # The tests start their own PostgreSQL from $pg_bin (initdb refuses root, so they use runuser -u
 # postgres), unless SHEARS_TEST_POSTGRES names a server to use instead; they read the real data

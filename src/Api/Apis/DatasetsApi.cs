@@ -48,7 +48,7 @@ public static class DatasetsApi
         ImageArchiveSummary? images = null;
         // An image archive carries its own labels (folders or labels.csv): the row names the archive for both.
         var labels = upload.Optional("labels") ?? inputs;
-        await using (var inputStream = await store.OpenReadAsync(inputs.Blob.Sha256, cancellationToken))
+        await using (var inputStream = await store.OpenSeekableAsync(inputs.Blob.Sha256, cancellationToken))
         {
             if (ArchiveFormats.Detect(inputStream) is { } format)
             {
@@ -68,7 +68,7 @@ public static class DatasetsApi
                     throw new BadUploadException("The body lacks the part 'labels'. Send multipart/form-data with the parts 'inputs' and 'labels' " +
                         "(or an image archive as 'inputs' alone).");
                 }
-                await using var labelStream = await store.OpenReadAsync(labels.Blob.Sha256, cancellationToken);
+                await using var labelStream = await store.OpenSeekableAsync(labels.Blob.Sha256, cancellationToken);
                 dataset = DatasetReader.Describe(inputStream, inputs.FileName, labelStream, labels.FileName, limits.Dataset);
             }
         }

@@ -19,7 +19,10 @@ public interface IArtifactStore
 
     Task<StoredBlob> SaveAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
 
-    /// <summary>Opens a stored file; throws <see cref="ArtifactMissingException"/> when the store does not hold it.</summary>
+    /// <summary>
+    /// Opens a stored file for reading (an object store's stream does not seek: see <see cref="SeekableArtifacts"/>); throws
+    /// <see cref="ArtifactMissingException"/> when the store does not hold it.
+    /// </summary>
     Task<Stream> OpenReadAsync(string sha256, CancellationToken cancellationToken);
 
     /// <summary>A stored file's bytes; throws <see cref="ArtifactMissingException"/> when the store does not hold it.</summary>
