@@ -33,7 +33,9 @@ public static class Extensions
         services.AddProblemDetails();
         builder.AddRequestHeadLimits();
         services.AddExceptionHandler<ProblemExceptionHandler>();
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [HealthApi.ReadyTag]);
+        services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database", tags: [HealthApi.ReadyTag])
+            .AddCheck<ArtifactStoreHealthCheck>("artifacts", tags: [HealthApi.ReadyTag]);
         builder.AddApiKeyAuth();
         services.AddTenantRateLimits(configuration);
         services.AddEndpointsApiExplorer();

@@ -47,7 +47,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             },
             UnsupportedContentTypeException => Problem(StatusCodes.Status415UnsupportedMediaType, "The content type is not accepted.", exception.Message),
             ArtifactStoreUnavailableException => Problem(StatusCodes.Status503ServiceUnavailable, "The artifact store is unavailable.",
-                "Files cannot be stored or read just now. Try again shortly."),
+                "Files cannot be stored or read just now. Try again later; the operator sees why in the Api's log and at /readyz."),
             BadUploadException or BadHttpRequestException => Problem(StatusCodes.Status400BadRequest, "The request body is not as expected.", exception.Message),
             _ => null,
         };

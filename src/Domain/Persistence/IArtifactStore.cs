@@ -10,6 +10,13 @@ public sealed record StoredBlob(string Sha256, long SizeBytes);
 public interface IArtifactStore
 {
     /// <summary>
+    /// Throws <see cref="ArtifactStoreUnavailableException"/> saying what is wrong when the store cannot be used (its folder
+    /// gone; the bucket missing, the credentials refused or the server unreachable), so that a misconfiguration shows at
+    /// start and in readiness rather than at the first upload.
+    /// </summary>
+    Task CheckAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Streams <paramref name="content"/> into the store, hashing as it reads. Throws
     /// <see cref="ContentTooLargeException"/> (leaving nothing behind) once more than <paramref name="maxBytes"/> arrive.
     /// The file is held against deletion until the result is disposed: the caller has not yet recorded it in a row,

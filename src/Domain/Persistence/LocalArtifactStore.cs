@@ -26,20 +26,14 @@ public sealed class LocalArtifactStore : IArtifactStore
         Directory.CreateDirectory(_temp);
     }
 
-    public async Task<HeldBlob> SaveAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
-    {
-        HeldBlob? held = null;
-        try
-        {
-            await SaveAsync(content, maxBytes, async blob => held = new HeldBlob(blob, await _holds.HoldAsync(blob.Sha256, cancellationToken)), cancellationToken);
-            return held!;
-        }
-        catch when (held is not null)
-        {
-            await held.DisposeAsync();
-            throw;
-        }
-    }
+    public Task CheckAsync(CancellationToken cancellationToken)
+        => Directory.Exists(_objects) && Directory.Exists(_temp)
+            ? Task.CompletedTask
+            : throw new ArtifactStoreUnavailableException($"The artifacts folder {Path.GetDirectoryName(_objects)} has no objects/ or tmp/ folder.",
+                new DirectoryNotFoundException(_objects));
+
+    public Task<HeldBlob> SaveAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
+        => HeldBlob.SaveAsync(_holds, hold => SaveAsync(content, maxBytes, hold, cancellationToken), cancellationToken);
 
     public async Task<StoredBlob> SaveAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {

@@ -37,20 +37,13 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         _s3 = S3ClientFactory.Create(settings);
     }
 
-    public async Task<HeldBlob> SaveAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
-    {
-        HeldBlob? held = null;
-        try
-        {
-            await SaveAsync(content, maxBytes, async blob => held = new HeldBlob(blob, await _holds.HoldAsync(blob.Sha256, cancellationToken)), cancellationToken);
-            return held!;
-        }
-        catch when (held is not null)
-        {
-            await held.DisposeAsync();
-            throw;
-        }
-    }
+    /// <summary>Lists one key: the bucket exists, the credentials are taken and the server answers.</summary>
+    public Task CheckAsync(CancellationToken cancellationToken)
+        => _retries.RunAsync("list the bucket", token => _s3.ListObjectsV2Async(
+            new ListObjectsV2Request { BucketName = _bucket, Prefix = "objects/", MaxKeys = 1 }, token), cancellationToken);
+
+    public Task<HeldBlob> SaveAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
+        => HeldBlob.SaveAsync(_holds, hold => SaveAsync(content, maxBytes, hold, cancellationToken), cancellationToken);
 
     public async Task<StoredBlob> SaveAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Amazon.Runtime;
+using Amazon.S3;
 using Polly;
 using Polly.Retry;
 
@@ -9,7 +10,8 @@ namespace Shears.Domain.Persistence;
 /// <summary>
 /// Retries of one S3 request that failed for a reason that may pass (no connection, a timeout, a 5xx or throttling
 /// answer), with exponential backoff and jitter; once they are spent, the failure becomes an
-/// <see cref="ArtifactStoreUnavailableException"/>. A definite answer (403, 404, a bad request) is not retried.
+/// <see cref="ArtifactStoreUnavailableException"/>. A definite answer (403, 404, a bad request) is not retried; a missing
+/// bucket or refused credentials, which no request can get past, become that exception at once, saying which.
 /// </summary>
 public sealed class S3Retries
 {
@@ -44,7 +46,20 @@ public sealed class S3Retries
         {
             throw new ArtifactStoreUnavailableException($"The artifact store ({_where}) failed to {what}: {ex.Message}", ex);
         }
+        catch (AmazonS3Exception ex) when (Misconfiguration(ex) is { } wrong)
+        {
+            throw new ArtifactStoreUnavailableException($"The artifact store ({_where}) {wrong}", ex);
+        }
     }
+
+    /// <summary>What is wrong with the settings when <paramref name="ex"/> says the bucket or the credentials are, else null.</summary>
+    private static string? Misconfiguration(AmazonS3Exception ex) => ex switch
+    {
+        { ErrorCode: "NoSuchBucket" } => "has no such bucket: create it, or set Artifacts:S3:Bucket to one that exists.",
+        { StatusCode: HttpStatusCode.Forbidden } => $"refused the credentials or the request ({ex.ErrorCode}: {ex.Message}): check " +
+            "Artifacts:S3:AccessKey and Artifacts:S3:SecretKey (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and the bucket's permissions.",
+        _ => null,
+    };
 
     public Task RunAsync(string what, Func<CancellationToken, Task> request, CancellationToken cancellationToken)
         => RunAsync(what, async token =>

@@ -22,6 +22,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IArtifactStore>(configuration.GetS3Settings() is { } s3
             ? new S3ArtifactStore(s3, holds)
             : new LocalArtifactStore(configuration.GetArtifactsPath(), holds));
+        services.AddHostedService<ArtifactStoreStartupCheck>();
         services.AddSingleton<JobEventSignal>();
         services.AddSingleton<JobEventLog>();
         return services;

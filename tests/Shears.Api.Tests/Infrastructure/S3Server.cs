@@ -15,7 +15,7 @@ public sealed class S3Server : IAsyncDisposable
 {
     public const string Bucket = "shears";
 
-    /// <summary>s3rver's fixed credentials (it checks SigV4 signatures against them).</summary>
+    /// <summary>s3rver's fixed credentials (it refuses another access key; it does not check a SigV4 signature, so not the secret).</summary>
     private const string Key = "S3RVER";
 
     private static readonly string Program = Path.Combine(RepoPaths.Root, "tests", "s3server", "serve.js");
