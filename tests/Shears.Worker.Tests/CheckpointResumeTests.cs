@@ -100,8 +100,7 @@ public partial class CheckpointResumeTests
         for (var step = 0; step < 5; step++)
         {
             using var scope = NewDisposeScope();
-            var (x, y) = trained.Session.Data.NextTrainBatch();
-            trained.Session.Trainer.Step(x, y);
+            trained.Session.Trainer.Step(trained.Session.Data.NextTrainBatch());
         }
         trained.Session.Remove(groups[0].Id, 1);
         var bytes = TrainingCheckpoint.Capture(trained.Session, "job", TrainingPhase.FineTuning, 5, state: null);
@@ -135,7 +134,7 @@ public partial class CheckpointResumeTests
         public SessionOf(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, PruningOptions options)
         {
             module = new GraphModule(graph, CPU);
-            data = new TrainingData(Fixtures.Train2k(500), graph.InputShape, options, CPU);
+            data = new TrainingData(Fixtures.Train2k(500), graph.Inputs, options, CPU);
             Session = new PruningSession(graph, groups, module, data, new PruningTarget(0.5, null), options, new RecordingProgress(), CancellationToken.None);
         }
 

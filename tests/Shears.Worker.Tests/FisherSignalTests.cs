@@ -22,13 +22,13 @@ public class FisherSignalTests
         var graph = OnnxGraph.Parse(Fixtures.Network(network));
         var groups = HandBuiltGroups(network);
         var data = Fixtures.Test1k(24);
-        var x = tensor(data.Inputs.Select(v => v / 255f).ToArray(), [24, 1, 28, 28]);
-        var y = tensor(data.Labels);
+        var x = tensor(data.Pixels().Select(v => v / 255f).ToArray(), [24, 1, 28, 28]);
+        var y = tensor(data.Labels!);
 
         // Evaluation mode: BatchNormalization then treats examples independently, as the per-example reference needs.
         using var module = new GraphModule(graph, CPU);
         module.eval();
-        var loss = Trainer.LossFor(module.OutputOp);
+        var loss = Trainer.LossFor(module.OutputOp());
 
         double[][] engine;
         using (var gates = new ChannelGates(module, groups))

@@ -1,5 +1,8 @@
 using System.IO.Compression;
+using Onnx;
 using Shears.Domain.Datasets;
+using Shears.Domain.Onnx;
+using Shears.Worker.Engine;
 
 namespace Shears.Worker.Tests;
 
@@ -24,15 +27,21 @@ internal static class Fixtures
         var inputs = new float[samples * size];
         for (var i = 0; i < inputs.Length; i++)
             inputs[i] = pixels[i];
-        return new Dataset
-        {
-            Samples = samples,
-            SampleShape = [dims[1], dims[2]],
-            Inputs = inputs,
-            Labels = [.. classes.Take(samples).Select(b => (long)b)],
-            NumClasses = 10,
-            IsByteData = true,
-        };
+        return Dataset.OfOneArray(inputs, [dims[1], dims[2]], [.. classes.Take(samples).Select(b => (long)b)], 10, isByteData: true);
+    }
+
+    /// <summary>The one float input of a network taking <paramref name="shape"/> (the fixture networks' is [N, 1, 28, 28]).</summary>
+    public static GraphTensor[] FloatInput(params long[] shape) => [new GraphTensor("input", TensorProto.Types.DataType.Float, shape)];
+
+    /// <summary>The raw pixel values of a one-array dataset.</summary>
+    public static float[] Pixels(this Dataset dataset) => dataset.Arrays[0].Floats!;
+
+    /// <summary>The first <paramref name="count"/> held-out samples of a one-float-input network's data, and their shape.</summary>
+    public static float[] ValidationFloats(this TrainingData data, int count, out long[] shape)
+    {
+        var input = data.ValidationInputs(count)[0];
+        shape = input.Shape;
+        return (float[])input.Values;
     }
 
     public static Dataset Train2k(int count = 2000) =>
@@ -47,7 +56,8 @@ internal static class Fixtures
     /// </summary>
     public static Dataset Resized(Dataset images, int[] sampleShape)
     {
-        var (height, width) = (images.SampleShape[0], images.SampleShape[1]);
+        var pixels = images.Arrays[0];
+        var (height, width) = (pixels.SampleShape[0], pixels.SampleShape[1]);
         if (sampleShape.Aggregate(1, (a, d) => a * d) == height * width)
             return images;
         var (channels, newHeight, newWidth) = (sampleShape[0], sampleShape[1], sampleShape[2]);
@@ -58,16 +68,8 @@ internal static class Fixtures
                 for (var y = 0; y < newHeight; y++)
                     for (var x = 0; x < newWidth; x++)
                         inputs[(n * size) + (((c * newHeight) + y) * newWidth) + x] =
-                            images.Inputs[(n * height * width) + (y * height / newHeight * width) + (x * width / newWidth)];
-        return new Dataset
-        {
-            Samples = images.Samples,
-            SampleShape = sampleShape,
-            Inputs = inputs,
-            Labels = images.Labels,
-            NumClasses = images.NumClasses,
-            IsByteData = images.IsByteData,
-        };
+                            pixels.Floats![(n * height * width) + (y * height / newHeight * width) + (x * width / newWidth)];
+        return Dataset.OfOneArray(inputs, sampleShape, images.Labels, images.NumClasses, pixels.IsByteData);
     }
 
     private static byte[] ReadIdx(string path, out int[] dims)

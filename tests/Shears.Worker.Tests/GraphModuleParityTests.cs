@@ -24,7 +24,7 @@ public class GraphModuleParityTests
         var sampleShape = ModelInspector.Inspect(onnx).Inputs[0].Shape.Skip(1).Select(d => (int)d).ToArray();
         var batch = sampleShape.Aggregate(1, (a, d) => a * d) > 28 * 28 ? 8 : 64;
         var data = Fixtures.Resized(Fixtures.Test1k(batch), sampleShape);
-        var input = data.Inputs.Select(v => v / 255f).ToArray();
+        var input = data.Pixels().Select(v => v / 255f).ToArray();
         long[] shape = [batch, .. sampleShape.Select(d => (long)d)];
 
         var worst = Parity.MaxDifference(onnx, input, shape);

@@ -44,8 +44,8 @@ public class PruningEngineTests
         // The shrunk network runs in ONNX Runtime on fresh test data and classifies about as the engine measured.
         var test = Fixtures.Test1k(200);
         using var runtime = new OnnxRuntimeRunner(outcome.PrunedOnnx);
-        var logits = runtime.Run([.. test.Inputs.Select(v => v / 255f)], [200, 1, 28, 28]);
-        var correct = Enumerable.Range(0, 200).Count(n => ArgMax(logits.AsSpan(n * 10, 10)) == test.Labels[n]);
+        var logits = runtime.Run([.. test.Pixels().Select(v => v / 255f)], [200, 1, 28, 28]);
+        var correct = Enumerable.Range(0, 200).Count(n => ArgMax(logits.AsSpan(n * 10, 10)) == test.Labels![n]);
         Assert.True(correct > 100, $"ORT accuracy on 200 test samples: {correct / 200.0:P1}; {string.Join(" | ", progress.Logs)}");
 
         AssertSafetensorsHoldThePrunedWeights(outcome);

@@ -22,7 +22,7 @@ public class PruningMethodTests
         var groups = ChannelGroupAnalysis.Find(graph).Groups;
         var options = new PruningOptions { Steps = 40, StepsPerPrune = 2, BatchSize = 50, ValidationFraction = 0.25 };
         using var module = new GraphModule(graph, CPU);
-        using var data = new TrainingData(Fixtures.Train2k(1000), graph.InputShape, options, CPU);
+        using var data = new TrainingData(Fixtures.Train2k(1000), graph.Inputs, options, CPU);
         var progress = new RecordingProgress();
         using var session = new PruningSession(graph, groups, module, data, new PruningTarget(0.6, null), options, progress, CancellationToken.None);
         var before = Evaluation.Accuracy(module, data);

@@ -86,6 +86,7 @@ public static class JobRequestSchema
                 OptionKind.WholeNumber => JsonSchemaType.Integer | JsonSchemaType.Null,
                 OptionKind.Numbers => JsonSchemaType.Number | JsonSchemaType.Null, // or an array of them: AnyOf below
                 OptionKind.Flag => JsonSchemaType.Boolean | JsonSchemaType.Null,
+                OptionKind.NumbersByName => JsonSchemaType.Object | JsonSchemaType.Null, // its values: ByName below
                 _ => JsonSchemaType.String | JsonSchemaType.Null,
             },
             Description = $"For {methods}.",
@@ -109,8 +110,21 @@ public static class JobRequestSchema
         {
             schema.Maximum = Text(maximum);
         }
-        return option.Kind == OptionKind.Numbers ? OneOrPerChannel(schema) : schema;
+        return option.Kind switch
+        {
+            OptionKind.Numbers => OneOrPerChannel(schema),
+            OptionKind.NumbersByName => ByName(schema),
+            _ => schema,
+        };
     }
+
+    /// <summary>An object whose every property is a number in the option's range, e.g. a weight per graph output name.</summary>
+    private static OpenApiSchema ByName(OpenApiSchema number) => new()
+    {
+        Type = JsonSchemaType.Object | JsonSchemaType.Null,
+        Description = number.Description + " An object of names to numbers, e.g. {\"logits\": 1, \"box\": 0.5}.",
+        AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Number, Minimum = number.Minimum, Maximum = number.Maximum },
+    };
 
     /// <summary>One number, or a list of 1 to 4 of them (one per image channel).</summary>
     private static OpenApiSchema OneOrPerChannel(OpenApiSchema number) => new()

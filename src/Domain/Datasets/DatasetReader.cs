@@ -1,77 +1,173 @@
 namespace Shears.Domain.Datasets;
 
 /// <summary>
-/// Reads an inputs file and a labels file (IDX, optionally gzipped, or .npy) into a <see cref="Dataset"/>.
-/// Inputs are [samples, ...sample shape] of any supported numeric type; labels are [samples] (or
+/// Reads a dataset upload into a <see cref="Dataset"/>: the inputs part is one array file (IDX, optionally gzipped, or
+/// .npy) or a .npz archive of named arrays (numpy.savez), whose arrays feed the network's inputs of the same names and
+/// whose array <c>labels</c>, if any, holds the labels. Labels may also come as their own file; they are optional.
+/// Every input array is [samples, ...sample shape] with the same number of samples; labels are [samples] (or
 /// [samples, 1]) non-negative integers; the class count is the largest label + 1.
 /// </summary>
 public static class DatasetReader
 {
-    /// <summary>Throws <see cref="InvalidDatasetException"/> with a message a person can act on.</summary>
-    public static Dataset Read(Stream inputs, string inputsFileName, Stream labels, string labelsFileName, DatasetLimits limits)
-    {
-        var inputArray = NumericArrayFile.Read(inputs, inputsFileName, limits);
-        var samples = CheckInputShape(inputArray.Header, inputsFileName, limits);
-        var labelArray = NumericArrayFile.Read(labels, labelsFileName, limits);
-        CheckLabelShape(labelArray.Header, labelsFileName, samples, inputsFileName);
+    /// <summary>The name of the .npz array that holds the labels.</summary>
+    public const string LabelsArrayName = "labels";
 
-        var inputValues = inputArray.ToFloats();
-        new FiniteValues(inputsFileName, inputValues.Length / samples).Check(inputValues);
-        var labelValues = labelArray.ToLongs();
-        var classes = new ClassIndices(labelsFileName, limits);
-        classes.Check(labelValues);
-        return new Dataset
+    /// <summary>Throws <see cref="InvalidDatasetException"/> with a message a person can act on.</summary>
+    public static Dataset Read(Stream inputs, string inputsFileName, Stream? labels, string? labelsFileName, DatasetLimits limits)
+    {
+        var sources = Sources.Of(inputs, inputsFileName, labels, labelsFileName, limits);
+        var arrays = new List<DatasetArray>();
+        var samples = new SampleCount(inputsFileName, limits);
+        foreach (var source in sources.Inputs)
         {
-            Samples = samples,
-            SampleShape = inputArray.Header.Shape[1..],
-            Inputs = inputValues,
-            Labels = labelValues,
-            NumClasses = classes.Count,
-            IsByteData = inputArray.Header.ElementType == ElementType.UInt8,
-        };
+            using var stream = source.Open();
+            var array = NumericArrayFile.Read(stream, source.FileName, limits);
+            samples.Check(array.Header, source.FileName, sources.IsArchive);
+            var values = DatasetArray.From(source.Name, array);
+            if (values.Floats is { } floats)
+                new FiniteValues(source.FileName, Math.Max(1, values.SampleSize)).Check(floats);
+            arrays.Add(values);
+        }
+
+        long[]? labelValues = null;
+        var classes = 0;
+        if (sources.Labels is { } labelSource)
+        {
+            using var stream = labelSource.Open();
+            var labelArray = NumericArrayFile.Read(stream, labelSource.FileName, limits);
+            CheckLabelShape(labelArray.Header, labelSource.FileName, samples.Value, inputsFileName);
+            labelValues = labelArray.ToLongs();
+            var indices = new ClassIndices(labelSource.FileName, limits);
+            indices.Check(labelValues);
+            classes = indices.Count;
+        }
+        return new Dataset { Samples = samples.Value, Arrays = arrays, Labels = labelValues, NumClasses = classes };
     }
 
     /// <summary>
     /// The same checks as <see cref="Read"/>, reading the files a chunk at a time and keeping no values: what an
     /// upload needs, in memory that does not grow with the dataset (nor with a gzip bomb's claims).
     /// </summary>
-    public static DatasetDescription Describe(Stream inputs, string inputsFileName, Stream labels, string labelsFileName, DatasetLimits limits)
+    public static DatasetDescription Describe(Stream inputs, string inputsFileName, Stream? labels, string? labelsFileName, DatasetLimits limits)
     {
-        using var inputReader = NumericArrayReader.Open(inputs, inputsFileName, limits);
-        var samples = CheckInputShape(inputReader.Header, inputsFileName, limits);
-        var finite = new FiniteValues(inputsFileName, inputReader.ClaimedBytes / inputReader.Header.ElementType.SizeInBytes() / samples);
-        foreach (var chunk in NumericArrayFile.ReadInChunks(inputReader))
+        var sources = Sources.Of(inputs, inputsFileName, labels, labelsFileName, limits);
+        var arrays = new List<ArrayDescription>();
+        var samples = new SampleCount(inputsFileName, limits);
+        foreach (var source in sources.Inputs)
         {
-            finite.Check(chunk.ToFloats());
+            using var stream = source.Open();
+            using var reader = NumericArrayReader.Open(stream, source.FileName, limits);
+            samples.Check(reader.Header, source.FileName, sources.IsArchive);
+            var sampleShape = reader.Header.Shape[1..];
+            if (reader.Header.ElementType.HeldAsFloats())
+            {
+                var finite = new FiniteValues(source.FileName, Math.Max(1, sampleShape.Aggregate(1, (a, b) => a * b)));
+                foreach (var chunk in NumericArrayFile.ReadInChunks(reader))
+                    finite.Check(chunk.ToFloats());
+            }
+            else
+            {
+                foreach (var _ in NumericArrayFile.ReadInChunks(reader))
+                {
+                }
+            }
+            arrays.Add(new ArrayDescription(source.Name, reader.Header.ElementType.WireName(), sampleShape));
         }
 
-        using var labelReader = NumericArrayReader.Open(labels, labelsFileName, limits);
-        CheckLabelShape(labelReader.Header, labelsFileName, samples, inputsFileName);
-        var classes = new ClassIndices(labelsFileName, limits);
-        foreach (var chunk in NumericArrayFile.ReadInChunks(labelReader))
+        var classes = 0;
+        if (sources.Labels is { } labelSource)
         {
-            classes.Check(chunk.ToLongs());
+            using var stream = labelSource.Open();
+            using var labelReader = NumericArrayReader.Open(stream, labelSource.FileName, limits);
+            CheckLabelShape(labelReader.Header, labelSource.FileName, samples.Value, inputsFileName);
+            var indices = new ClassIndices(labelSource.FileName, limits);
+            foreach (var chunk in NumericArrayFile.ReadInChunks(labelReader))
+                indices.Check(chunk.ToLongs());
+            classes = indices.Count;
         }
-        return new DatasetDescription(samples, inputReader.Header.Shape[1..], classes.Count, inputReader.Header.ElementType == ElementType.UInt8);
+        return new DatasetDescription(samples.Value, arrays, classes, sources.Labels is not null);
     }
 
-    private static int CheckInputShape(ArrayHeader header, string fileName, DatasetLimits limits)
+    /// <summary>One array file to read: the array's name, the name errors give it, and how to open it (once).</summary>
+    private sealed record Source(string Name, string FileName, Func<Stream> Open);
+
+    private sealed record Sources(IReadOnlyList<Source> Inputs, Source? Labels, bool IsArchive)
     {
-        if (header.Shape.Length < 2)
+        public static Sources Of(Stream inputs, string inputsFileName, Stream? labels, string? labelsFileName, DatasetLimits limits)
         {
-            throw new InvalidDatasetException(
-                $"{fileName}: inputs have shape {header.ShapeText}; expected [samples, ...features], e.g. [N, 28, 28] images or [N, 784] vectors. " +
-                "Is this the labels file?");
+            var labelsPart = labels is null ? null : new Source(LabelsArrayName, labelsFileName ?? "labels", () => new KeptOpen(labels));
+            var seekable = Seekable(inputs, inputsFileName, limits);
+            var head = new byte[4];
+            var read = seekable.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            seekable.Position = 0;
+            if (!NpzArchive.HasMagic(head.AsSpan(0, read)))
+                return new Sources([new Source(DatasetArray.SingleName, inputsFileName, () => new KeptOpen(seekable))], labelsPart, IsArchive: false);
+
+            var members = NpzArchive.Members(seekable, inputsFileName, limits)
+                .Select(m => new Source(m.Name, $"{inputsFileName}:{m.Name}", m.Open)).ToList();
+            var labelsArray = members.FirstOrDefault(m => m.Name == LabelsArrayName);
+            if (labelsArray is not null && labelsPart is not null)
+            {
+                throw new InvalidDatasetException(
+                    $"{inputsFileName} holds a '{LabelsArrayName}' array and a labels file was uploaded too; give the labels once.");
+            }
+            var inputArrays = members.Where(m => m != labelsArray).ToList();
+            if (inputArrays.Count == 0)
+                throw new InvalidDatasetException($"{inputsFileName}: the archive holds only labels; add the input arrays, named like the network's inputs.");
+            return new Sources(inputArrays, labelsArray ?? labelsPart, IsArchive: true);
         }
-        var samples = header.Shape[0];
-        return samples <= limits.MaxSamples
-            ? samples
-            : throw new InvalidDatasetException($"{fileName}: {samples:N0} samples is more than the {limits.MaxSamples:N0} allowed; upload a subset.");
+
+        /// <summary>The stream itself when it can seek (a stored file), else its bytes in memory (bounded by the limits).</summary>
+        private static Stream Seekable(Stream stream, string fileName, DatasetLimits limits)
+        {
+            if (stream.CanSeek)
+                return stream;
+            var copy = new MemoryStream();
+            new DecodedSizeLimitStream(new KeptOpen(stream), limits.MaxDecodedBytes, fileName).CopyTo(copy);
+            copy.Position = 0;
+            return copy;
+        }
+    }
+
+    /// <summary>A caller's stream handed to a reader that disposes what it reads: disposing this leaves the stream open.</summary>
+    private sealed class KeptOpen(Stream inner) : ForwardOnlyReadStream
+    {
+        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+    }
+
+    /// <summary>The samples every input array must agree on: the first array's, checked against the limits.</summary>
+    private sealed class SampleCount(string inputsFileName, DatasetLimits limits)
+    {
+        private int? samples;
+        private string first = "";
+
+        public int Value => samples ?? 0;
+
+        public void Check(ArrayHeader header, string fileName, bool inArchive)
+        {
+            if (header.Shape.Length < (inArchive ? 1 : 2))
+            {
+                throw new InvalidDatasetException(
+                    $"{fileName}: inputs have shape {header.ShapeText}; expected [samples, ...features], e.g. [N, 28, 28] images or [N, 784] vectors. " +
+                    "Is this the labels file?");
+            }
+            var count = header.Shape[0];
+            if (count > limits.MaxSamples)
+                throw new InvalidDatasetException($"{fileName}: {count:N0} samples is more than the {limits.MaxSamples:N0} allowed; upload a subset.");
+            if (samples is { } expected && expected != count)
+            {
+                throw new InvalidDatasetException(
+                    $"{inputsFileName}: '{first}' holds {expected:N0} samples but {fileName} holds {count:N0}; every array needs one row per sample.");
+            }
+            samples ??= count;
+            if (first.Length == 0)
+                first = fileName;
+        }
     }
 
     private static void CheckLabelShape(ArrayHeader header, string fileName, int samples, string inputsFileName)
     {
-        if (!header.ElementType.IsInteger())
+        if (!header.ElementType.IsInteger() || header.ElementType == ElementType.Bool)
         {
             throw new InvalidDatasetException(
                 $"{fileName}: labels are {header.ElementType}; they must be integer class indices (e.g. numpy.save(path, labels.astype('int64'))).");
@@ -88,5 +184,4 @@ public static class DatasetReader
                 "upload the labels file that belongs to these inputs.");
         }
     }
-
 }

@@ -55,6 +55,7 @@ public static class NpyReader
         var type = (descr.Length == 3 && descr[0] is '<' or '>' or '|' or '=' ? descr[1..] : null) switch
         {
             "u1" => ElementType.UInt8,
+            "b1" => ElementType.Bool,
             "i1" => ElementType.Int8,
             "i2" => ElementType.Int16,
             "i4" => ElementType.Int32,
@@ -63,6 +64,12 @@ public static class NpyReader
             "f8" => ElementType.Float64,
             _ => (ElementType?)null,
         };
+        if (descr.EndsWith('O'))
+        {
+            throw new InvalidDatasetException(
+                $"{fileName}: the array holds Python objects (dtype '{descr}'), which only a pickle can restore; Shears never unpickles. " +
+                "Save numeric arrays (e.g. numpy.savez(path, input_ids=ids.astype('int64'))).");
+        }
         return type ?? throw new InvalidDatasetException(
             $"{fileName}: .npy dtype '{descr}' is not supported; save inputs as float32, float64 or uint8 and labels as int64, int32 or uint8 " +
             "(e.g. numpy.save(path, array.astype('float32'))).");

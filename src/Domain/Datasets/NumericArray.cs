@@ -46,6 +46,7 @@ public sealed class NumericArray
     private long LongAt(int i) => Header.ElementType switch
     {
         ElementType.UInt8 => _data[i],
+        ElementType.Bool => _data[i] == 0 ? 0 : 1,
         ElementType.Int8 => (sbyte)_data[i],
         ElementType.Int16 => Read<short>(i),
         ElementType.Int32 => Read<int>(i),

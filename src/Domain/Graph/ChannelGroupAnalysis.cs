@@ -31,19 +31,23 @@ public static class ChannelGroupAnalysis
 
         public ChannelAnalysis Run()
         {
-            var inputShape = shapes[graph.InputName];
-            var inputAxis = inputShape.Length >= 2 ? 1 : 0;
             const string inputReason = "the graph input's channels are never pruned";
-            layouts[graph.InputName] = new ChannelLayout(inputAxis,
-                [new ChannelSegment(NewSource(graph.InputName, inputShape[inputAxis], inputReason), 1)], graph.InputName, inputAxis);
-            held[graph.InputName] = inputReason;
+            foreach (var input in graph.Inputs)
+            {
+                var inputShape = shapes[input.Name];
+                var inputAxis = inputShape.Length >= 2 ? 1 : 0;
+                layouts[input.Name] = new ChannelLayout(inputAxis,
+                    [new ChannelSegment(NewSource(input.Name, inputShape[inputAxis], inputReason), 1)], input.Name, inputAxis);
+                held[input.Name] = inputReason;
+            }
 
             foreach (var node in graph.Nodes)
                 if (node.Input.Any(layouts.ContainsKey))
                     Visit(node);
 
-            if (layouts.TryGetValue(graph.OutputName, out var output))
-                Hold(output, graph.OutputName, "it is the graph output");
+            foreach (var graphOutput in graph.Outputs)
+                if (layouts.TryGetValue(graphOutput.Name, out var output))
+                    Hold(output, graphOutput.Name, "it is a graph output");
             ResolveSharedInitializers();
             return Build();
         }

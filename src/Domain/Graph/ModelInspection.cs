@@ -12,8 +12,8 @@ public sealed record ModelInspection(
     IReadOnlyList<GroupDescription> Groups,
     IReadOnlyList<HeldTensor> Held);
 
-/// <summary>Shape with -1 for a dynamic dimension (the batch).</summary>
-public sealed record TensorDescription(string Name, IReadOnlyList<long> Shape);
+/// <summary>A graph input or output: name, element type (float32, int64, int32, bool) and shape with -1 for a dynamic dimension (the batch).</summary>
+public sealed record TensorDescription(string Name, IReadOnlyList<long> Shape, string ElementType = "float32");
 
 /// <summary>A prunable group as a user sees it: its members and its share of the network's FLOPs.</summary>
 public sealed record GroupDescription(int Id, string Name, int Channels, IReadOnlyList<string> Members, double FlopsShare);

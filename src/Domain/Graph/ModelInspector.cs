@@ -40,21 +40,20 @@ public static class ModelInspector
     {
         if (graph.Opset < MinimumOpset)
             throw new InvalidModelException($"The model uses ONNX opset {graph.Opset}; export it with opset {MinimumOpset} or later (torch.onnx.export(..., opset_version=13)).");
-        var inputs = new[] { new TensorDescription(graph.InputName, graph.InputShape) };
+        var inputs = graph.Inputs.Select(i => new TensorDescription(i.Name, i.Shape, i.ElementTypeName)).ToList();
         var unsupported = OperatorRegistry.Unsupported(graph.Nodes);
         if (unsupported.Count > 0)
-            return new ModelInspection(graph.Opset, inputs, [new TensorDescription(graph.OutputName, graph.OutputShape)],
+            return new ModelInspection(graph.Opset, inputs, [.. graph.Outputs.Select(o => new TensorDescription(o.Name, o.Shape, o.ElementTypeName))],
                 CostModel.CountParameters(graph), 0, 0, unsupported, [], []);
 
-        var outputShape = graph.OutputShape.Count > 0 ? graph.OutputShape : graph.Shapes[graph.OutputName];
+        var outputs = graph.Outputs.Select(o => new TensorDescription(o.Name, o.Shape.Count > 0 ? o.Shape : graph.Shapes[o.Name], o.ElementTypeName)).ToList();
         var analysis = ChannelGroupAnalysis.Find(graph);
         var cost = CostModel.For(graph, analysis.Groups);
         var full = cost.Measure(null);
         var groups = analysis.Groups.Select(g => new GroupDescription(g.Id, g.Name, g.Channels,
             [.. g.Members.Select(Describe)],
             full.Flops == 0 ? 0 : (double)(full.Flops - cost.Measure(new Dictionary<int, int> { [g.Id] = 0 }).Flops) / full.Flops)).ToList();
-        return new ModelInspection(graph.Opset, inputs, [new TensorDescription(graph.OutputName, outputShape)],
-            full.Params, full.Flops, groups.Count, [], groups, analysis.Held);
+        return new ModelInspection(graph.Opset, inputs, outputs, full.Params, full.Flops, groups.Count, [], groups, analysis.Held);
     }
 
     /// <summary>E.g. "fc1.weight axis 1 (consumer, offset 16, blocks of 25)".</summary>

@@ -10,6 +10,8 @@ public enum OptionKind
     Numbers,
     /// <summary>true or false.</summary>
     Flag,
+    /// <summary>An object of names (such as graph output names) to numbers, each in range.</summary>
+    NumbersByName,
 }
 
 /// <summary>

@@ -42,6 +42,10 @@ public static class PruningOptionsParser
         Numbers("mean", -1e6, 1e6, false, (o, v) => o with { Mean = v }),
         Numbers("std", 0, 1e6, true, (o, v) => o with { Std = v }),
         Flag("augment", (o, v) => o with { Augment = v }),
+        Choice("objective", ["labels", "distill", "both"], (o, v) => o with { Objective = v }),
+        Number("distillTemperature", 0, 100, true, (o, v) => o with { DistillTemperature = v }),
+        Number("distillWeight", 0, 1, false, (o, v) => o with { DistillWeight = v }),
+        NumbersByName("outputWeights", 0, 1e6, (o, v) => o with { OutputWeights = v }),
         Number("beta", 0, 1e9, false, (o, v) => o with { Beta = v }, PruningMethod.Fisher),
         Integer("stepsPerPrune", 1, 1_000_000, (o, v) => o with { StepsPerPrune = v }, PruningMethod.Fisher),
         Integer("channelsPerPrune", 1, 1_000_000, (o, v) => o with { ChannelsPerPrune = v }, PruningMethod.Fisher),
@@ -155,6 +159,27 @@ public static class PruningOptionsParser
         => new(new OptionDescription(name, MethodsOrAll(methods), OptionKind.Flag, null, null, false, []), (options, value) => value.ValueKind is JsonValueKind.True or JsonValueKind.False
             ? (set(options, value.GetBoolean()), null)
             : (options, $"'{name}' must be true or false; got {Describe(value)}."));
+
+    /// <summary>An object of names to numbers in [min, max] (names are checked against the network at submission).</summary>
+    private static Rule NumbersByName(string name, double min, double max, Setter<IReadOnlyDictionary<string, double>> set, params PruningMethod[] methods)
+        => new(new OptionDescription(name, MethodsOrAll(methods), OptionKind.NumbersByName, min, max, false, []), (options, value) =>
+        {
+            var expected = $"'{name}' must be an object of output names to numbers from {Format(min)} to {Format(max)}, e.g. {{\"logits\": 1, \"box\": 0.5}}";
+            if (value.ValueKind != JsonValueKind.Object)
+            {
+                return (options, $"{expected}; got {Describe(value)}.");
+            }
+            var numbers = new Dictionary<string, double>();
+            foreach (var entry in value.EnumerateObject())
+            {
+                if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetDouble(out var number) || !double.IsFinite(number) || number < min || number > max)
+                {
+                    return (options, $"{expected}; '{entry.Name}' is {Describe(entry.Value)}.");
+                }
+                numbers[entry.Name] = number;
+            }
+            return (set(options, numbers), null);
+        });
 
     private static PruningMethod[] MethodsOrAll(PruningMethod[] methods) => methods.Length == 0 ? AllMethods : methods;
 

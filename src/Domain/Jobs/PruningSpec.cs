@@ -52,7 +52,7 @@ public sealed record PruningOptions
     /// fine-tuning; 0: none). A job picked up again after its worker died resumes from the last one instead of from the start.
     /// </summary>
     public int CheckpointEverySteps { get; init; } = 50;
-    /// <summary>Multiplier applied to inputs; null means 1/255 for byte data and 1 otherwise.</summary>
+    /// <summary>Multiplier applied to float inputs; null means 1/255 for byte data and 1 otherwise. Integer inputs (ids, masks) are never scaled.</summary>
     public double? InputScale { get; init; }
 
     // image archives
@@ -69,6 +69,23 @@ public sealed record PruningOptions
     public double[]? Std { get; init; }
     /// <summary>Random resized crop and horizontal flip on training batches (never on evaluation); null: on.</summary>
     public bool? Augment { get; init; }
+
+    // objective
+    /// <summary>
+    /// What every method trains against: <c>labels</c> (cross-entropy on the dataset's labels), <c>distill</c> (match the
+    /// original network's outputs; no labels needed) or <c>both</c>. Null: <c>both</c> when the dataset has labels and the
+    /// network one [N, C] output, else <c>distill</c>.
+    /// </summary>
+    public string? Objective { get; init; } // labels | distill | both
+    /// <summary>
+    /// The temperature T that softens class-score outputs for distillation (loss scaled by T²). Named apart from
+    /// <see cref="Temperature"/>, L0's hard-concrete β, which keeps its name for existing jobs.
+    /// </summary>
+    public double DistillTemperature { get; init; } = 4;
+    /// <summary>The distillation term's share w with objective <c>both</c>: (1 − w)·labels + w·distill.</summary>
+    public double DistillWeight { get; init; } = 0.5;
+    /// <summary>Weight of each graph output's distillation term by output name (1 for outputs not named).</summary>
+    public IReadOnlyDictionary<string, double>? OutputWeights { get; init; }
 
     // fisher
     /// <summary>
@@ -98,6 +115,7 @@ public sealed record PruningOptions
     public double? Lambda { get; init; }
     public string Granularity { get; init; } = "channel"; // channel | weight
     public double DroprateInit { get; init; } = 0.5;
+    /// <summary>L0's hard-concrete temperature β (not distillation's; that is <see cref="DistillTemperature"/>).</summary>
     public double Temperature { get; init; } = 2.0 / 3.0;
 
     // magnitude

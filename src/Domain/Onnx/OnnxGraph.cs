@@ -6,22 +6,21 @@ namespace Shears.Domain.Onnx;
 
 /// <summary>
 /// A parsed ONNX model, checked and indexed for the rest of Shears: nodes in topological order,
-/// initializers and Constant-node values by name, the single data input and the output.
+/// initializers and Constant-node values by name, the data inputs and the outputs.
 /// </summary>
 public sealed class OnnxGraph
 {
     /// <summary>Protobuf nesting deeper than this is refused (a hostile file could otherwise recurse).</summary>
     private const int MaxRecursionDepth = 64;
 
-    private OnnxGraph(ModelProto model, IReadOnlyList<NodeProto> nodes, IReadOnlyDictionary<string, TensorProto> initializers, ValueInfoProto input, ValueInfoProto output)
+    private OnnxGraph(ModelProto model, IReadOnlyList<NodeProto> nodes, IReadOnlyDictionary<string, TensorProto> initializers,
+        IReadOnlyList<GraphTensor> inputs, IReadOnlyList<GraphTensor> outputs)
     {
         Model = model;
         Nodes = nodes;
         Initializers = initializers;
-        InputName = input.Name;
-        InputShape = ShapeOf(input);
-        OutputName = output.Name;
-        OutputShape = ShapeOf(output);
+        Inputs = inputs;
+        Outputs = outputs;
         Opset = model.OpsetImport.Where(o => string.IsNullOrEmpty(o.Domain) || o.Domain == "ai.onnx").Select(o => o.Version).DefaultIfEmpty(0).Max();
         graphInitializers = [.. model.Graph.Initializer.Select(t => t.Name)];
         shapes = new Lazy<TensorShapes>(() => ShapeInference.Infer(this));
@@ -55,15 +54,14 @@ public sealed class OnnxGraph
     /// <summary>Graph initializers and the values of Constant nodes, by tensor name.</summary>
     public IReadOnlyDictionary<string, TensorProto> Initializers { get; }
 
-    /// <summary>The one graph input that is not an initializer.</summary>
-    public string InputName { get; }
+    /// <summary>The graph inputs that are not initializers (the data the network reads), in the graph's order.</summary>
+    public IReadOnlyList<GraphTensor> Inputs { get; }
 
-    /// <summary>Input dimensions, -1 where symbolic (the batch).</summary>
-    public IReadOnlyList<long> InputShape { get; }
+    /// <summary>The graph outputs, in the graph's order.</summary>
+    public IReadOnlyList<GraphTensor> Outputs { get; }
 
-    public string OutputName { get; }
-
-    public IReadOnlyList<long> OutputShape { get; }
+    /// <summary>True when the tensor is one of the graph's outputs.</summary>
+    public bool IsOutput(string tensor) => Outputs.Any(o => o.Name == tensor);
 
     public static OnnxGraph Parse(byte[] onnx)
     {
@@ -112,13 +110,18 @@ public sealed class OnnxGraph
             initializers[node.Output[0]] = ConstantValue(node);
         }
 
-        var dataInputs = graph.Input.Where(i => !initializers.ContainsKey(i.Name)).ToList();
-        if (dataInputs.Count != 1)
-            throw new InvalidModelException($"The model has {dataInputs.Count} data inputs ({string.Join(", ", dataInputs.Select(i => i.Name))}); Shears prunes models with exactly one input.");
-        if (graph.Output.Count != 1)
-            throw new InvalidModelException($"The model has {graph.Output.Count} outputs; Shears prunes models with exactly one output (class scores).");
+        var dataInputs = graph.Input.Where(i => !initializers.ContainsKey(i.Name)).Select(Describe).ToList();
+        if (dataInputs.Count == 0)
+            throw new InvalidModelException("The model has no data input (every graph input is an initializer).");
+        if (dataInputs.FirstOrDefault(i => !GraphTensor.InputTypes.Contains(i.ElementType)) is { } unsupported)
+            throw new InvalidModelException($"Input '{unsupported.Name}' is {unsupported.ElementTypeName}; Shears feeds float32 data and int64, int32 or bool ids and masks.");
+        if (graph.Output.Count == 0)
+            throw new InvalidModelException("The model has no outputs.");
+        var outputs = graph.Output.Select(Describe).ToList();
+        if (outputs.FirstOrDefault(o => o.ElementType != TensorProto.Types.DataType.Float) is { } integerOutput)
+            throw new InvalidModelException($"Output '{integerOutput.Name}' is {integerOutput.ElementTypeName}; Shears trains against float32 outputs (export the scores, not an argmax).");
 
-        return new OnnxGraph(model, TopologicalOrder(graph, initializers.Keys.Append(dataInputs[0].Name)), initializers, dataInputs[0], graph.Output[0]);
+        return new OnnxGraph(model, TopologicalOrder(graph, initializers.Keys.Concat(dataInputs.Select(i => i.Name))), initializers, dataInputs, outputs);
     }
 
     public byte[] ToBytes() => Model.ToByteArray();
@@ -199,6 +202,7 @@ public sealed class OnnxGraph
         return ordered;
     }
 
-    private static long[] ShapeOf(ValueInfoProto value) =>
-        value.Type?.TensorType?.Shape?.Dim.Select(d => d.HasDimValue ? d.DimValue : -1).ToArray() ?? [];
+    private static GraphTensor Describe(ValueInfoProto value) =>
+        new(value.Name, value.Type?.TensorType is { ElemType: > 0 } tensor ? (TensorProto.Types.DataType)tensor.ElemType : TensorProto.Types.DataType.Float,
+            value.Type?.TensorType?.Shape?.Dim.Select(d => d.HasDimValue ? d.DimValue : -1).ToArray() ?? []);
 }

@@ -30,7 +30,8 @@ public static class ShapeInference
             }
         }
 
-        shapes[graph.InputName] = InputShape(graph);
+        foreach (var input in graph.Inputs)
+            shapes[input.Name] = InputShape(input);
         var context = new ShapeContext(shapes, values, int64, graph.Opset, graph.Initializers);
         foreach (var node in graph.Nodes)
         {
@@ -52,15 +53,15 @@ public static class ShapeInference
         return new TensorShapes(shapes, values, int64);
     }
 
-    private static long[] InputShape(OnnxGraph graph)
+    private static long[] InputShape(GraphTensor input)
     {
-        var shape = graph.InputShape.ToArray();
+        var shape = input.Shape.ToArray();
         if (shape.Length is 0 or > MaxRank)
-            throw new InvalidModelException($"Input '{graph.InputName}' has rank {shape.Length}; Shears needs a declared shape of rank 1 to {MaxRank}.");
+            throw new InvalidModelException($"Input '{input.Name}' has rank {shape.Length}; Shears needs a declared shape of rank 1 to {MaxRank}.");
         for (var i = 1; i < shape.Length; i++)
             if (shape[i] <= 0)
-                throw new InvalidModelException($"Input '{graph.InputName}' dimension {i} is dynamic; export the model with a fixed input size (only the batch dimension may be dynamic).");
-        return Checked(shape, graph.InputName);
+                throw new InvalidModelException($"Input '{input.Name}' dimension {i} is dynamic; export the model with a fixed input size (only the batch dimension may be dynamic).");
+        return Checked(shape, input.Name);
     }
 
     internal static bool IsInteger(TensorProto tensor) =>

@@ -25,8 +25,7 @@ public static class FineTuning
                 session.Trainer.SetLearningRate(CosineRate(session.Options.LearningRate, step, steps));
             using (NewDisposeScope())
             {
-                var (x, y) = session.Data.NextTrainBatch();
-                loss = session.Trainer.Step(x, y);
+                loss = session.Trainer.Step(session.Data.NextTrainBatch());
             }
             if (step % interval == 0 || step == steps)
             {

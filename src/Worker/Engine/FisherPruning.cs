@@ -109,9 +109,9 @@ public static class FisherPruning
     public static float Step(PruningSession session, FisherSignal signal)
     {
         using var scope = NewDisposeScope();
-        var (x, y) = session.Data.NextTrainBatch();
-        var batchSize = x.shape[0];
-        return session.Trainer.Step(x, y, () => signal.Accumulate(batchSize, lossScale: batchSize));
+        var batch = session.Data.NextTrainBatch();
+        var batchSize = batch.Size;
+        return session.Trainer.Step(batch, () => signal.Accumulate(batchSize, lossScale: batchSize));
     }
 
     /// <summary>

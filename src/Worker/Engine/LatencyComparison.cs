@@ -7,21 +7,21 @@ namespace Shears.Worker.Engine;
 public static class LatencyComparison
 {
     /// <summary>Two networks: for each, the median of its round medians.</summary>
-    public static (double FirstMs, double SecondMs) Measure(byte[] first, byte[] second, float[] input, long[] shape, int rounds, int repeatsPerRound)
+    public static (double FirstMs, double SecondMs) Measure(byte[] first, byte[] second, IReadOnlyList<HostTensor> inputs, int rounds, int repeatsPerRound)
     {
         using var a = new OnnxRuntimeRunner(first);
         using var b = new OnnxRuntimeRunner(second);
-        var times = InRounds([a, b], input, shape, rounds, repeatsPerRound, warmup: 2);
+        var times = InRounds([a, b], inputs, rounds, repeatsPerRound, warmup: 2);
         return (MedianOfRoundMedians(times[0]), MedianOfRoundMedians(times[1]));
     }
 
     /// <summary>Per network, per round, the wall times of its runs in milliseconds, shortest first.</summary>
-    public static double[][][] InRounds(IReadOnlyList<OnnxRuntimeRunner> networks, float[] input, long[] shape, int rounds, int repeatsPerRound, int warmup)
+    public static double[][][] InRounds(IReadOnlyList<OnnxRuntimeRunner> networks, IReadOnlyList<HostTensor> inputs, int rounds, int repeatsPerRound, int warmup)
     {
         var times = networks.Select(_ => new double[rounds][]).ToArray();
         for (var round = 0; round < rounds; round++)
             for (var n = 0; n < networks.Count; n++)
-                times[n][round] = networks[n].LatenciesMs(input, shape, repeatsPerRound, warmup);
+                times[n][round] = networks[n].LatenciesMs(inputs, repeatsPerRound, warmup);
         return times;
     }
 

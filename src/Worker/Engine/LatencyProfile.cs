@@ -11,7 +11,7 @@ namespace Shears.Worker.Engine;
 /// 7×7 stage, against ~7× the FLOPs), so a FLOPs-ranked network can come out no faster. Measured again each
 /// time the network has lost a further <see cref="RemeasureEvery"/> of its original target cost.
 /// </summary>
-public sealed class LatencyProfile(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, float[] input, long[] shape, JobProgress progress)
+public sealed class LatencyProfile(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, IReadOnlyList<HostTensor> inputs, JobProgress progress)
 {
     /// <summary>Share of the original target cost removed between two measurements.</summary>
     public const double RemeasureEvery = 0.1;
@@ -57,7 +57,7 @@ public sealed class LatencyProfile(OnnxGraph graph, IReadOnlyList<ChannelGroup> 
         {
             // Each network counts its fastest run: load from elsewhere on the machine only ever adds time, so the
             // minimum is what the network costs.
-            var fastest = LatencyComparison.InRounds([current, .. variants], input, shape, Rounds, RepeatsPerRound, warmup: 1)
+            var fastest = LatencyComparison.InRounds([current, .. variants], inputs, Rounds, RepeatsPerRound, warmup: 1)
                 .Select(rounds => rounds.Min(times => times[0])).ToArray();
             msPerChannel = new double[groups.Count];
             for (var i = 0; i < probed.Count; i++)
@@ -69,7 +69,7 @@ public sealed class LatencyProfile(OnnxGraph graph, IReadOnlyList<ChannelGroup> 
         {
             variants.ForEach(v => v.Dispose());
         }
-        progress.Log($"Latency one channel saves (ms at batch {shape[0]}): {string.Join(", ", groups.Select(g => $"{g.Name} {msPerChannel[g.Id]:G3}"))}.");
+        progress.Log($"Latency one channel saves (ms at batch {inputs[0].Shape[0]}): {string.Join(", ", groups.Select(g => $"{g.Name} {msPerChannel[g.Id]:G3}"))}.");
     }
 
     /// <summary>About <see cref="ProbeShare"/> of the kept channels, in steps of allowed widths (0 when the group cannot shrink).</summary>

@@ -7,7 +7,6 @@ namespace Shears.Worker.Engine;
 public sealed class OnnxRuntimeRunner : IDisposable
 {
     private readonly InferenceSession session;
-    private readonly string inputName;
 
     public OnnxRuntimeRunner(byte[] onnx, int intraOpThreads = 1)
     {
@@ -19,35 +18,52 @@ public sealed class OnnxRuntimeRunner : IDisposable
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
         session = new InferenceSession(onnx, options);
-        inputName = session.InputMetadata.Keys.First();
     }
 
-    /// <summary>The first output for <paramref name="input"/> laid out as <paramref name="shape"/>.</summary>
-    public float[] Run(float[] input, long[] shape)
+    /// <summary>The first output of a one-input network for <paramref name="input"/> laid out as <paramref name="shape"/>.</summary>
+    public float[] Run(float[] input, long[] shape) => Run([new HostTensor(session.InputMetadata.Keys.First(), shape, input)])[0];
+
+    /// <summary>Every output, in the model's order, for a value per input (matched by name).</summary>
+    public float[][] Run(IReadOnlyList<HostTensor> inputs)
     {
-        using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
-        using var runOptions = new RunOptions();
-        using var outputs = session.Run(runOptions, [inputName], [value], [session.OutputNames[0]]);
-        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        var values = inputs.Select(i => i.ToOrtValue()).ToList();
+        try
+        {
+            using var runOptions = new RunOptions();
+            using var outputs = session.Run(runOptions, [.. inputs.Select(i => i.Name)], values, session.OutputNames);
+            return [.. outputs.Select(o => o.GetTensorDataAsSpan<float>().ToArray())];
+        }
+        finally
+        {
+            values.ForEach(v => v.Dispose());
+        }
     }
 
     /// <summary>Wall times of <paramref name="repeats"/> runs on one batch, after warm-up, in milliseconds, shortest first.</summary>
-    public double[] LatenciesMs(float[] input, long[] shape, int repeats, int warmup)
+    public double[] LatenciesMs(IReadOnlyList<HostTensor> inputs, int repeats, int warmup)
     {
-        using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
-        using var runOptions = new RunOptions();
-        var times = new double[repeats];
-        for (var i = -warmup; i < repeats; i++)
+        var values = inputs.Select(i => i.ToOrtValue()).ToList();
+        var names = inputs.Select(i => i.Name).ToArray();
+        try
         {
-            var started = Stopwatch.GetTimestamp();
-            using (session.Run(runOptions, [inputName], [value], [session.OutputNames[0]]))
+            using var runOptions = new RunOptions();
+            var times = new double[repeats];
+            for (var i = -warmup; i < repeats; i++)
             {
+                var started = Stopwatch.GetTimestamp();
+                using (session.Run(runOptions, names, values, session.OutputNames))
+                {
+                }
+                if (i >= 0)
+                    times[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             }
-            if (i >= 0)
-                times[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            Array.Sort(times);
+            return times;
         }
-        Array.Sort(times);
-        return times;
+        finally
+        {
+            values.ForEach(v => v.Dispose());
+        }
     }
 
     public void Dispose() => session.Dispose();

@@ -5,7 +5,8 @@ namespace Shears.Worker.Engine;
 
 /// <summary>
 /// Everything the engine needs to run one pruning job. No database, no files: <paramref name="Checkpoints"/>, when
-/// given, is where training state goes and where an interrupted run's state comes back from.
+/// given, is where training state goes and where an interrupted run's state comes back from. <paramref name="EvalDataset"/>,
+/// when given, is where every before/after figure is measured (else on the <c>validationFraction</c> slice of the dataset).
 /// </summary>
 public sealed record PruneRequest(
     byte[] OnnxModel,
@@ -13,7 +14,8 @@ public sealed record PruneRequest(
     PruningMethod Method,
     PruningTarget Target,
     PruningOptions Options,
-    ITrainingCheckpoints? Checkpoints = null);
+    ITrainingCheckpoints? Checkpoints = null,
+    Dataset? EvalDataset = null);
 
 /// <summary>Where the engine reports as it runs. Implementations persist events (job_events).</summary>
 public interface IPruningProgress
@@ -44,7 +46,12 @@ public sealed record ProgressUpdate(
     IReadOnlyList<PhaseProgress>? Phases = null,
     double? SecondsPerStep = null);
 
-public sealed record NetworkMetrics(long Params, long Flops, double Accuracy, double LatencyMs);
+/// <summary>
+/// A network's cost and held-out figures: top-1 accuracy (top-5 with more than 10 classes) when the data has labels, and,
+/// for the pruned network, its agreement with the original per output.
+/// </summary>
+public sealed record NetworkMetrics(long Params, long Flops, double? Accuracy, double LatencyMs, double? Top5Accuracy = null,
+    IReadOnlyList<OutputAgreement>? Agreement = null);
 
 public sealed record LayerWidth(string Name, int ChannelsBefore, int ChannelsAfter);
 
@@ -58,7 +65,9 @@ public sealed record PruneOutcome(
     IReadOnlyList<TrajectoryPoint> Trajectory,
     WeightSparsity? Sparsity = null,
     IReadOnlyList<LevelOutcome>? Levels = null,
-    IReadOnlyList<BudgetCandidate>? Candidates = null);
+    IReadOnlyList<BudgetCandidate>? Candidates = null,
+    string Objective = Objective.Labels,
+    string EvaluatedOn = "");
 
 /// <summary>One network of a levels job: the level asked for (a fraction of the original's FLOPs or parameters) and the network.</summary>
 public sealed record LevelOutcome(double Target, FinishedNetwork Network);

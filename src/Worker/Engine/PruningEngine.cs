@@ -23,7 +23,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
     /// <summary>Batch size of the latency measurement and the shrunk-vs-masked check.</summary>
     public const int LatencyBatch = 64;
 
-    /// <summary>Largest |ORT(shrunk) − TorchSharp(masked)| accepted.</summary>
+    /// <summary>Largest |ORT(shrunk) − TorchSharp(masked)| accepted, relative to the output's largest magnitude (when above 1).</summary>
     public const float VerificationTolerance = 1e-3f;
 
     private readonly EngineSettings settings = settings ?? new EngineSettings();
@@ -41,20 +41,28 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         var device = EngineDevice.Resolve(request.Options.Device);
         progress.Log($"Training on {device.type}; {groups.Count} prunable groups: {string.Join(", ", groups.Select(g => $"{g.Name} ({g.Channels})"))}.");
         using var module = CreateModule(graph, device);
-        using var data = new TrainingData(request.Dataset, graph.InputShape, request.Options, device);
+        using var data = new TrainingData(request.Dataset, graph.Inputs, request.Options, device);
+        using var evalData = request.EvalDataset is null ? null : new TrainingData(request.EvalDataset, graph.Inputs, request.Options, device, heldOutWhole: true);
         var (target, budgetSizes) = SessionTarget(request, graph, groups);
         using var session = new PruningSession(graph, groups, module, data, target, request.Options, progress, cancellationToken);
         session.KeepCheckpointsIn(request.Checkpoints, Fingerprint(request));
+        var figuresData = evalData ?? data;
+        using var ownTeacher = evalData is null && session.Objective.Teacher is not null ? null : new TeacherOutputs(module, figuresData);
+        var teacher = ownTeacher ?? session.Objective.Teacher!;
+        var evaluatedOn = evalData is null
+            ? $"validationFraction: {data.ValidationCount} held-out samples of the dataset"
+            : $"evalDataset: {evalData.Samples} samples";
+        progress.Log($"Objective: {session.Objective.Kind}; figures on {evaluatedOn}.");
 
-        var probe = LatencyBatchInputs(data, out var probeShape);
+        var probe = LatencyBatchInputs(figuresData);
         if (request.Options.Cost == "latency")
-            session.Cost.RankByLatency(new LatencyProfile(graph, groups, probe, probeShape, session.Progress));
+            session.Cost.RankByLatency(new LatencyProfile(graph, groups, probe, session.Progress));
         PlanMethod(request.Method, session);
-        var before = Measure(session, session.Cost.Original);
-        progress.Log($"Original: {before.Params} parameters, {before.Flops} FLOPs, accuracy {before.Accuracy:P2}.");
+        var before = Measure(session, session.Cost.Original, figuresData, teacher: null);
+        progress.Log($"Original: {before.Params} parameters, {before.Flops} FLOPs{AccuracyText(before)}.");
         session.Progress.Report(loss: null, before.Accuracy, "measured the original network");
 
-        FinishedNetwork Finish() => this.Finish(session, request.OnnxModel, probe, probeShape);
+        FinishedNetwork Finish() => this.Finish(session, request.OnnxModel, probe, figuresData, teacher);
         void Prune() => PruneOnly(request.Method, session);
         FinishedNetwork network;
         IReadOnlyList<LevelOutcome>? levels = null;
@@ -79,7 +87,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         session.Progress.Plan.Enter("done");
         session.Progress.Report(loss: null, network.After.Accuracy, "done");
         return new PruneOutcome(network.PrunedOnnx, network.WeightsSafetensors, before, network.After, network.Layers, session.Progress.Trajectory,
-            session.Sparsity, levels, candidates);
+            session.Sparsity, levels, candidates, session.Objective.Kind, evaluatedOn);
     }
 
     /// <summary>
@@ -95,16 +103,18 @@ public sealed class PruningEngine(EngineSettings? settings = null)
     }
 
     /// <summary>Shrinks the session's network, checks it against the masked one and measures it (latency side by side with the original).</summary>
-    private FinishedNetwork Finish(PruningSession session, byte[] original, float[] probe, long[] probeShape)
+    private FinishedNetwork Finish(PruningSession session, byte[] original, IReadOnlyList<HostTensor> probe, TrainingData figuresData, TeacherOutputs teacher)
     {
         session.Progress.ThrowIfCancelled();
         var pruned = Shrink(session);
         var prunedBytes = pruned.ToByteArray();
-        Verify(prunedBytes, session.Module, probe, probeShape);
-        var after = Measure(session, session.Cost.Current);
-        var (originalMs, prunedMs) = LatencyComparison.Measure(original, prunedBytes, probe, probeShape, settings.LatencyRounds, settings.LatencyRepeats);
+        Verify(prunedBytes, session.Module, probe);
+        var after = Measure(session, session.Cost.Current, figuresData, teacher);
+        var (originalMs, prunedMs) = LatencyComparison.Measure(original, prunedBytes, probe, settings.LatencyRounds, settings.LatencyRepeats);
         after = after with { LatencyMs = prunedMs };
-        session.Progress.Log($"Pruned: {after.Params} parameters, {after.Flops} FLOPs, accuracy {after.Accuracy:P2}; ONNX Runtime latency at batch {LatencyBatch}, side by side: {originalMs:F3} → {prunedMs:F3} ms.");
+        var agreement = string.Join("; ", after.Agreement!.Select(a =>
+            $"{a.Output}: {(a.Top1Agreement is { } top1 ? $"top-1 agreement {top1:P1}, " : "")}relative error {a.RelativeError:G3}, cosine {a.Cosine:F4}"));
+        session.Progress.Log($"Pruned: {after.Params} parameters, {after.Flops} FLOPs{AccuracyText(after)}; against the original: {agreement}; ONNX Runtime latency at batch {LatencyBatch}, side by side: {originalMs:F3} → {prunedMs:F3} ms.");
         var layers = session.Groups.Select(g => new LayerWidth(g.Name, g.Channels, session.Masks.KeptCount(g.Id))).ToList();
         return new FinishedNetwork(prunedBytes, Weights(pruned), after, layers, originalMs);
     }
@@ -124,6 +134,9 @@ public sealed class PruningEngine(EngineSettings? settings = null)
                 throw new PruningFailedException($"{method.ToWire()} does not prune along one trajectory; levels and budgets need fisher or magnitude.");
         }
     }
+
+    private static string AccuracyText(NetworkMetrics metrics) =>
+        (metrics.Accuracy is { } top1 ? $", accuracy {top1:P2}" : "") + (metrics.Top5Accuracy is { } top5 ? $", top-5 {top5:P2}" : "");
 
     /// <summary>What a checkpoint must have been written for to be taken up: this network, method, target and options.</summary>
     private static string Fingerprint(PruneRequest request)
@@ -210,41 +223,56 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         }
     }
 
-    /// <summary>ONNX Runtime on the shrunk network must compute what the masked TorchSharp network computes.</summary>
-    private static void Verify(byte[] pruned, GraphModule module, float[] input, long[] shape)
+    /// <summary>
+    /// ONNX Runtime on the shrunk network must compute what the masked TorchSharp network computes, every output of it, to
+    /// within <see cref="VerificationTolerance"/> of the output's largest magnitude (outputs can be large or tiny).
+    /// </summary>
+    private static void Verify(byte[] pruned, GraphModule module, IReadOnlyList<HostTensor> inputs)
     {
-        float[] expected;
+        float[][] expected;
         module.eval();
         using (var scope = NewDisposeScope())
         using (no_grad())
-            expected = module.forward(tensor(input, shape, device: module.Device)).cpu().data<float>().ToArray();
+            expected = [.. module.Run([.. inputs.Select(i => i.ToTensor(module.Device))]).Select(o => o.cpu().contiguous().data<float>().ToArray())];
 
         using var runtime = new OnnxRuntimeRunner(pruned);
-        var actual = runtime.Run(input, shape);
-        if (actual.Length != expected.Length)
-            throw new PruningFailedException($"The shrunk network returns {actual.Length} values for the check batch, the masked one {expected.Length}.");
-        var worst = 0f;
-        for (var i = 0; i < actual.Length; i++)
-            worst = Math.Max(worst, Math.Abs(actual[i] - expected[i]));
-        if (!(worst <= VerificationTolerance))
-            throw new PruningFailedException($"The shrunk network disagrees with the masked one by up to {worst:G3} (tolerance {VerificationTolerance}); not handing it out.");
+        var actual = runtime.Run(inputs);
+        for (var o = 0; o < expected.Length; o++)
+        {
+            var name = module.Graph.Outputs[o].Name;
+            if (actual[o].Length != expected[o].Length)
+                throw new PruningFailedException($"The shrunk network returns {actual[o].Length} values of '{name}' for the check batch, the masked one {expected[o].Length}.");
+            var worst = 0f;
+            var largest = 1f;
+            for (var i = 0; i < actual[o].Length; i++)
+            {
+                worst = Math.Max(worst, Math.Abs(actual[o][i] - expected[o][i]));
+                largest = Math.Max(largest, Math.Abs(expected[o][i]));
+            }
+            if (!(worst <= VerificationTolerance * largest))
+                throw new PruningFailedException($"The shrunk network's output '{name}' disagrees with the masked one by up to {worst:G3} " +
+                    $"(tolerance {VerificationTolerance} × {largest:G3}); not handing it out.");
+        }
     }
 
-    /// <summary>Cost and held-out accuracy; latency is filled in later, when both networks are measured side by side.</summary>
-    private static NetworkMetrics Measure(PruningSession session, CostMeasurement cost) =>
-        new(cost.Params, cost.Flops, Evaluation.Accuracy(session.Module, session.Data), LatencyMs: double.NaN);
-
-    /// <summary>64 held-out samples (repeated when the held-out part is smaller).</summary>
-    private static float[] LatencyBatchInputs(TrainingData data, out long[] shape)
+    /// <summary>Cost and held-out figures; latency is filled in later, when both networks are measured side by side.</summary>
+    private static NetworkMetrics Measure(PruningSession session, CostMeasurement cost, TrainingData data, TeacherOutputs? teacher)
     {
-        var available = data.ValidationInputs(LatencyBatch, out var availableShape);
-        var sampleSize = available.Length / (int)availableShape[0];
-        var batch = new float[LatencyBatch * sampleSize];
-        for (var i = 0; i < LatencyBatch; i++)
-            Array.Copy(available, i % availableShape[0] * sampleSize, batch, i * sampleSize, sampleSize);
-        shape = [LatencyBatch, .. availableShape[1..]];
-        return batch;
+        var figures = Evaluation.Measure(session.Module, data, teacher);
+        return new(cost.Params, cost.Flops, figures.Accuracy, LatencyMs: double.NaN, figures.Top5Accuracy, teacher is null ? null : figures.Agreement);
     }
+
+    /// <summary>64 held-out samples (repeated when the held-out part is smaller), a host array per graph input.</summary>
+    private static IReadOnlyList<HostTensor> LatencyBatchInputs(TrainingData data) =>
+        [.. data.ValidationInputs(LatencyBatch).Select(available =>
+        {
+            var rows = (int)available.Shape[0];
+            var sampleSize = available.Values.Length / rows;
+            var batch = Array.CreateInstance(available.Values.GetType().GetElementType()!, LatencyBatch * sampleSize);
+            for (var i = 0; i < LatencyBatch; i++)
+                Array.Copy(available.Values, i % rows * sampleSize, batch, i * sampleSize, sampleSize);
+            return available with { Shape = [LatencyBatch, .. available.Shape[1..]], Values = batch };
+        })];
 
     /// <summary>The shrunk network's float initializers in safetensors form.</summary>
     private static byte[] Weights(ModelProto pruned) =>

@@ -8,6 +8,7 @@ namespace Shears.Worker.Engine;
 /// <summary>Everything one pruning job works on: the trainable graph, its masks, data, optimizer, cost and progress.</summary>
 public sealed class PruningSession : IDisposable
 {
+    /// <remarks><paramref name="module"/> must still be the original network: the objective records it as the teacher.</remarks>
     public PruningSession(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, GraphModule module, TrainingData data, PruningTarget target,
         PruningOptions options, IPruningProgress progress, CancellationToken cancellationToken)
     {
@@ -18,7 +19,8 @@ public sealed class PruningSession : IDisposable
         Options = options;
         Gates = new ChannelGates(module, groups);
         Masks = new ChannelMasks(Gates);
-        Trainer = new Trainer(module, options);
+        Objective = new Objective(module, data, options);
+        Trainer = new Trainer(module, options, Objective);
         Cost = new CostTracker(graph, groups, target, options.MinWidth, options.ChannelMultiple);
         Progress = new JobProgress(progress, Cost, cancellationToken);
         Checkpoints = new TrainingCheckpoints(this, store: null, fingerprint: "");
@@ -37,6 +39,9 @@ public sealed class PruningSession : IDisposable
     public ChannelGates Gates { get; }
 
     public ChannelMasks Masks { get; }
+
+    /// <summary>What every phase trains against: labels, the original network's outputs, or both.</summary>
+    public Objective Objective { get; }
 
     public Trainer Trainer { get; }
 
@@ -92,6 +97,7 @@ public sealed class PruningSession : IDisposable
     public void Dispose()
     {
         Trainer.Dispose();
+        Objective.Dispose();
         Masks.Dispose();
         Gates.Dispose();
     }

@@ -5,22 +5,22 @@ using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine;
 
-/// <summary>Optimizer, classification loss and one training step of a <see cref="GraphModule"/>.</summary>
+/// <summary>Optimizer, the job's <see cref="Objective"/> and one training step of a <see cref="GraphModule"/>.</summary>
 public sealed class Trainer : IDisposable
 {
     private readonly GraphModule module;
     private readonly optim.Optimizer optimizer;
-    private readonly Func<Tensor, Tensor, Tensor> loss;
+    private readonly Objective objective;
     private static readonly Scalar SmallestProbability = 1e-12.ToScalar();
 
-    public Trainer(GraphModule module, PruningOptions options)
+    public Trainer(GraphModule module, PruningOptions options, Objective objective)
     {
+        this.objective = objective;
         this.module = module;
         var parameters = module.Parameters.Values.ToList();
         optimizer = options.Optimizer == "sgd"
             ? new ScalarSafeSgd(parameters, options.LearningRate, momentum: 0.9)
             : new ScalarSafeAdam(parameters, options.LearningRate);
-        loss = LossFor(module.OutputOp);
     }
 
     /// <summary>
@@ -34,7 +34,7 @@ public sealed class Trainer : IDisposable
         _ => (output, labels) => nn.functional.cross_entropy(output, labels),
     };
 
-    public Tensor Loss(Tensor output, Tensor labels) => loss(output, labels);
+    public Objective Objective => objective;
 
     /// <summary>Sets the step size of every parameter group from now on.</summary>
     public void SetLearningRate(double learningRate)
@@ -51,11 +51,11 @@ public sealed class Trainer : IDisposable
     /// Fisher signal), optimizer step. Returns the batch's mean loss (without <paramref name="penalty"/>,
     /// a regulariser added to the loss before backward, e.g. the L0 penalty). Call inside a dispose scope.
     /// </summary>
-    public float Step(Tensor x, Tensor y, Action? afterBackward = null, Func<Tensor>? penalty = null)
+    public float Step(Batch batch, Action? afterBackward = null, Func<Tensor>? penalty = null)
     {
         module.train();
         optimizer.zero_grad();
-        var value = loss(module.forward(x), y);
+        var value = objective.Loss(module.Run(batch.Inputs), batch);
         (penalty is null ? value : value.add(penalty(), LiveScalars.One)).backward();
         afterBackward?.Invoke();
         optimizer.step();

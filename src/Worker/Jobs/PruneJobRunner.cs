@@ -156,7 +156,7 @@ public sealed partial class PruneJobRunner(
         {
             models.Add(prunedModel);
         }
-        var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers, warnings,
+        var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers, warnings, outcome.Objective, outcome.EvaluatedOn,
             outcome.Levels is null ? null : levels, outcome.Candidates);
         var finishedAt = DateTime.UtcNow;
         var report = new JobReport(job.Id, job.ModelId, job.DatasetId, job.Method, job.TargetFlops, job.TargetParams,

@@ -40,11 +40,17 @@ public static class ReportPlot
 
         var before = report.Result.Before;
         var after = report.Result.After;
-        var measured = report.Trajectory.Where(p => p.Accuracy is not null)
-            .Select(p => (X: p.FlopsFraction, Y: p.Accuracy!.Value))
+        var measured = report.Trajectory.Select(p => (X: p.FlopsFraction, Y: p.Accuracy))
             .Prepend((X: 1.0, Y: before.Accuracy))
             .Append((X: before.Flops > 0 ? (double)after.Flops / before.Flops : 0, Y: after.Accuracy))
+            .Where(p => p.Y is not null).Select(p => (p.X, Y: p.Y!.Value))
             .ToArray();
+        if (after.Agreement is { Count: > 0 } agreement)
+        {
+            var lines = agreement.Select(a => $"{a.Output}: {(a.Top1Agreement is { } top1 ? $"top-1 agreement {top1:P1}, " : "")}rel. error {a.RelativeError:G3}, cosine {a.Cosine:F4}");
+            var text = plot.Add.Text($"pruned vs original ({report.Result.EvaluatedOn}):\n{string.Join("\n", lines)}", 1.0, 0.05);
+            text.LabelFontSize = 11;
+        }
         var accuracy = plot.Add.Scatter(measured.Select(p => p.X).ToArray(), measured.Select(p => p.Y).ToArray());
         accuracy.LegendText = "accuracy";
         accuracy.MarkerSize = 6;

@@ -25,7 +25,7 @@ public class FlatGateTests
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var flat = rand(gates.TotalChannels, generator: new Generator(11));
-        var x = rand([4, .. graph.InputShape.Skip(1).Select(d => d < 0 ? 1 : d)]);
+        var x = rand([4, .. graph.Inputs[0].Shape.Skip(1).Select(d => d < 0 ? 1 : d)]);
 
         foreach (var group in groups)
             gates.Set(group.Id, flat.narrow(0, gates.FlatOffset(group.Id), group.Channels).clone());

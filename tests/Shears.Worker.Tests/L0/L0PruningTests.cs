@@ -23,7 +23,7 @@ public class L0PruningTests
         module.eval();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (x, _) = data.ValidationBatch((0, 32));
+        var x = data.ValidationBatch((0, 32)).Inputs[0];
         gates.ApplyTestTimeGates(keep: true);
         var gated = module.forward(x).clone();
 
@@ -57,7 +57,7 @@ public class L0PruningTests
         using var referenceGates = new ChannelGates(reference, groups);
         foreach (var group in groups)
             referenceGates.Set(group.Id, tensor(settled[group.Id]));
-        var input = data.ValidationInputs(16, out var shape);
+        var input = data.ValidationFloats(16, out var shape);
         var worst = Parity.MaxDifference(shrunk, reference, input, shape);
         Assert.True(worst < 1e-3f, $"shrunk vs gated: {worst}");
     }
@@ -74,7 +74,7 @@ public class L0PruningTests
         var groups = ChannelGroupAnalysis.Find(graph).Groups;
         var options = new PruningOptions { Steps = 400, BatchSize = 50, ValidationFraction = 0.25 };
         using var module = new GraphModule(graph, CPU);
-        using var data = new TrainingData(Fixtures.Train2k(), graph.InputShape, options, CPU);
+        using var data = new TrainingData(Fixtures.Train2k(), graph.Inputs, options, CPU);
         var progress = new RecordingProgress();
         var target = new PruningTarget(flops, parameters);
         using var session = new PruningSession(graph, groups, module, data, target, options, progress, CancellationToken.None);

@@ -21,7 +21,7 @@ internal sealed class RandomGates : IDisposable
         Groups = ChannelGroupAnalysis.Find(Graph).Groups;
         var options = new PruningOptions { ValidationFraction = 0.5, Granularity = granularity };
         Module = new GraphModule(Graph, CPU);
-        Data = new TrainingData(Fixtures.Train2k(200), Graph.InputShape, options, CPU);
+        Data = new TrainingData(Fixtures.Train2k(200), Graph.Inputs, options, CPU);
         Session = new PruningSession(Graph, Groups, Module, Data, new PruningTarget(null, null), options, new RecordingProgress(), CancellationToken.None);
         var random = new Random(seed);
         if (granularity == "weight")

@@ -33,7 +33,7 @@ public class WeightGranularityTests
             reference.SetWeightMultiplier(name, tensor(settled[(int)offset..(int)(offset + count)], shape));
             offset += count;
         }
-        var input = data.ValidationInputs(16, out var inputShape);
+        var input = data.ValidationFloats(16, out var inputShape);
         var worst = Parity.MaxDifference(pruned, reference, input, inputShape);
         Assert.True(worst < 1e-3f, $"ONNX Runtime vs gated: {worst}");
     }

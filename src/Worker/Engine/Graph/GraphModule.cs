@@ -10,7 +10,8 @@ namespace Shears.Worker.Engine.Graph;
 /// <summary>
 /// An <see cref="OnnxGraph"/> as a trainable TorchSharp module: float initializers are parameters
 /// (BatchNormalization running statistics are buffers), integer tensors and Constant-node values are
-/// constants, and every node is a compiled kernel run in topological order. Any node's first input can
+/// constants, and every node is a compiled kernel run in topological order. It takes a tensor per graph input (float
+/// data; int64, int32 or bool ids and masks) and returns a tensor per graph output. Any node's first input can
 /// carry a per-channel multiplier, applied to what that node reads and nothing else (see
 /// <see cref="ChannelGates"/>), the one mechanism behind masks and gates.
 /// </summary>
@@ -20,8 +21,8 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     private readonly GraphValue[] fixedValues;
     private readonly GraphValue[] slots;
     private readonly CompiledNode[] program;
-    private readonly int inputSlot;
-    private readonly int outputSlot;
+    private readonly int[] inputSlots;
+    private readonly int[] outputSlots;
     private readonly Dictionary<string, Parameter> trainable = [];
     private readonly Dictionary<string, Tensor> runningStatistics = [];
     private readonly Dictionary<string, Tensor> floatConstants = [];
@@ -41,12 +42,12 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
             if (!KernelRegistry.Supports(node))
                 throw new NotSupportedException($"{node.Describe()}: the op {node.OpType} is not supported by the training engine.");
 
-        inputSlot = SlotOf(graph.InputName);
+        inputSlots = [.. graph.Inputs.Select(i => SlotOf(i.Name))];
         foreach (var node in graph.Nodes)
             foreach (var name in node.Input.Concat(node.Output))
                 if (name.Length > 0)
                     SlotOf(name);
-        outputSlot = SlotOf(graph.OutputName);
+        outputSlots = [.. graph.Outputs.Select(o => SlotOf(o.Name))];
 
         fixedValues = new GraphValue[slotOf.Count];
         slots = new GraphValue[slotOf.Count];
@@ -71,8 +72,8 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     /// <summary>The trainable parameters by initializer name.</summary>
     public IReadOnlyDictionary<string, Parameter> Parameters => trainable;
 
-    /// <summary>True when the graph's output is already a (log-)probability: Softmax or LogSoftmax.</summary>
-    public string OutputOp => Graph.Nodes.LastOrDefault(n => n.Output.Contains(Graph.OutputName))?.OpType ?? "";
+    /// <summary>The op that computes graph output <paramref name="index"/>: Softmax or LogSoftmax mean it is already a (log-)probability.</summary>
+    public string OutputOp(int index = 0) => Graph.Nodes.LastOrDefault(n => n.Output.Contains(Graph.Outputs[index].Name))?.OpType ?? "";
 
     /// <summary>When set, every gated input keeps its gradient after backward (for the Fisher signal).</summary>
     internal bool CaptureGated { get; set; }
@@ -80,33 +81,47 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     float? IKernelContext.ConstantScalar(string tensorName) =>
         Graph.Initializers.TryGetValue(tensorName, out var t) && OnnxTensors.ElementCount(t) == 1 ? OnnxTensors.ToFloats(t)[0] : null;
 
+    /// <summary>A network of one input and one output: its output for <paramref name="input"/>.</summary>
     public override Tensor forward(Tensor input)
     {
-        slots[inputSlot] = GraphValue.Of(input);
+        if (inputSlots.Length != 1 || outputSlots.Length != 1)
+            throw new InvalidOperationException($"The graph has {inputSlots.Length} inputs and {outputSlots.Length} outputs; call Run with a tensor per input.");
+        return Run([input])[0];
+    }
+
+    /// <summary>The graph's outputs, in the graph's order, for a tensor per graph input in the graph's order.</summary>
+    public Tensor[] Run(IReadOnlyList<Tensor> inputs)
+    {
+        if (inputs.Count != inputSlots.Length)
+            throw new ArgumentException($"The graph takes {inputSlots.Length} inputs, not {inputs.Count}.", nameof(inputs));
+        for (var i = 0; i < inputSlots.Length; i++)
+            slots[inputSlots[i]] = GraphValue.Of(inputs[i]);
         foreach (var node in program)
         {
-            var inputs = node.Inputs;
-            for (var i = 0; i < inputs.Length; i++)
-                inputs[i] = node.InputSlots[i] < 0 ? default
+            var nodeInputs = node.Inputs;
+            for (var i = 0; i < nodeInputs.Length; i++)
+                nodeInputs[i] = node.InputSlots[i] < 0 ? default
                     : weightMultiplierBySlot[node.InputSlots[i]] is { } weightGate ? GraphValue.Of(Value(node.InputSlots[i]).Tensor! * weightGate)
                     : Value(node.InputSlots[i]);
             var slot = node.OutputSlot;
             if (inputMultiplierByOutputSlot[slot] is { } multiplier)
             {
-                var gated = inputs[0].Tensor! * multiplier;
+                var gated = nodeInputs[0].Tensor! * multiplier;
                 if (CaptureGated && gated.requires_grad)
                 {
                     gated.retain_grad();
                     capturedBySlot[slot] = gated;
                 }
-                inputs[0] = GraphValue.Of(gated);
+                nodeInputs[0] = GraphValue.Of(gated);
             }
-            slots[slot] = node.Kernel(inputs);
+            slots[slot] = node.Kernel(nodeInputs);
         }
 
-        var result = slots[outputSlot].Tensor ?? throw new InvalidOperationException("The graph output is not a tensor.");
+        var results = new Tensor[outputSlots.Length];
+        for (var o = 0; o < outputSlots.Length; o++)
+            results[o] = Value(outputSlots[o]).Tensor ?? throw new InvalidOperationException($"The graph output '{Graph.Outputs[o].Name}' is not a tensor.");
         Array.Clear(slots);
-        return result;
+        return results;
     }
 
     /// <summary>Every parameter and buffer (BatchNormalization running statistics) by initializer name: what training changes.</summary>
@@ -197,10 +212,10 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     /// <summary>One run at batch size 1 in evaluation mode: checks the graph executes and records every tensor's shape.</summary>
     private void Probe()
     {
-        var shape = Graph.InputShape.Select(d => d < 0 ? 1 : d).ToArray();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        slots[inputSlot] = GraphValue.Of(zeros(shape, device: Device));
+        for (var i = 0; i < inputSlots.Length; i++)
+            slots[inputSlots[i]] = GraphValue.Of(zeros([.. Graph.Inputs[i].Shape.Select(d => d < 0 ? 1 : d)], TorchType(Graph.Inputs[i].ElementType), device: Device));
         foreach (var node in program)
         {
             for (var i = 0; i < node.Inputs.Length; i++)
@@ -211,6 +226,15 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
             probedShapes[slot] = slots[slot].Tensor?.shape ?? slots[slot].Ints?.Shape ?? fixedValues[slot].Tensor?.shape;
         Array.Clear(slots);
     }
+
+    /// <summary>The TorchSharp element type a graph input of <paramref name="type"/> is fed as.</summary>
+    public static ScalarType TorchType(TensorProto.Types.DataType type) => type switch
+    {
+        TensorProto.Types.DataType.Int64 => ScalarType.Int64,
+        TensorProto.Types.DataType.Int32 => ScalarType.Int32,
+        TensorProto.Types.DataType.Bool => ScalarType.Bool,
+        _ => ScalarType.Float32,
+    };
 
     protected override void Dispose(bool disposing)
     {

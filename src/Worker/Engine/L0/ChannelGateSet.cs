@@ -18,7 +18,7 @@ public sealed class ChannelGateSet(L0Gates gates, ExpectedCost cost) : IL0GateSe
 
     public Tensor TestTimeCostChange() => cost.ChangeAt(gates.ClosedRemoved());
 
-    public double AccuracyWithTestTimeGates() => gates.AccuracyWithTestTimeGates();
+    public double? AccuracyWithTestTimeGates() => gates.AccuracyWithTestTimeGates();
 
     public string DescribeOpen() => $"open gates per layer {gates.DescribeOpen()}";
 

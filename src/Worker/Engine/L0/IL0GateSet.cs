@@ -27,7 +27,7 @@ public interface IL0GateSet : ICheckpointed
     Tensor TestTimeCostChange();
 
     /// <summary>Held-out accuracy with the test-time gates.</summary>
-    double AccuracyWithTestTimeGates();
+    double? AccuracyWithTestTimeGates();
 
     /// <summary>A short account of the open gates, for progress messages.</summary>
     string DescribeOpen();

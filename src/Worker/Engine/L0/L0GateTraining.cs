@@ -77,10 +77,10 @@ public sealed class L0GateTraining : ICheckpointed, IDisposable
     public float Step(int step)
     {
         using var scope = NewDisposeScope();
-        var (x, y) = session.Data.NextTrainBatch();
+        var batch = session.Data.NextTrainBatch();
         optimizer.zero_grad();
         gates.Sample();
-        var loss = session.Trainer.Step(x, y, penalty: () => lambda * gates.ExpectedCostChange(), afterBackward: () => optimizer.step());
+        var loss = session.Trainer.Step(batch, penalty: () => lambda * gates.ExpectedCostChange(), afterBackward: () => optimizer.step());
         gates.Clamp(MinLogAlpha, MaxLogAlpha);
         if (target is { } t && step % ControllerInterval == 0)
             SteerLambda(ScheduledTarget(t, step));

@@ -71,7 +71,7 @@ public sealed class L0Gates : ICheckpointed, IDisposable
     }
 
     /// <summary>Accuracy on the held-out split with the deterministic test-time gates ẑ.</summary>
-    public double AccuracyWithTestTimeGates()
+    public double? AccuracyWithTestTimeGates()
     {
         using var scope = NewDisposeScope();
         ApplyTestTimeGates(keep: false);

@@ -74,7 +74,7 @@ public sealed class WeightGates : IL0GateSet, IDisposable
         return gate.ClosedAtTestTime(logAlpha).sum().to_type(logAlpha.dtype).div_(full);
     }
 
-    public double AccuracyWithTestTimeGates()
+    public double? AccuracyWithTestTimeGates()
     {
         using var scope = NewDisposeScope();
         using (no_grad())
