@@ -22,8 +22,8 @@ internal static class PruningSweep
     public static double TestAccuracy(byte[] onnx, Dataset test)
     {
         using var runtime = new OnnxRuntimeRunner(onnx);
-        var sampleShape = OnnxGraph.Parse(onnx).InputShape.Skip(1).ToArray();
-        var sampleSize = test.SampleSize;
+        var sampleShape = OnnxGraph.Parse(onnx).Inputs[0].Shape.Skip(1).ToArray();
+        var sampleSize = test.Arrays[0].SampleSize;
         var correct = 0;
         const int batch = 1000;
         for (var start = 0; start < test.Samples; start += batch)
@@ -31,13 +31,13 @@ internal static class PruningSweep
             var count = Math.Min(batch, test.Samples - start);
             var input = new float[count * sampleSize];
             for (var i = 0; i < input.Length; i++)
-                input[i] = test.Inputs[start * sampleSize + i] / 255f;
+                input[i] = test.Arrays[0].Floats![start * sampleSize + i] / 255f;
             var logits = runtime.Run(input, [count, .. sampleShape]);
             var classes = logits.Length / count;
             for (var n = 0; n < count; n++)
             {
                 var row = logits.AsSpan(n * classes, classes);
-                if (row.IndexOf(MaxOf(row)) == test.Labels[start + n])
+                if (row.IndexOf(MaxOf(row)) == test.Labels![start + n])
                     correct++;
             }
         }

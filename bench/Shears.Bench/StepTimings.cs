@@ -29,19 +29,20 @@ internal static class StepBenchmark
 {
     public static StepTimings Run(BenchOptions options, OnnxGraph graph, Dataset train)
     {
-        var jobOptions = new PruningOptions { BatchSize = 100 };
+        var jobOptions = new PruningOptions { BatchSize = 100, Objective = Objective.Labels };
         var groups = ChannelGroupAnalysis.Find(graph).Groups;
         using var plainModule = new GraphModule(graph, CPU);
         using var fisherModule = new GraphModule(graph, CPU);
-        using var plainData = new TrainingData(train, graph.InputShape, jobOptions, CPU);
-        using var fisherData = new TrainingData(train, graph.InputShape, jobOptions, CPU);
-        using var plain = new Trainer(plainModule, jobOptions);
+        using var plainData = new TrainingData(train, graph.Inputs, jobOptions, CPU);
+        using var fisherData = new TrainingData(train, graph.Inputs, jobOptions, CPU);
+        using var plainObjective = new Objective(plainModule, plainData, jobOptions);
+        using var plain = new Trainer(plainModule, jobOptions, plainObjective);
         using var session = new PruningSession(graph, groups, fisherModule, fisherData, new PruningTarget(0.5, null), jobOptions, new SilentProgress(), CancellationToken.None);
         using var signal = new FisherSignal(session.Gates);
         session.Gates.CaptureGradients = true;
 
         using var l0Module = new GraphModule(graph, CPU);
-        using var l0Data = new TrainingData(train, graph.InputShape, jobOptions, CPU);
+        using var l0Data = new TrainingData(train, graph.Inputs, jobOptions, CPU);
         using var l0Session = new PruningSession(graph, groups, l0Module, l0Data, new PruningTarget(null, 0.25), jobOptions, new SilentProgress(), CancellationToken.None);
         using var l0Cost = ExpectedCost.Fit(groups, l0Session.Cost.TargetCostOf);
         using var l0Gates = new L0Gates(l0Session, new HardConcrete());
@@ -61,8 +62,7 @@ internal static class StepBenchmark
             plainRounds.Add(MedianStep(options.StepsPerRound, () =>
             {
                 using var scope = NewDisposeScope();
-                var (x, y) = plainData.NextTrainBatch();
-                plain.Step(x, y);
+                plain.Step(plainData.NextTrainBatch());
             }));
             fisherRounds.Add(MedianStep(options.StepsPerRound, () => FisherPruning.Step(session, signal)));
             l0Rounds.Add(MedianStep(options.StepsPerRound, () => l0.Step(++l0Step)));

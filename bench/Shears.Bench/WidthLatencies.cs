@@ -25,12 +25,12 @@ internal static class WidthLatencies
             g => (IReadOnlySet<int>)Enumerable.Range(widths[g.Id], g.Channels - widths[g.Id]).ToHashSet()))).ToList();
         var runners = new[] { original }.Concat(networks).Select(n => new OnnxRuntimeRunner(n)).ToList();
         var batch = PruningEngine.LatencyBatch;
-        var scale = test.IsByteData ? 1f / 255 : 1f;
-        var input = test.Inputs.AsSpan(0, batch * test.SampleSize).ToArray().Select(v => v * scale).ToArray();
-        long[] shape = [batch, .. graph.InputShape.Skip(1).Select(d => (long)d)];
+        var scale = test.Arrays[0].IsByteData ? 1f / 255 : 1f;
+        var input = test.Arrays[0].Floats!.AsSpan(0, batch * test.Arrays[0].SampleSize).ToArray().Select(v => v * scale).ToArray();
+        long[] shape = [batch, .. graph.Inputs[0].Shape.Skip(1).Select(d => (long)d)];
         try
         {
-            var times = LatencyComparison.InRounds(runners, input, shape, Rounds, RepeatsPerRound, warmup: 3);
+            var times = LatencyComparison.InRounds(runners, [new HostTensor(graph.Inputs[0].Name, shape, input)], Rounds, RepeatsPerRound, warmup: 3);
             var medians = times.Select(rounds => LatencyComparison.Median([.. rounds.Select(r => r[r.Length / 2])])).ToArray();
             var full = CostModel.Measure(graph, groups, null).Flops;
             Console.WriteLine($"| widths | FLOPs | median ms (batch {batch}) | speed-up |");

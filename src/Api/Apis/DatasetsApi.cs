@@ -14,7 +14,10 @@ using Shears.Api.Swagger;
 
 namespace Shears.Api.Apis;
 
-/// <summary><c>/v1/datasets</c>: upload inputs + labels (IDX, .gz, .npy) or an image archive, list, get, delete.</summary>
+/// <summary>
+/// <c>/v1/datasets</c>: upload inputs (IDX, .gz, .npy, a .npz of named arrays, or an image archive) and optional labels, list,
+/// get, delete.
+/// </summary>
 public static class DatasetsApi
 {
     private static readonly string[] Parts = ["inputs", "labels"];
@@ -29,8 +32,9 @@ public static class DatasetsApi
             .RequireRateLimiting(RateLimitExtensions.UploadPolicy)
             .RefusesWith(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType,
                 StatusCodes.Status422UnprocessableEntity, StatusCodes.Status429TooManyRequests)
-            .WithSummary("Upload a dataset: multipart parts 'inputs' and 'labels' (IDX, optionally .gz, or .npy), or 'inputs' alone as an " +
-                "image archive (.zip, .tar, .tar.gz: class folders, labels.csv, or unlabeled images; JPEG, PNG, WebP). " +
+            .WithSummary("Upload a dataset: multipart part 'inputs' (IDX, optionally .gz, or .npy; or a .npz whose arrays are named like the " +
+                "network's inputs, with an optional 'labels' array) and an optional part 'labels' (class indices; without labels jobs distil); " +
+                "or 'inputs' alone as an image archive (.zip, .tar, .tar.gz: class folders, labels.csv, or unlabeled images; JPEG, PNG, WebP). " +
                 "skipBadImages=true leaves unreadable images out instead of refusing the archive.");
         datasets.MapGet("/", ListAsync).RefusesWith(StatusCodes.Status400BadRequest).WithSummary("Datasets of your tenant, newest first.");
         datasets.MapGet("/{id:guid}", GetAsync).RefusesWith(StatusCodes.Status404NotFound);
@@ -43,33 +47,29 @@ public static class DatasetsApi
     {
         await using var upload = await UploadReader.ReadAsync(request, store, limits.MaxDatasetFileBytes, Parts,
             blobs => db.DeleteUnreferencedAsync(store, blobs.Select(b => b.Sha256), CancellationToken.None), cancellationToken, OptionalParts);
-        var inputs = upload["inputs"];
+        var (inputs, labels) = (upload["inputs"], upload.Optional("labels"));
         DatasetDescription dataset;
         ImageArchiveSummary? images = null;
-        // An image archive carries its own labels (folders or labels.csv): the row names the archive for both.
-        var labels = upload.Optional("labels") ?? inputs;
         await using (var inputStream = await store.OpenSeekableAsync(inputs.Blob.Sha256, cancellationToken))
         {
             if (ArchiveFormats.Detect(inputStream) is { } format)
             {
-                if (labels != inputs)
+                if (labels is not null)
                 {
                     throw new InvalidDatasetException($"{inputs.FileName} is an image archive, which labels its images itself (class folders or " +
                         "labels.csv); send it as 'inputs' alone, without a 'labels' part.");
                 }
                 var archive = ImageArchiveReader.Read(inputStream, format, inputs.FileName, new ImageArchiveOptions(skipBadImages ?? false), limits.Dataset);
-                dataset = new DatasetDescription(archive.Images.Count, archive.CommonShape(), archive.Classes.Count, IsByteData: true);
+                dataset = new DatasetDescription(archive.Images.Count, [new ArrayDescription(DatasetArray.SingleName, "uint8", archive.CommonShape())],
+                    archive.Classes.Count, archive.IsLabeled);
                 images = ImageArchiveSummary.From(archive);
+                // The archive labels its images itself (folders or labels.csv): the row names the archive for both.
+                labels = archive.IsLabeled ? inputs : null;
             }
             else
             {
-                if (labels == inputs)
-                {
-                    throw new BadUploadException("The body lacks the part 'labels'. Send multipart/form-data with the parts 'inputs' and 'labels' " +
-                        "(or an image archive as 'inputs' alone).");
-                }
-                await using var labelStream = await store.OpenSeekableAsync(labels.Blob.Sha256, cancellationToken);
-                dataset = DatasetReader.Describe(inputStream, inputs.FileName, labelStream, labels.FileName, limits.Dataset);
+                await using var labelStream = labels is null ? null : await store.OpenSeekableAsync(labels.Blob.Sha256, cancellationToken);
+                dataset = DatasetReader.Describe(inputStream, inputs.FileName, labelStream, labels?.FileName, limits.Dataset);
             }
         }
         var row = new StoredDataset
@@ -79,12 +79,14 @@ public static class DatasetsApi
             Name = string.IsNullOrWhiteSpace(name) ? inputs.FileName : name.Trim()[..Math.Min(name.Trim().Length, 200)],
             InputsSha256 = inputs.Blob.Sha256,
             InputsFileName = inputs.FileName,
-            LabelsSha256 = labels.Blob.Sha256,
-            LabelsFileName = labels.FileName,
+            LabelsSha256 = labels?.Blob.Sha256,
+            LabelsFileName = labels?.FileName,
             Samples = dataset.Samples,
             InputShapeJson = JsonSerializer.Serialize(dataset.SampleShape),
+            ArraysJson = JsonSerializer.Serialize(dataset.Arrays, JobEventLog.Json),
+            HasLabels = dataset.HasLabels,
             NumClasses = dataset.NumClasses,
-            SizeBytes = inputs.Blob.SizeBytes + (labels == inputs ? 0 : labels.Blob.SizeBytes),
+            SizeBytes = inputs.Blob.SizeBytes + (labels is null || labels == inputs ? 0 : labels.Blob.SizeBytes),
             CreatedAt = DateTime.UtcNow,
         };
         db.Datasets.Add(row);
@@ -111,7 +113,7 @@ public static class DatasetsApi
         {
             return NotFound.Problem("dataset", id);
         }
-        if (await db.Jobs.AnyAsync(j => j.DatasetId == id && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running), cancellationToken))
+        if (await db.Jobs.AnyAsync(j => (j.DatasetId == id || j.EvalDatasetId == id) && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running), cancellationToken))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The dataset is in use.",
                 detail: "A queued or running job uses this dataset; cancel it first.");
@@ -119,7 +121,7 @@ public static class DatasetsApi
         db.Datasets.Remove(dataset);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await db.DeleteUnreferencedAsync(store, [dataset.InputsSha256, dataset.LabelsSha256], cancellationToken);
+        await db.DeleteUnreferencedAsync(store, [dataset.InputsSha256, .. dataset.LabelsSha256 is { } labels ? [labels] : Array.Empty<string>()], cancellationToken);
         return TypedResults.NoContent();
     }
 }

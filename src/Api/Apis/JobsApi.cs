@@ -48,11 +48,18 @@ public static class JobsApi
         {
             return model is null ? NotFound.Problem("model", request.ModelId) : NotFound.Problem("dataset", request.DatasetId);
         }
-        if (Incompatibility(model, dataset) is { } problem)
+        var evalDataset = request.EvalDatasetId is { } evalId
+            ? await db.FindLockedAsync<StoredDataset>(tenant, evalId, RowLock.Share, cancellationToken)
+            : null;
+        if (request.EvalDatasetId is { } missing && evalDataset is null)
+        {
+            return NotFound.Problem("dataset", missing);
+        }
+        if (JobFit.Problem(model, dataset, evalDataset, spec.Options) is { } problem)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The model and the dataset do not fit together.", detail: problem);
         }
-        if (memoryLimit.Problem(dataset) is { } tooLarge)
+        if (memoryLimit.Problem(dataset) ?? (evalDataset is null ? null : memoryLimit.Problem(evalDataset)) is { } tooLarge)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The dataset does not fit in a worker's memory.", detail: tooLarge);
         }
@@ -63,6 +70,7 @@ public static class JobsApi
             TenantId = tenant,
             ModelId = model.Id,
             DatasetId = dataset.Id,
+            EvalDatasetId = evalDataset?.Id,
             Method = spec.Method.ToWire(),
             TargetFlops = spec.Target.Flops,
             TargetParams = spec.Target.Params,
@@ -123,21 +131,5 @@ public static class JobsApi
         }
         await db.Entry(job).ReloadAsync(cancellationToken);
         return TypedResults.Accepted($"/v1/jobs/{id}", JobResponse.From(job));
-    }
-
-    /// <summary>Why the model cannot be trained on the dataset, in words; null when they fit.</summary>
-    private static string? Incompatibility(StoredModel model, StoredDataset dataset)
-    {
-        var sampleShape = JsonSerializer.Deserialize<int[]>(dataset.InputShapeJson) ?? [];
-        var sampleSize = sampleShape.Aggregate(1L, (a, b) => a * b);
-        if (model.InputSize > 0 && model.InputSize != sampleSize)
-        {
-            return $"The model takes {model.InputSize} values per sample, but the dataset's samples have shape [{string.Join(", ", sampleShape)}] ({sampleSize} values).";
-        }
-        if (model.OutputSize > 0 && model.OutputSize < dataset.NumClasses)
-        {
-            return $"The model has {model.OutputSize} outputs, but the dataset has {dataset.NumClasses} classes.";
-        }
-        return null;
     }
 }

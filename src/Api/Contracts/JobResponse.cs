@@ -20,14 +20,15 @@ public sealed record JobResponse(
     DateTime? FinishedAt,
     string? Error,
     JsonElement? Result,
-    IReadOnlyList<string> Artifacts)
+    IReadOnlyList<string> Artifacts,
+    Guid? EvalDatasetId)
 {
     public static JobResponse From(PruningJob job) => new(
         job.Id, job.ModelId, job.DatasetId, job.Method, TargetOf(job),
         JsonSerializer.Deserialize<JsonElement>(job.OptionsJson), job.Status.ToWire(), job.Progress, job.CancelRequested,
         job.Attempts, job.CreatedAt, job.StartedAt, job.FinishedAt, job.Error,
         job.ResultJson is null ? null : JsonSerializer.Deserialize<JsonElement>(job.ResultJson),
-        job.Artifacts.Select(a => a.Name).Order().ToArray());
+        job.Artifacts.Select(a => a.Name).Order().ToArray(), job.EvalDatasetId);
 
     /// <summary>The target as the request gave it: a fraction, levels or a budget.</summary>
     private static JsonElement TargetOf(PruningJob job) => JsonSerializer.Deserialize<JsonElement>(job.TargetJson

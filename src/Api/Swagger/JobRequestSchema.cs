@@ -21,7 +21,9 @@ public static class JobRequestSchema
         Properties = new Dictionary<string, IOpenApiSchema>
         {
             [JobRequestParser.ModelId] = Id("The model to prune (POST /v1/models answers with its id)."),
-            [JobRequestParser.DatasetId] = Id("The labelled data to fine-tune and measure on (POST /v1/datasets answers with its id)."),
+            [JobRequestParser.DatasetId] = Id("The data to fine-tune and measure on, with or without labels (POST /v1/datasets answers with its id)."),
+            [JobRequestParser.EvalDatasetId] = Id("Optional: a dataset every before/after figure is measured on (same format rules as datasetId); " +
+                "without it the figures come from the validationFraction slice of datasetId. The result's evaluatedOn says which."),
             [JobRequestParser.Method] = new OpenApiSchema
             {
                 Type = JsonSchemaType.String,

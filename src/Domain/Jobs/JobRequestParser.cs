@@ -2,8 +2,11 @@ using System.Text.Json;
 
 namespace Shears.Domain.Jobs;
 
-/// <summary>A job request read from its JSON body: which model and dataset, and the validated spec.</summary>
-public sealed record JobRequest(Guid ModelId, Guid DatasetId, JobSpec Spec);
+/// <summary>
+/// A job request read from its JSON body: which model and dataset, the validated spec, and the dataset every before/after
+/// figure is measured on (null: the <c>validationFraction</c> slice of the training dataset).
+/// </summary>
+public sealed record JobRequest(Guid ModelId, Guid DatasetId, JobSpec Spec, Guid? EvalDatasetId = null);
 
 /// <summary>
 /// Reads the JSON body of <c>POST /v1/jobs</c>. Every field is checked by hand so that a misspelt field, a missing
@@ -16,9 +19,10 @@ public static class JobRequestParser
     public const string Method = "method";
     public const string Target = "target";
     public const string Options = "options";
+    public const string EvalDatasetId = "evalDatasetId";
 
     /// <summary>The body's fields; any other is refused.</summary>
-    public static IReadOnlyList<string> Fields { get; } = [ModelId, DatasetId, Method, Target, Options];
+    public static IReadOnlyList<string> Fields { get; } = [ModelId, DatasetId, Method, Target, Options, EvalDatasetId];
 
     /// <summary>The fields a request must give (a target may be left out only by an l0 job with options.lambda).</summary>
     public static IReadOnlyList<string> RequiredFields { get; } = [ModelId, DatasetId, Method];
@@ -46,6 +50,7 @@ public static class JobRequestParser
         }
         var modelId = Id(body, ModelId, "model", errors);
         var datasetId = Id(body, DatasetId, "dataset", errors);
+        var evalDatasetId = Field(body, EvalDatasetId) is null ? null : Id(body, EvalDatasetId, "dataset", errors);
         var method = Field(body, Method) switch
         {
             null => null,
@@ -77,7 +82,7 @@ public static class JobRequestParser
         {
             throw new InvalidJobSpecException(errors);
         }
-        return new JobRequest(modelId!.Value, datasetId!.Value, spec!);
+        return new JobRequest(modelId!.Value, datasetId!.Value, spec!, evalDatasetId);
     }
 
     private static Guid? Id(JsonElement body, string field, string resource, Dictionary<string, string[]> errors)

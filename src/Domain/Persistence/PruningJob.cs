@@ -9,6 +9,8 @@ public sealed class PruningJob : ITenantOwned
     public required string TenantId { get; set; }
     public Guid ModelId { get; set; }
     public Guid DatasetId { get; set; }
+    /// <summary>The dataset every before/after figure is measured on; null: the <c>validationFraction</c> slice of <see cref="DatasetId"/>.</summary>
+    public Guid? EvalDatasetId { get; set; }
     /// <summary>Wire name of the method: <c>magnitude</c>, <c>fisher</c> or <c>l0</c>.</summary>
     public required string Method { get; set; }
     public double? TargetFlops { get; set; }

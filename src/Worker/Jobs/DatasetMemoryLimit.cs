@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using Shears.Domain.Datasets;
 using Shears.Domain.Persistence;
 
 namespace Shears.Worker.Jobs;
@@ -21,11 +21,16 @@ public sealed record DatasetMemoryLimit(long MaxBytes)
     /// <summary>Why the dataset cannot be loaded within the limit, in words; null when it fits.</summary>
     public string? Problem(StoredDataset dataset)
     {
-        var sampleShape = JsonSerializer.Deserialize<int[]>(dataset.InputShapeJson) ?? [];
-        var bytes = sampleShape.Aggregate((long)dataset.Samples, (a, b) => a * b) * sizeof(float);
+        var arrays = dataset.Arrays();
+        var bytes = arrays.Sum(a => a.SampleShape.Aggregate((long)dataset.Samples, (x, d) => x * d) * BytesPerValue(a));
+        var shapes = string.Join(" and ", arrays.Select(a => $"[{string.Join(", ", a.SampleShape)}]"));
         return bytes <= MaxBytes ? null : string.Create(CultureInfo.InvariantCulture,
-            $"The dataset's {dataset.Samples:N0} samples of shape [{string.Join(", ", sampleShape)}] take {Mib(bytes)} as float32 in a worker's memory, more than the limit of {Mib(MaxBytes)} (Jobs:MaxDatasetMemoryBytes). Use a subset of the samples, or raise the limit on the Api and the workers if they have about twice that memory.");
+            $"The dataset's {dataset.Samples:N0} samples of shape {shapes} take {Mib(bytes)} in a worker's memory (float32, integer ids as int64), more than the limit of {Mib(MaxBytes)} (Jobs:MaxDatasetMemoryBytes). Use a subset of the samples, or raise the limit on the Api and the workers if they have about twice that memory.");
     }
+
+    /// <summary>Float and byte data is held as float32, other integers (ids, masks) as int64 (see <see cref="DatasetArray"/>).</summary>
+    private static long BytesPerValue(ArrayDescription array) =>
+        Enum.TryParse<ElementType>(array.ElementType, ignoreCase: true, out var type) && !type.HeldAsFloats() ? sizeof(long) : sizeof(float);
 
     private static string Mib(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024.0):N0} MiB");
 }

@@ -109,16 +109,9 @@ public sealed partial class PruneJobRunner(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var model = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Id == job.ModelId, cancellationToken)
             ?? throw new PruningFailedException($"Model {job.ModelId} no longer exists.");
-        var datasetRow = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == job.DatasetId, cancellationToken)
-            ?? throw new PruningFailedException($"Dataset {job.DatasetId} no longer exists.");
-        if (datasetMemory.Problem(datasetRow) is { } tooLarge)
-        {
-            throw new PruningFailedException(tooLarge); // this worker's limit may be lower than the Api's
-        }
         var onnx = await store.ReadAllBytesAsync(model.Sha256, cancellationToken);
-        await using var inputs = await store.OpenReadAsync(datasetRow.InputsSha256, cancellationToken);
-        await using var labels = await store.OpenReadAsync(datasetRow.LabelsSha256, cancellationToken);
-        var dataset = DatasetReader.Read(inputs, datasetRow.InputsFileName, labels, datasetRow.LabelsFileName, new DatasetLimits());
+        var dataset = await ReadDatasetAsync(db, job.DatasetId, cancellationToken);
+        var evalDataset = job.EvalDatasetId is { } evalId ? await ReadDatasetAsync(db, evalId, cancellationToken) : null;
         if (!PruningMethodNames.TryParse(job.Method, out var method))
         {
             throw new PruningFailedException($"Unknown method '{job.Method}'.");
@@ -127,7 +120,20 @@ public sealed partial class PruneJobRunner(
         var checkpoints = new JobCheckpoints(contexts, store, job.Id, WorkerId,
             await JobCheckpoints.LoadAsync(contexts, store, job.Id, cancellationToken));
         var target = job.TargetJson is { } json ? TargetJson.Read(json) : new PruningTarget(job.TargetFlops, job.TargetParams);
-        return new PruneRequest(onnx, dataset, method, target, options, checkpoints);
+        return new PruneRequest(onnx, dataset, method, target, options, checkpoints, evalDataset);
+    }
+
+    private async Task<Dataset> ReadDatasetAsync(ShearsDbContext db, Guid id, CancellationToken cancellationToken)
+    {
+        var row = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken)
+            ?? throw new PruningFailedException($"Dataset {id} no longer exists.");
+        if (datasetMemory.Problem(row) is { } tooLarge)
+        {
+            throw new PruningFailedException(tooLarge); // this worker's limit may be lower than the Api's
+        }
+        await using var inputs = await store.OpenReadAsync(row.InputsSha256, cancellationToken);
+        await using var labels = row.LabelsSha256 is null ? null : await store.OpenReadAsync(row.LabelsSha256, cancellationToken);
+        return DatasetReader.Read(inputs, row.InputsFileName, labels, row.LabelsFileName, new DatasetLimits());
     }
 
     /// <summary>

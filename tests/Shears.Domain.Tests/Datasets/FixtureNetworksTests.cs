@@ -34,13 +34,13 @@ public class FixtureNetworksTests
         const int batch = 250;
         for (var start = 0; start < test.Samples; start += batch)
         {
-            var pixels = test.Inputs.AsSpan(start * 784, batch * 784).ToArray().Select(p => p / 255f).ToArray();
+            var pixels = test.Arrays[0].Floats!.AsSpan(start * 784, batch * 784).ToArray().Select(p => p / 255f).ToArray();
             using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor<float>(pixels, [batch, 1, 28, 28]))]);
             var logits = results[0].AsTensor<float>();
             for (var i = 0; i < batch; i++)
             {
                 var predicted = Enumerable.Range(0, 10).MaxBy(c => logits[i, c]);
-                if (predicted == test.Labels[start + i]) correct++;
+                if (predicted == test.Labels![start + i]) correct++;
             }
         }
 

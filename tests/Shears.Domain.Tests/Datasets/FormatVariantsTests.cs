@@ -19,11 +19,11 @@ public class FormatVariantsTests
 
         var data = Read(inputs, labels);
 
-        Assert.Equal([0.5f, -1f, 2f, 3.25f, 0f, 1e-3f], data.Inputs);
-        Assert.Equal([4L, 0, 1], data.Labels);
+        Assert.Equal([0.5f, -1f, 2f, 3.25f, 0f, 1e-3f], data.Arrays[0].Floats!);
+        Assert.Equal([4L, 0, 1], data.Labels!);
         Assert.Equal(5, data.NumClasses);
-        Assert.Equal([2], data.SampleShape);
-        Assert.False(data.IsByteData);
+        Assert.Equal([2], data.Arrays[0].SampleShape);
+        Assert.False(data.Arrays[0].IsByteData);
     }
 
     [Fact]
@@ -34,9 +34,9 @@ public class FormatVariantsTests
 
         var data = Read(inputs, labels);
 
-        Assert.True(data.IsByteData);
-        Assert.Equal([1, 2, 2], data.SampleShape);
-        Assert.Equal(220f, data.Inputs[11]);
+        Assert.True(data.Arrays[0].IsByteData);
+        Assert.Equal([1, 2, 2], data.Arrays[0].SampleShape);
+        Assert.Equal(220f, data.Arrays[0].Floats![11]);
         Assert.Equal(2, data.NumClasses);
     }
 
@@ -48,7 +48,7 @@ public class FormatVariantsTests
         for (var i = 0; i < 3; i++) BinaryPrimitives.WriteSingleBigEndian(data.AsSpan(4 * i), values[i]);
         var inputs = DatasetFiles.Npy("{'descr': '>f4', 'fortran_order': False, 'shape': (3, 1), }", data);
 
-        Assert.Equal(values, Read(inputs, ThreeLabels).Inputs);
+        Assert.Equal(values, Read(inputs, ThreeLabels).Arrays[0].Floats!);
     }
 
     [Theory]
@@ -76,8 +76,11 @@ public class FormatVariantsTests
 
         var dataset = Read(DatasetFiles.Idx(typeCode, [3, 1], data), ThreeLabels);
 
-        Assert.Equal([-3f, 0f, 7f], dataset.Inputs);
-        Assert.False(dataset.IsByteData);
+        // Floats stay floats; other integers than bytes are held as integers (token ids stay exact).
+        var array = dataset.Arrays[0];
+        Assert.Equal([-3f, 0f, 7f], array.Floats ?? [.. array.Integers!.Select(v => (float)v)]);
+        Assert.Equal(typeCode is 0x0D or 0x0E, array.Floats is not null);
+        Assert.False(array.IsByteData);
     }
 
     [Fact]
@@ -89,6 +92,6 @@ public class FormatVariantsTests
         var data = Read(inputs, labels);
 
         Assert.Equal(10, data.NumClasses);
-        Assert.Equal([9L, 0, 3], data.Labels);
+        Assert.Equal([9L, 0, 3], data.Labels!);
     }
 }

@@ -23,13 +23,13 @@ public class ReadingRealFilesTests
         var data = ReadFiles(DatasetFiles.Debian("t10k-images-idx3-ubyte.gz"), DatasetFiles.Debian("t10k-labels-idx1-ubyte.gz"));
 
         Assert.Equal(10_000, data.Samples);
-        Assert.Equal([28, 28], data.SampleShape);
-        Assert.Equal(10_000 * 784, data.Inputs.Length);
-        Assert.True(data.IsByteData);
+        Assert.Equal([28, 28], data.Arrays[0].SampleShape);
+        Assert.Equal(10_000 * 784, data.Arrays[0].Floats!.Length);
+        Assert.True(data.Arrays[0].IsByteData);
         Assert.Equal(10, data.NumClasses);
-        Assert.All(data.Labels.CountBy(label => label), pair => Assert.Equal(1000, pair.Value));
-        Assert.InRange(data.Inputs.Max(), 250f, 255f);
-        Assert.Equal(0f, data.Inputs.Min());
+        Assert.All(data.Labels!.CountBy(label => label), pair => Assert.Equal(1000, pair.Value));
+        Assert.InRange(data.Arrays[0].Floats!.Max(), 250f, 255f);
+        Assert.Equal(0f, data.Arrays[0].Floats!.Min());
     }
 
     [Fact]
@@ -38,8 +38,8 @@ public class ReadingRealFilesTests
         var data = ReadFiles(DatasetFiles.Debian("train-images-idx3-ubyte.gz"), DatasetFiles.Debian("train-labels-idx1-ubyte.gz"));
 
         Assert.Equal(60_000, data.Samples);
-        Assert.Equal(60_000, data.Labels.Length);
-        Assert.All(data.Labels.CountBy(label => label), pair => Assert.Equal(6000, pair.Value));
+        Assert.Equal(60_000, data.Labels!.Length);
+        Assert.All(data.Labels!.CountBy(label => label), pair => Assert.Equal(6000, pair.Value));
     }
 
     [Fact]
@@ -49,8 +49,8 @@ public class ReadingRealFilesTests
         var full = ReadFiles(DatasetFiles.Debian("train-images-idx3-ubyte.gz"), DatasetFiles.Debian("train-labels-idx1-ubyte.gz"));
 
         Assert.Equal(2000, subset.Samples);
-        Assert.Equal(full.Inputs.AsSpan(0, 2000 * 784).ToArray(), subset.Inputs);
-        Assert.Equal(full.Labels.AsSpan(0, 2000).ToArray(), subset.Labels);
+        Assert.Equal(full.Arrays[0].Floats!.AsSpan(0, 2000 * 784).ToArray(), subset.Arrays[0].Floats!);
+        Assert.Equal(full.Labels!.AsSpan(0, 2000).ToArray(), subset.Labels!);
     }
 
     [Fact]
@@ -60,10 +60,10 @@ public class ReadingRealFilesTests
         var idx = ReadFiles(DatasetFiles.Fixture("fashion_test_1k-images-idx3-ubyte.gz"), DatasetFiles.Fixture("fashion_test_1k-labels-idx1-ubyte.gz"));
 
         Assert.Equal(100, npy.Samples);
-        Assert.Equal([1, 28, 28], npy.SampleShape);
-        Assert.False(npy.IsByteData);
-        Assert.Equal(idx.Labels.AsSpan(0, 100).ToArray(), npy.Labels);
-        for (var i = 0; i < npy.Inputs.Length; i++) Assert.Equal(idx.Inputs[i] / 255f, npy.Inputs[i], 6);
+        Assert.Equal([1, 28, 28], npy.Arrays[0].SampleShape);
+        Assert.False(npy.Arrays[0].IsByteData);
+        Assert.Equal(idx.Labels!.AsSpan(0, 100).ToArray(), npy.Labels!);
+        for (var i = 0; i < npy.Arrays[0].Floats!.Length; i++) Assert.Equal(idx.Arrays[0].Floats![i] / 255f, npy.Arrays[0].Floats![i], 6);
     }
 
     [Fact]
@@ -76,10 +76,10 @@ public class ReadingRealFilesTests
         var plainNamedGz = ReadBytes(DatasetFiles.Gunzip(images), "images.gz", DatasetFiles.Gunzip(labels), "labels.gz");
         var gzNamedPlain = ReadBytes(File.ReadAllBytes(images), "images.idx", File.ReadAllBytes(labels), "upload.bin");
 
-        Assert.Equal(expected.Inputs, plainNamedGz.Inputs);
-        Assert.Equal(expected.Labels, plainNamedGz.Labels);
-        Assert.Equal(expected.Inputs, gzNamedPlain.Inputs);
-        Assert.Equal(expected.Labels, gzNamedPlain.Labels);
+        Assert.Equal(expected.Arrays[0].Floats!, plainNamedGz.Arrays[0].Floats!);
+        Assert.Equal(expected.Labels!, plainNamedGz.Labels!);
+        Assert.Equal(expected.Arrays[0].Floats!, gzNamedPlain.Arrays[0].Floats!);
+        Assert.Equal(expected.Labels!, gzNamedPlain.Labels!);
     }
 
     [Fact]
@@ -91,8 +91,8 @@ public class ReadingRealFilesTests
         var plain = ReadBytes(inputs, "x.npy", labels, "y.npy");
         var gzipped = ReadBytes(DatasetFiles.Gzip(inputs), "x.npy.gz", DatasetFiles.Gzip(labels), "y.npy.gz");
 
-        Assert.Equal(plain.Inputs, gzipped.Inputs);
-        Assert.Equal(plain.Labels, gzipped.Labels);
+        Assert.Equal(plain.Arrays[0].Floats!, gzipped.Arrays[0].Floats!);
+        Assert.Equal(plain.Labels!, gzipped.Labels!);
     }
 
     [Fact]

@@ -73,7 +73,7 @@ public class ExportedNetworkTests
         Assert.Contains(new ParameterSlice("fc.weight", 1, 0, 1, SliceRole.Consumer), residual[^1].Members);
         Assert.Equal(8, analysis.Groups.Count - residual.Count);
 
-        Assert.Equal(new HashSet<string> { graph.InputName, graph.OutputName }, analysis.Held.Select(h => h.Tensor).ToHashSet());
+        Assert.Equal(new HashSet<string> { graph.Inputs[0].Name, graph.Outputs[0].Name }, analysis.Held.Select(h => h.Tensor).ToHashSet());
     }
 
     private static long[] Dims(string file, string initializer) => OnnxTensors.Dims(Fixtures.Graph(file).Initializers[initializer]);
@@ -88,7 +88,7 @@ public class ExportedNetworkTests
         Assert.NotEmpty(inspection.Groups);
 
         var graph = OnnxGraph.Parse(bytes);
-        var (pruned, predicted) = PruneCheck.AssertPrunedMatchesMasked(graph, [2, .. graph.InputShape.Skip(1)], period: 2, tolerance: 1e-3f);
+        var (pruned, predicted) = PruneCheck.AssertPrunedMatchesMasked(graph, [2, .. graph.Inputs[0].Shape.Skip(1)], period: 2, tolerance: 1e-3f);
         var prunedInspection = ModelInspector.Inspect(pruned);
         Assert.Equal((predicted.Params, predicted.Flops), (prunedInspection.Params, prunedInspection.Flops));
         Assert.Equal(inspection.PrunableGroups, prunedInspection.PrunableGroups);

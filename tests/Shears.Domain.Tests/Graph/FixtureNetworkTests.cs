@@ -11,7 +11,7 @@ public class FixtureNetworkTests
         var graph = Fixtures.Graph("tiny_cnn.onnx");
         Assert.Equal([-1, 200], graph.Shapes["/Reshape_output_0"]);
         Assert.Equal([-1, 8, 5, 5], graph.Shapes["/MaxPool_1_output_0"]);
-        Assert.Equal([-1, 10], graph.Shapes[graph.OutputName]);
+        Assert.Equal([-1, 10], graph.Shapes[graph.Outputs[0].Name]);
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public class SurgeryTests
         if (!Fixtures.Exists(file))
             return; // the fixtures helper adds the larger networks later
         var graph = Fixtures.Graph(file);
-        PruneCheck.AssertPrunedMatchesMasked(graph, [3, .. graph.InputShape.Skip(1)], period: 3, tolerance: 1e-4f);
+        PruneCheck.AssertPrunedMatchesMasked(graph, [3, .. graph.Inputs[0].Shape.Skip(1)], period: 3, tolerance: 1e-4f);
     }
 
     [Fact]

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using Shears.Api.Contracts;
+using Shears.Domain.Datasets;
+using Shears.Domain.Graph;
+using Shears.Domain.Jobs;
+using Shears.Domain.Persistence;
+
+namespace Shears.Api.Apis;
+
+/// <summary>
+/// Whether a job can run before it is queued: every network input is fed by a dataset array of a fitting type and
+/// shape (<see cref="DatasetFit"/>), in the training and the evaluation dataset alike; an objective on labels has labels
+/// and one class-score output with enough classes; <c>outputWeights</c> name outputs the network has.
+/// </summary>
+public static class JobFit
+{
+    /// <summary>What does not fit, in words that name the input, dataset or option; null when the job can run.</summary>
+    public static string? Problem(StoredModel model, StoredDataset dataset, StoredDataset? evalDataset, PruningOptions options)
+    {
+        var inspection = JsonSerializer.Deserialize<ModelInspection>(model.InspectionJson, JobEventLog.Json);
+        if (inspection is null)
+            return null;
+        foreach (var (name, data) in new[] { ("dataset", dataset), ("evalDataset", evalDataset) })
+        {
+            if (data is null)
+                continue;
+            try
+            {
+                DatasetFit.Match(inspection.Inputs, data.Arrays());
+            }
+            catch (DatasetMismatchException e)
+            {
+                return name == "dataset" ? e.Message : $"{name} {data.Id}: {e.Message}";
+            }
+        }
+
+        var classOutputs = inspection.Outputs.Where(o => o.Shape.Count == 2).ToList();
+        if (options.Objective is "labels" or "both")
+        {
+            if (!dataset.HasLabels)
+                return $"objective '{options.Objective}' trains on labels, but dataset {dataset.Id} has none; upload labels or use objective 'distill'.";
+            if (classOutputs.Count != 1)
+                return $"objective '{options.Objective}' needs one class-score output of shape [N, C]; the network's outputs are " +
+                    $"{string.Join(", ", inspection.Outputs.Select(o => $"'{o.Name}' [{string.Join(", ", o.Shape)}]"))}. Use objective 'distill'.";
+        }
+        var trainsOnLabels = options.Objective is "labels" or "both" || (options.Objective is null && dataset.HasLabels && classOutputs.Count == 1);
+        if (trainsOnLabels && classOutputs.Count == 1 && classOutputs[0].Shape[1] is > 0 and var width && width < dataset.NumClasses)
+            return $"The model's output '{classOutputs[0].Name}' has {width} classes, but the dataset's labels go up to class {dataset.NumClasses - 1}.";
+        if (options.OutputWeights?.Keys.FirstOrDefault(k => inspection.Outputs.All(o => o.Name != k)) is { } unknown)
+            return $"options.outputWeights names '{unknown}', which is not an output of the network (its outputs: {string.Join(", ", inspection.Outputs.Select(o => $"'{o.Name}'"))}).";
+        return null;
+    }
+}
