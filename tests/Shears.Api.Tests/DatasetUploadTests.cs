@@ -31,14 +31,59 @@ public sealed class DatasetUploadTests : IDisposable
     }
 
     [Fact]
-    public async Task A_missing_part_is_a_400_that_names_it()
+    public async Task A_missing_inputs_part_is_a_400_that_names_it()
+    {
+        var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(File.ReadAllBytes(RepoPaths.Fixture(ApiCalls.FashionLabels1k))), "labels", ApiCalls.FashionLabels1k },
+        };
+        var response = await Client.PostAsync("/v1/datasets", form);
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "'inputs'");
+    }
+
+    [Fact]
+    public async Task Images_without_labels_are_a_dataset_without_labels()
     {
         var form = new MultipartFormDataContent
         {
             { new ByteArrayContent(File.ReadAllBytes(RepoPaths.Fixture(ApiCalls.FashionImages1k))), "inputs", ApiCalls.FashionImages1k },
         };
-        var response = await Client.PostAsync("/v1/datasets", form);
-        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "'labels'");
+        var dataset = await Client.GetJsonAsync($"/v1/datasets/{await (await Client.PostAsync("/v1/datasets", form)).CreatedIdAsync()}");
+        Assert.False(dataset.GetProperty("hasLabels").GetBoolean());
+        Assert.Equal(0, dataset.GetProperty("numClasses").GetInt32());
+        var array = Assert.Single(dataset.GetProperty("arrays").EnumerateArray());
+        Assert.Equal("uint8", array.GetProperty("elementType").GetString());
+    }
+
+    [Fact]
+    public async Task A_npz_is_described_array_by_array_with_its_labels()
+    {
+        var npz = Npz.Archive(
+            Npz.Int64("input_ids", [3, 4], [.. Enumerable.Range(1, 12).Select(i => (long)i)]),
+            Npz.Float32("side", [3, 2], [0.5f, 1, 2, 3, 4, 5]),
+            Npz.Int64("labels", [3], [2, 0, 1]));
+        var dataset = await Client.GetJsonAsync($"/v1/datasets/{await (await Client.UploadNpzAsync(npz)).CreatedIdAsync()}");
+
+        Assert.Equal(3, dataset.GetProperty("samples").GetInt32());
+        Assert.True(dataset.GetProperty("hasLabels").GetBoolean());
+        Assert.Equal(3, dataset.GetProperty("numClasses").GetInt32());
+        var arrays = dataset.GetProperty("arrays").EnumerateArray()
+            .Select(a => $"{a.GetProperty("name").GetString()} {a.GetProperty("elementType").GetString()} [{string.Join(",", a.GetProperty("sampleShape").EnumerateArray())}]");
+        Assert.Equal(["input_ids int64 [4]", "side float32 [2]"], arrays);
+    }
+
+    [Fact]
+    public async Task A_npz_with_an_object_array_is_refused_with_422_and_nothing_is_kept()
+    {
+        // What numpy.savez writes for an array of Python objects: dtype '|O' and a pickle as the data.
+        var npz = Npz.Archive(
+            Npz.Float32("image", [2, 2], [1, 2, 3, 4]),
+            new Npz.Member("tokens", "|O", [2], [0x80, 0x04, 0x95, 0x00, 0x2E]));
+        var response = await Client.UploadNpzAsync(npz);
+
+        await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "tokens", "objects", "pickle");
+        Assert.Equal(0, (await Client.GetJsonAsync("/v1/datasets")).GetProperty("count").GetInt32());
+        Assert.Empty(Directory.EnumerateFiles(_api.ArtifactsPath, "*", SearchOption.AllDirectories));
     }
 
     [Fact]

@@ -1,0 +1,106 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Shears.Api.Tests.Infrastructure;
+using Shears.Domain.Datasets;
+
+namespace Shears.Api.Tests;
+
+/// <summary>
+/// Label-free pruning through the Api: a network that is not a classifier, with several inputs, uploaded with an .npz of
+/// unlabeled data, pruned by every method against the original network's outputs (objective distill) and checked.
+/// </summary>
+public sealed class TaskNetworkJobTests : IDisposable
+{
+    private readonly ShearsApiFactory _api = new(withKeys: false);
+
+    private HttpClient Client => _api.ClientFor(null);
+
+    [Theory]
+    [Trait("Category", "Slow")]
+    [InlineData("two_input_regression", "fisher")]
+    [InlineData("two_input_regression", "l0")]
+    [InlineData("two_input_regression", "magnitude")]
+    public async Task An_unlabeled_npz_prunes_a_multi_input_network_by_distillation_and_the_result_follows_the_original(string network, string method)
+    {
+        var original = await File.ReadAllBytesAsync(RepoPaths.Fixture($"{network}.onnx"));
+        var npz = await File.ReadAllBytesAsync(RepoPaths.Fixture($"{network}.npz"));
+        var modelId = await (await Client.UploadModelAsync(original, network)).CreatedIdAsync();
+        var datasetId = await (await Client.UploadNpzAsync(npz, $"{network}.npz")).CreatedIdAsync();
+        var evalId = await (await Client.UploadNpzAsync(npz, $"{network}-eval.npz")).CreatedIdAsync();
+        object options = method switch
+        {
+            "l0" => new { steps = 300, batchSize = 50 },
+            "fisher" => new { steps = 40, batchSize = 50, stepsPerPrune = 2 },
+            _ => new { steps = 40, batchSize = 50 },
+        };
+        var response = await Client.PostAsJsonAsync("/v1/jobs", new { modelId, datasetId, method, target = new { flops = 0.5 }, options, evalDatasetId = evalId });
+        var jobId = await response.CreatedIdAsync();
+
+        await Client.ReadEventsAsync(jobId, TimeSpan.FromMinutes(8));
+        var job = await Client.GetJsonAsync($"/v1/jobs/{jobId}");
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        Assert.Equal(evalId, job.GetProperty("evalDatasetId").GetGuid());
+        var result = job.GetProperty("result");
+        Assert.Equal("distill", result.GetProperty("objective").GetString());
+        Assert.StartsWith("evalDataset", result.GetProperty("evaluatedOn").GetString());
+        var after = result.GetProperty("after");
+        Assert.True(after.GetProperty("flops").GetInt64() <= 0.5 * result.GetProperty("before").GetProperty("flops").GetInt64(), result.ToString());
+        Assert.False(after.TryGetProperty("accuracy", out var accuracy) && accuracy.ValueKind != JsonValueKind.Null, "no labels, no accuracy");
+        var agreement = Assert.Single(after.GetProperty("agreement").EnumerateArray());
+        Assert.Equal("regression", agreement.GetProperty("output").GetString());
+        Assert.True(agreement.GetProperty("cosine").GetDouble() > 0.8, result.ToString());
+
+        var report = JsonDocument.Parse(await Client.GetByteArrayAsync($"/v1/jobs/{jobId}/artifacts/report.json")).RootElement;
+        Assert.Equal(agreement.GetProperty("cosine").GetDouble(), report.GetProperty("result").GetProperty("after").GetProperty("agreement")[0].GetProperty("cosine").GetDouble());
+
+        // The downloaded network runs in ONNX Runtime on both inputs and stays near the original on data the job did not train on.
+        var pruned = await Client.GetByteArrayAsync($"/v1/jobs/{jobId}/artifacts/pruned.onnx");
+        var inputs = ReadNpz(npz).ToList();
+        var (reference, shrunk) = (Run(original, inputs), Run(pruned, inputs));
+        var error = Math.Sqrt(reference.Zip(shrunk).Sum(p => (p.First - p.Second) * (p.First - p.Second)) / reference.Sum(v => v * v));
+        Assert.True(error < 0.6, $"relative error of the pruned network in ONNX Runtime: {error:G3}; {result}");
+    }
+
+    [Fact]
+    public async Task A_dataset_that_does_not_fit_an_input_is_refused_at_submission_naming_the_input()
+    {
+        var modelId = await (await Client.UploadModelAsync(await File.ReadAllBytesAsync(RepoPaths.Fixture("two_input_regression.onnx")))).CreatedIdAsync();
+        var wrongSide = Npz.Archive(
+            Npz.Float32("image", [2, 1, 28, 28], new float[2 * 784]),
+            Npz.Float32("side", [2, 5], new float[10]));
+        var datasetId = await (await Client.UploadNpzAsync(wrongSide)).CreatedIdAsync();
+        var imagesOnly = await (await Client.UploadDatasetAsync(ApiCalls.FashionImages1k, ApiCalls.FashionLabels1k)).CreatedIdAsync();
+
+        await (await Client.CreateJobAsync(modelId, datasetId, method: "fisher")).AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "'side'", "[8]", "[5]");
+        await (await Client.CreateJobAsync(modelId, imagesOnly, method: "fisher")).AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "'image'", "no array");
+        await (await Client.CreateJobAsync(modelId, datasetId, method: "fisher", options: new { objective = "labels" }))
+            .AssertProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.Equal(0, (await Client.GetJsonAsync("/v1/jobs")).GetProperty("count").GetInt32());
+    }
+
+    private static IEnumerable<(string Name, NumericArray Values)> ReadNpz(byte[] npz)
+    {
+        using var archive = new ZipArchive(new MemoryStream(npz), ZipArchiveMode.Read);
+        foreach (var entry in archive.Entries.ToList())
+        {
+            using var stream = entry.Open();
+            yield return (Path.GetFileNameWithoutExtension(entry.Name), NumericArrayFile.Read(stream, entry.Name, new DatasetLimits()));
+        }
+    }
+
+    private static float[] Run(byte[] onnx, IReadOnlyList<(string Name, NumericArray Values)> inputs)
+    {
+        using var session = new InferenceSession(onnx);
+        var feeds = inputs.Select(i => i.Values.Header.ElementType == ElementType.Int64
+            ? NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<long>(i.Values.ToLongs(), i.Values.Header.Shape))
+            : NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<float>(i.Values.ToFloats(), i.Values.Header.Shape))).ToList();
+        using var results = session.Run(feeds);
+        return [.. results[0].AsTensor<float>()];
+    }
+
+    public void Dispose() => _api.Dispose();
+}
