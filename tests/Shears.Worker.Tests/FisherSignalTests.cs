@@ -93,8 +93,8 @@ public class FisherSignalTests
         Assert.Contains(groups, g => g.Members.Count(m => m.Role == SliceRole.Consumer) >= 3);
         const int n = 12;
         var data = Fixtures.Test1k(n);
-        var x = tensor(data.Inputs.Select(v => v / 255f).ToArray(), [n, 1, 28, 28]);
-        var y = tensor(data.Labels);
+        var x = tensor(data.Arrays[0].Floats!.Select(v => v / 255f).ToArray(), [n, 1, 28, 28]);
+        var y = tensor(data.Labels!);
         using var module = new GraphModule(graph, CPU);
         module.eval();
 
@@ -105,7 +105,7 @@ public class FisherSignalTests
         {
             gates.CaptureGradients = true;
             using var scope = NewDisposeScope();
-            Trainer.LossFor(module.OutputOp)(module.forward(x), y).backward();
+            Trainer.LossFor(module.OutputOp())(module.forward(x), y).backward();
             signal.Accumulate(n, lossScale: n);
             engine = signal.Deltas();
         }

@@ -15,7 +15,7 @@ internal static class OperatorParity
         var inspection = ModelInspector.Inspect(onnx);
         Xunit.Assert.Empty(inspection.UnsupportedOps);
         var graph = OnnxGraph.Parse(onnx);
-        var inferred = graph.Shapes[graph.OutputName].Select(d => d < 0 ? shape[0] : d).Aggregate(1L, (a, d) => a * d);
+        var inferred = graph.Shapes[graph.Outputs[0].Name].Select(d => d < 0 ? shape[0] : d).Aggregate(1L, (a, d) => a * d);
 
         var random = new Random(3);
         var input = new float[shape.Aggregate(1L, (a, c) => a * c)];

@@ -22,14 +22,18 @@ public static class JobWarnings
     public static IReadOnlyList<string> For(NetworkMetrics before, NetworkMetrics after, int classes)
     {
         var warnings = new List<string>();
-        var chance = 1.0 / Math.Max(classes, 1);
-        if (after.Accuracy <= NearChanceFactor * chance && before.Accuracy > NearChanceFactor * chance)
+        // Without labels there is no accuracy to fall (the agreement figures tell how close the pruned network stays).
+        if (before.Accuracy is { } original && after.Accuracy is { } pruned)
         {
-            warnings.Add(Text($"The pruned network's held-out accuracy, {Percent(after.Accuracy)}, is near chance ({Percent(chance)} for {classes} classes; the original's is {Percent(before.Accuracy)}): it no longer does what the original did. Lower options.learningRate, fine-tune longer, or keep more of the network."));
-        }
-        else if (before.Accuracy - after.Accuracy > FarBelowDrop)
-        {
-            warnings.Add(Text($"The pruned network's held-out accuracy, {Percent(after.Accuracy)}, is {100 * (before.Accuracy - after.Accuracy):F1} points below the original's ({Percent(before.Accuracy)}). Fine-tune longer (options.epochs), or keep more of the network."));
+            var chance = 1.0 / Math.Max(classes, 1);
+            if (pruned <= NearChanceFactor * chance && original > NearChanceFactor * chance)
+            {
+                warnings.Add(Text($"The pruned network's held-out accuracy, {Percent(pruned)}, is near chance ({Percent(chance)} for {classes} classes; the original's is {Percent(original)}): it no longer does what the original did. Lower options.learningRate, fine-tune longer, or keep more of the network."));
+            }
+            else if (original - pruned > FarBelowDrop)
+            {
+                warnings.Add(Text($"The pruned network's held-out accuracy, {Percent(pruned)}, is {100 * (original - pruned):F1} points below the original's ({Percent(original)}). Fine-tune longer (options.epochs), or keep more of the network."));
+            }
         }
         if (after.LatencyMs > before.LatencyMs * (1 + SlowerMargin))
         {

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text.Json;
 using Shears.Domain.Datasets;
 
@@ -13,30 +12,10 @@ internal static class ZooNetworks
 
     public static byte[] Network(string name) => File.ReadAllBytes(Fixtures.PathOf($"zoo/{name}.onnx"));
 
-    /// <summary>
-    /// The network's .npz samples as a dataset for one float input with class labels (the arrays "input" and
-    /// "labels"); a network whose data is anything else cannot be read here.
-    /// </summary>
+    /// <summary>The network's .npz samples as a dataset: its input arrays and, for classifiers, the array "labels".</summary>
     public static Dataset Data(string name)
     {
-        using var archive = ZipFile.OpenRead(Fixtures.PathOf($"zoo/{name}.npz"));
-        var input = Read(archive, "input");
-        var labels = Read(archive, "labels").ToLongs();
-        return new Dataset
-        {
-            Samples = input.Header.Shape[0],
-            SampleShape = input.Header.Shape[1..],
-            Inputs = input.ToFloats(),
-            Labels = labels,
-            NumClasses = (int)labels.Max() + 1,
-            IsByteData = false,
-        };
-    }
-
-    private static NumericArray Read(ZipArchive archive, string array)
-    {
-        var entry = archive.GetEntry($"{array}.npy") ?? throw new InvalidOperationException($"the zoo's .npz has no array '{array}'");
-        using var stream = entry.Open();
-        return NumericArrayFile.Read(stream, entry.Name, new DatasetLimits());
+        using var stream = File.OpenRead(Fixtures.PathOf($"zoo/{name}.npz"));
+        return DatasetReader.Read(stream, $"{name}.npz", null, null, new DatasetLimits());
     }
 }

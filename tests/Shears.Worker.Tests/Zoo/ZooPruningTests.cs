@@ -56,7 +56,8 @@ public class ZooPruningTests(ITestOutputHelper output)
         Assert.Equal(outcome.After.Flops, pruned.Flops);
 
         using var runtime = new OnnxRuntimeRunner(outcome.PrunedOnnx);
-        var outputs = runtime.Run(data.Inputs.AsSpan(0, 2 * data.SampleSize).ToArray(), [2, .. data.SampleShape.Select(d => (long)d)]);
+        var input = data.Arrays[0];
+        var outputs = runtime.Run(input.Floats!.AsSpan(0, 2 * input.SampleSize).ToArray(), [2, .. input.SampleShape.Select(d => (long)d)]);
         Assert.Equal(2 * data.NumClasses, outputs.Length);
         Assert.All(outputs, v => Assert.True(float.IsFinite(v)));
     }
