@@ -13,6 +13,25 @@ public static class NpzArchive
     public static bool HasMagic(ReadOnlySpan<byte> head) => head.StartsWith(ZipMagic);
 
     /// <summary>
+    /// True when <paramref name="seekable"/> is a zip whose every member is a top-level .npy file: a .npz of arrays (what
+    /// numpy.savez writes), not an archive of images. Leaves the position wherever reading the directory put it.
+    /// </summary>
+    public static bool HoldsOnlyArrays(Stream seekable)
+    {
+        try
+        {
+            using var archive = new ZipArchive(seekable, ZipArchiveMode.Read, leaveOpen: true);
+            return archive.Entries.Count > 0 && archive.Entries.All(IsArray);
+        }
+        catch (InvalidDataException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsArray(ZipArchiveEntry entry) => entry.FullName.EndsWith(".npy", StringComparison.Ordinal) && !entry.FullName.Contains('/');
+
+    /// <summary>
     /// The archive's members as (array name, opener), in stored order. <paramref name="seekable"/> must be seekable
     /// (uploads are read from the artifact store's files). The opened streams count against the limits' decoded bytes, all members together.
     /// </summary>
@@ -31,7 +50,7 @@ public static class NpzArchive
         var members = new List<(string, Func<Stream>)>();
         foreach (var entry in archive.Entries)
         {
-            if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal) || entry.FullName.Contains('/'))
+            if (!IsArray(entry))
             {
                 throw new InvalidDatasetException(
                     $"{fileName}: the archive holds '{entry.FullName}', which is not a .npy array; a .npz must hold only arrays saved by numpy.savez.");

@@ -20,15 +20,19 @@ public static class ArchiveFormats
 
     /// <summary>
     /// The archive format of <paramref name="seekable"/>, or null when it is not an image archive (an IDX or .npy file,
-    /// gzipped or not, or a .npz: a zip of .npy arrays only). Reads a few hundred bytes (a zip's directory) and puts the
-    /// position back at the start.
+    /// gzipped or not, or a .npz: a zip holding only .npy arrays). Reads a few hundred bytes (a zip's directory) and puts
+    /// the position back at the start.
     /// </summary>
     public static ArchiveFormat? Detect(Stream seekable)
     {
         try
         {
             var head = ReadHead(seekable, TarMagicOffset + TarMagic.Length);
-            if (head.StartsWith(ZipLocalHeader) || head.StartsWith(ZipEmptyArchive)) return IsNpz(seekable) ? null : ArchiveFormat.Zip;
+            if (head.StartsWith(ZipLocalHeader) || head.StartsWith(ZipEmptyArchive))
+            {
+                seekable.Position = 0;
+                return NpzArchive.HoldsOnlyArrays(seekable) ? null : ArchiveFormat.Zip;
+            }
             if (IsTar(head)) return ArchiveFormat.Tar;
             if (!head.StartsWith(GzipMagic)) return null;
             seekable.Position = 0;
@@ -42,20 +46,6 @@ public static class ArchiveFormats
         finally
         {
             seekable.Position = 0;
-        }
-    }
-
-    private static bool IsNpz(Stream seekable)
-    {
-        seekable.Position = 0;
-        try
-        {
-            using var zip = new ZipArchive(seekable, ZipArchiveMode.Read, leaveOpen: true);
-            return zip.Entries.Count > 0 && zip.Entries.All(e => e.FullName.EndsWith(".npy", StringComparison.Ordinal));
-        }
-        catch (InvalidDataException)
-        {
-            return false; // a damaged zip: the archive reader names the damage
         }
     }
 
