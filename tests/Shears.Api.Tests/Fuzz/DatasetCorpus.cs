@@ -182,17 +182,7 @@ internal sealed class DatasetCorpus(Random random, long maxDecodedBytes)
         return values;
     }
 
-    private static byte[] Npy(string descr, long[] shape, byte[] data, string? rawHeader = null)
-    {
-        var header = rawHeader ?? $"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({string.Join(", ", shape)},), }}";
-        var padded = header.PadRight(((header.Length + 10 + 1 + 63) / 64 * 64) - 10 - 1) + "\n";
-        var bytes = new List<byte> { 0x93 };
-        bytes.AddRange("NUMPY"u8.ToArray());
-        bytes.AddRange([1, 0, (byte)(padded.Length & 0xFF), (byte)(padded.Length >> 8)]);
-        bytes.AddRange(Encoding.Latin1.GetBytes(padded));
-        bytes.AddRange(data);
-        return [.. bytes];
-    }
+    private static byte[] Npy(string descr, long[] shape, byte[] data, string? rawHeader = null) => Infrastructure.Npz.Npy(descr, shape, data, rawHeader);
 
     private byte[] NpyHostileHeader()
     {

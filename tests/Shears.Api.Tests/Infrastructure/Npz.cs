@@ -25,10 +25,10 @@ internal static class Npz
         return memory.ToArray();
     }
 
-    /// <summary>A .npy file (format 1.0) with the given dtype, shape and raw data.</summary>
-    public static byte[] Npy(string descr, long[] shape, byte[] data)
+    /// <summary>A .npy file (format 1.0) with the given dtype, shape and raw data (or a header written as given).</summary>
+    public static byte[] Npy(string descr, long[] shape, byte[] data, string? rawHeader = null)
     {
-        var header = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({string.Join(", ", shape)},), }}";
+        var header = rawHeader ?? $"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({string.Join(", ", shape)},), }}";
         var padded = header.PadRight(((header.Length + 10 + 1 + 63) / 64 * 64) - 10 - 1) + "\n";
         var bytes = new List<byte> { 0x93 };
         bytes.AddRange("NUMPY"u8.ToArray());
