@@ -65,7 +65,7 @@ internal static class ImageBench
     {
         var graph = OnnxGraph.Parse(File.ReadAllBytes(networkPath));
         var options = new PruningOptions { BatchSize = batchSize };
-        var preprocessing = ImagePreprocessing.For(graph.InputShape, options);
+        var preprocessing = ImagePreprocessing.For(graph.Inputs[0].Shape, options);
 
         var clock = Stopwatch.StartNew();
         using var file = File.OpenRead(archivePath);
@@ -85,7 +85,8 @@ internal static class ImageBench
         using var generator = new Generator(1);
 
         using var module = new GraphModule(graph, CPU);
-        using var trainer = new Trainer(module, options);
+        using var objective = Objective.LabelsOnly(module);
+        using var trainer = new Trainer(module, options, objective);
         var memorySide = new List<double>();
         var loaderSide = new List<double>();
         for (var round = 0; round < rounds; round++)
@@ -94,13 +95,13 @@ internal static class ImageBench
             {
                 using var scope = NewDisposeScope();
                 var pick = randint(0, resident.Rows.Length, [batchSize], dtype: ScalarType.Int64, generator: generator);
-                trainer.Step(residentX.index_select(0, pick), residentY.index_select(0, pick));
+                trainer.Step(new Batch([residentX.index_select(0, pick)], residentY.index_select(0, pick), pick));
             }));
             loaderSide.Add(MedianStepMs(steps, () =>
             {
                 using var scope = NewDisposeScope();
                 var batch = loader.Next();
-                trainer.Step(tensor(batch.Inputs, [batchSize, .. preprocessing.SampleShape]), tensor(batch.Labels!));
+                trainer.Step(new Batch([tensor(batch.Inputs, [batchSize, .. preprocessing.SampleShape])], tensor(batch.Labels!), arange(batchSize)));
             }));
             Console.WriteLine($"  round {round + 1}: in memory {memorySide[^1]:F1} ms/step, from the archive {loaderSide[^1]:F1} ms/step");
         }

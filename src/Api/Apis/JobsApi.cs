@@ -59,7 +59,7 @@ public static class JobsApi
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The model and the dataset do not fit together.", detail: problem);
         }
-        if (memoryLimit.Problem(dataset) ?? (evalDataset is null ? null : memoryLimit.Problem(evalDataset)) is { } tooLarge)
+        if ((memoryLimit.Problem(dataset) ?? (evalDataset is null ? null : memoryLimit.Problem(evalDataset))) is { } tooLarge)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The dataset does not fit in a worker's memory.", detail: tooLarge);
         }

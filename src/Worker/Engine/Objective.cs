@@ -54,6 +54,16 @@ public sealed class Objective : IDisposable
         }
     }
 
+    /// <summary>Cross-entropy on the labels alone, for training outside a job (no dataset to record a teacher on).</summary>
+    public static Objective LabelsOnly(GraphModule module) => new(module);
+
+    private Objective(GraphModule module)
+    {
+        Kind = Labels;
+        classOutput = ClassOutput(module.Graph) ?? throw new ArgumentException("The network has no single [N, C] class output.", nameof(module));
+        crossEntropy = Trainer.LossFor(module.OutputOp(classOutput));
+    }
+
     /// <summary><see cref="Labels"/>, <see cref="Distill"/> or <see cref="Both"/>.</summary>
     public string Kind { get; }
 
