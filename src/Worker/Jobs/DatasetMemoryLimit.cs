@@ -24,8 +24,9 @@ public sealed record DatasetMemoryLimit(long MaxBytes)
         var arrays = dataset.Arrays();
         var bytes = arrays.Sum(a => a.SampleShape.Aggregate((long)dataset.Samples, (x, d) => x * d) * BytesPerValue(a));
         var shapes = string.Join(" and ", arrays.Select(a => $"[{string.Join(", ", a.SampleShape)}]"));
+        var held = arrays.Any(a => BytesPerValue(a) == sizeof(long)) ? "as float32 and int64" : "as float32";
         return bytes <= MaxBytes ? null : string.Create(CultureInfo.InvariantCulture,
-            $"The dataset's {dataset.Samples:N0} samples of shape {shapes} take {Mib(bytes)} in a worker's memory (float32, integer ids as int64), more than the limit of {Mib(MaxBytes)} (Jobs:MaxDatasetMemoryBytes). Use a subset of the samples, or raise the limit on the Api and the workers if they have about twice that memory.");
+            $"The dataset's {dataset.Samples:N0} samples of shape {shapes} take {Mib(bytes)} {held} in a worker's memory, more than the limit of {Mib(MaxBytes)} (Jobs:MaxDatasetMemoryBytes). Use a subset of the samples, or raise the limit on the Api and the workers if they have about twice that memory.");
     }
 
     /// <summary>Float and byte data is held as float32, other integers (ids, masks) as int64 (see <see cref="DatasetArray"/>).</summary>
