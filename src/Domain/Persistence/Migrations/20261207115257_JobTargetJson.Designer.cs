@@ -124,6 +124,10 @@ namespace Shears.Domain.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("error");
 
+                    b.Property<Guid?>("EvalDatasetId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("eval_dataset_id");
+
                     b.Property<DateTime?>("FinishedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
@@ -205,9 +209,17 @@ namespace Shears.Domain.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("ArraysJson")
+                        .HasColumnType("text")
+                        .HasColumnName("arrays_json");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<bool>("HasLabels")
+                        .HasColumnType("boolean")
+                        .HasColumnName("has_labels");
 
                     b.Property<string>("InputShapeJson")
                         .IsRequired()
@@ -226,12 +238,10 @@ namespace Shears.Domain.Persistence.Migrations
                         .HasColumnName("inputs_sha256");
 
                     b.Property<string>("LabelsFileName")
-                        .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("labels_file_name");
 
                     b.Property<string>("LabelsSha256")
-                        .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("labels_sha256");
