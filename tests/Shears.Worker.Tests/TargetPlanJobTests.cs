@@ -44,7 +44,7 @@ public class TargetPlanJobTests
             // the same widths and, after the same fine-tuning, about its accuracy.
             var single = new PruningEngine(Settings).Run(Request(method, new PruningTarget(0.35, null), options), new RecordingProgress(), CancellationToken.None);
             Assert.Equal(single.Layers, outcome.Levels[^1].Network.Layers);
-            Assert.True(Math.Abs(single.After.Accuracy - outcome.Levels[^1].Network.After.Accuracy) < 0.1,
+            Assert.True(Math.Abs(single.After.Accuracy!.Value - outcome.Levels[^1].Network.After.Accuracy!.Value) < 0.1,
                 $"one-target job {single.After.Accuracy:P1}, level {outcome.Levels[^1].Network.After.Accuracy:P1}");
         }
         Assert.Equal(outcome.Levels[^1].Network.PrunedOnnx, outcome.PrunedOnnx);
@@ -63,7 +63,7 @@ public class TargetPlanJobTests
         Assert.NotNull(outcome.Candidates);
         var chosen = Assert.Single(outcome.Candidates, c => c.Chosen);
         Assert.True(outcome.After.Accuracy >= outcome.Before.Accuracy - 0.03, $"accuracy {outcome.Before.Accuracy:P2} → {outcome.After.Accuracy:P2}");
-        Assert.Equal(chosen.Figure, outcome.After.Accuracy, 6);
+        Assert.Equal(chosen.Figure, outcome.After.Accuracy!.Value, 6);
         Assert.Equal(chosen.FlopsFraction, (double)outcome.After.Flops / outcome.Before.Flops, 6);
         Assert.True(chosen.WithinBudget);
         // The chosen one is the smallest within the budget, every smaller one tried was outside it, and the search fine-tuned

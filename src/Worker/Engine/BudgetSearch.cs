@@ -58,7 +58,7 @@ public sealed class BudgetSearch : ICheckpointed
             session.Progress.Log($"Candidate at {stop.FlopsFraction:P1} of the FLOPs, {stop.ParamsFraction:P1} of the parameters: fine-tuning to measure it against the budget ({budget.FieldName} {budget.Drop:G3}).");
             stop.Network!.RestoreInto(session);
             FineTuning.Run(session, session.FineTuningSteps);
-            var figure = Evaluation.Accuracy(session.Module, session.Data);
+            var figure = Evaluation.Accuracy(session.Module, session.Data) ?? throw NoLabels();
             var within = figure >= search.threshold;
             search.tried.Add((next, figure));
             if (within)
@@ -86,9 +86,12 @@ public sealed class BudgetSearch : ICheckpointed
 
     private static double Figure(QualityBudget budget, NetworkMetrics metrics) => budget.Figure switch
     {
-        BudgetFigure.Accuracy => metrics.Accuracy,
+        BudgetFigure.Accuracy => metrics.Accuracy ?? throw NoLabels(),
         _ => throw new PruningFailedException("agreementDrop needs the agreement with the original network, which this worker does not measure yet."),
     };
+
+    private static PruningFailedException NoLabels() =>
+        new("accuracyDrop measures held-out accuracy, which needs labels; the dataset has none. Upload labels, or give a target of FLOPs or parameters.");
 
     private static string Describe(QualityBudget budget) => budget.Figure == BudgetFigure.Accuracy ? "held-out accuracy" : "agreement with the original";
 

@@ -38,5 +38,5 @@ public sealed record JobReport(
 /// A row of a levels or budget job's Pareto table (<c>report.json</c>, <c>report.png</c>): a network (the original, a level or
 /// a candidate), its cost, held-out accuracy and ONNX Runtime latency (null for a candidate that was measured only for the search).
 /// </summary>
-public sealed record ParetoPoint(string Network, long? Flops, double FlopsFraction, long? Params, double ParamsFraction, double Accuracy,
+public sealed record ParetoPoint(string Network, long? Flops, double FlopsFraction, long? Params, double ParamsFraction, double? Accuracy,
     double? LatencyMs, Guid? ModelId);

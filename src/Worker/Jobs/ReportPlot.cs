@@ -80,12 +80,13 @@ public static class ReportPlot
         plot.YLabel("held-out accuracy");
         plot.Axes.Right.Label.Text = "ONNX Runtime latency (ms, batch 64)";
         var ordered = rows.OrderByDescending(r => r.FlopsFraction).ToArray();
-        var accuracy = plot.Add.Scatter(ordered.Select(r => r.FlopsFraction).ToArray(), ordered.Select(r => r.Accuracy).ToArray());
+        var measured = ordered.Where(r => r.Accuracy is not null).ToArray(); // without labels, no accuracy
+        var accuracy = plot.Add.Scatter(measured.Select(r => r.FlopsFraction).ToArray(), measured.Select(r => r.Accuracy!.Value).ToArray());
         accuracy.LegendText = "accuracy";
         accuracy.MarkerSize = 8;
-        foreach (var row in ordered)
+        foreach (var row in measured)
         {
-            var label = plot.Add.Text(row.Network, row.FlopsFraction, row.Accuracy);
+            var label = plot.Add.Text(row.Network, row.FlopsFraction, row.Accuracy!.Value);
             label.LabelFontSize = 10;
         }
         var timed = ordered.Where(r => r.LatencyMs is not null).ToArray();

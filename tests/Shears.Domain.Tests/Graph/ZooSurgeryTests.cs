@@ -31,7 +31,7 @@ public class ZooSurgeryTests(ITestOutputHelper output)
 
         output.WriteLine($"{network}: {inspection.Groups.Count} groups, {inspection.Groups.Sum(g => g.Channels)} channels: {string.Join(", ", inspection.Groups.Select(g => $"{g.Name} ({g.Channels})"))}");
         var graph = OnnxGraph.Parse(bytes);
-        var (pruned, predicted) = PruneCheck.AssertPrunedMatchesMasked(graph, [2, .. graph.InputShape.Skip(1)], period: 2, tolerance: 1e-3f);
+        var (pruned, predicted) = PruneCheck.AssertPrunedMatchesMasked(graph, [2, .. graph.Inputs[0].Shape.Skip(1)], period: 2, tolerance: 1e-3f);
         var prunedInspection = ModelInspector.Inspect(pruned);
         Assert.Equal((predicted.Params, predicted.Flops), (prunedInspection.Params, prunedInspection.Flops));
     }
