@@ -206,7 +206,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     private IEnumerable<CompiledNode> Compile(NodeProto node)
     {
         var inputSlots = node.Input.Select(name => name.Length == 0 ? -1 : SlotOf(name)).ToArray();
-        return KernelRegistry.Create(node, this, name => name == Graph.OutputName || Graph.ReadersOf(name).Count > 0).Select(k => new CompiledNode(k.Kernel, inputSlots, new GraphValue[inputSlots.Length], SlotOf(node.Output[k.Output])));
+        return KernelRegistry.Create(node, this, name => Graph.IsOutput(name) || Graph.ReadersOf(name).Count > 0).Select(k => new CompiledNode(k.Kernel, inputSlots, new GraphValue[inputSlots.Length], SlotOf(node.Output[k.Output])));
     }
 
     /// <summary>One run at batch size 1 in evaluation mode: checks the graph executes and records every tensor's shape.</summary>
