@@ -73,6 +73,35 @@ public sealed class DatasetUploadTests : IDisposable
     }
 
     [Fact]
+    public async Task A_safetensors_file_is_a_dataset_of_named_arrays_with_its_labels()
+    {
+        var file = Safetensors.File(
+            ("input_ids", "I64", [3, 4], Npz.Int64("x", [12], [.. Enumerable.Range(1, 12).Select(i => (long)i)]).Data),
+            ("side", "F32", [3, 2], Npz.Float32("x", [6], [0.5f, 1, 2, 3, 4, 5]).Data),
+            ("labels", "I64", [3], Npz.Int64("x", [3], [2, 0, 1]).Data));
+        var dataset = await Client.GetJsonAsync($"/v1/datasets/{await (await Client.UploadNpzAsync(file, "data.safetensors")).CreatedIdAsync()}");
+
+        Assert.Equal(3, dataset.GetProperty("samples").GetInt32());
+        Assert.True(dataset.GetProperty("hasLabels").GetBoolean());
+        Assert.Equal(3, dataset.GetProperty("numClasses").GetInt32());
+        var arrays = dataset.GetProperty("arrays").EnumerateArray()
+            .Select(a => $"{a.GetProperty("name").GetString()} {a.GetProperty("elementType").GetString()} [{string.Join(",", a.GetProperty("sampleShape").EnumerateArray())}]");
+        Assert.Equal(["input_ids int64 [4]", "side float32 [2]"], arrays);
+    }
+
+    [Theory]
+    [InlineData("F16", 2, "F16")]
+    [InlineData("F32", 3, "does not fit")]
+    public async Task A_safetensors_file_with_an_unreadable_tensor_is_refused_with_422_and_nothing_is_kept(string dtype, int bytesPerValue, string mention)
+    {
+        var file = Safetensors.File(("image", dtype, [2, 2], new byte[4 * bytesPerValue]));
+        var response = await Client.UploadNpzAsync(file, "data.safetensors");
+
+        await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "'image'", mention);
+        Assert.Equal(0, (await Client.GetJsonAsync("/v1/datasets")).GetProperty("count").GetInt32());
+    }
+
+    [Fact]
     public async Task A_npz_with_an_object_array_is_refused_with_422_and_nothing_is_kept()
     {
         // What numpy.savez writes for an array of Python objects: dtype '|O' and a pickle as the data.

@@ -37,6 +37,21 @@ public sealed class PruningOptionsParserTests
     }
 
     [Fact]
+    public void The_two_temperatures_have_their_own_names_and_the_bare_name_is_refused_naming_both()
+    {
+        var (options, errors) = Parse(PruningMethod.L0, """{"gateTemperature": 0.5, "distillTemperature": 2, "objective": "distill", "outputWeights": {"embedding": 2}}""");
+        Assert.Empty(errors);
+        Assert.Equal((0.5, 2.0, "distill", 2.0), (options.GateTemperature, options.DistillTemperature, options.Objective, options.OutputWeights!["embedding"]));
+
+        var (_, refused) = Parse(PruningMethod.L0, """{"temperature": 0.5}""");
+        var (name, message) = Assert.Single(refused);
+        Assert.Equal("temperature", name);
+        Assert.Contains("'gateTemperature'", message, StringComparison.Ordinal);
+        Assert.Contains("'distillTemperature'", message, StringComparison.Ordinal);
+        Assert.Single(Parse(PruningMethod.Fisher, """{"gateTemperature": 0.5}""").Errors); // l0's alone
+    }
+
+    [Fact]
     public void Image_preprocessing_options_are_read_with_per_channel_lists()
     {
         var (options, errors) = Parse(PruningMethod.Magnitude,

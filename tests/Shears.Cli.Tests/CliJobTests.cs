@@ -27,6 +27,12 @@ public sealed class CliJobTests(ShearsServer server, ITestOutputHelper log)
         Assert.Equal(ExitCodes.Success, get.ExitCode);
         var job = JsonDocument.Parse(get.Out).RootElement;
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        // The text says what it trained on, where the figures come from, and how close the pruned network stays to the original.
+        var result = job.GetProperty("result");
+        Assert.Contains($"objective {result.GetProperty("objective").GetString()}; figures on {result.GetProperty("evaluatedOn").GetString()}", prune.Out, StringComparison.Ordinal);
+        var agreement = result.GetProperty("after").GetProperty("agreement")[0];
+        Assert.Contains($"vs original, output {agreement.GetProperty("output").GetString()}: top-1 agreement", prune.Out, StringComparison.Ordinal);
+        Assert.Contains($"cosine {agreement.GetProperty("cosine").GetDouble().ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}", prune.Out, StringComparison.Ordinal);
 
         var file = Path.Combine(Path.GetTempPath(), $"pruned-{Guid.NewGuid():N}.onnx");
         try

@@ -15,7 +15,7 @@ using Shears.Api.Swagger;
 namespace Shears.Api.Apis;
 
 /// <summary>
-/// <c>/v1/datasets</c>: upload inputs (IDX, .gz, .npy, a .npz of named arrays, or an image archive) and optional labels, list,
+/// <c>/v1/datasets</c>: upload inputs (IDX, .gz, .npy, a .npz or .safetensors of named arrays, or an image archive) and optional labels, list,
 /// get, delete.
 /// </summary>
 public static class DatasetsApi
@@ -32,8 +32,8 @@ public static class DatasetsApi
             .RequireRateLimiting(RateLimitExtensions.UploadPolicy)
             .RefusesWith(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType,
                 StatusCodes.Status422UnprocessableEntity, StatusCodes.Status429TooManyRequests)
-            .WithSummary("Upload a dataset: multipart part 'inputs' (IDX, optionally .gz, or .npy; or a .npz whose arrays are named like the " +
-                "network's inputs, with an optional 'labels' array) and an optional part 'labels' (class indices; without labels jobs distil); " +
+            .WithSummary("Upload a dataset: multipart part 'inputs' (IDX, optionally .gz, or .npy; or a .npz or .safetensors whose arrays are " +
+                "named like the network's inputs, with an optional 'labels' array) and an optional part 'labels' (class indices; without labels jobs distil); " +
                 "or 'inputs' alone as an image archive (.zip, .tar, .tar.gz: class folders, labels.csv, or unlabeled images; JPEG, PNG, WebP). " +
                 "skipBadImages=true leaves unreadable images out instead of refusing the archive.");
         datasets.MapGet("/", ListAsync).RefusesWith(StatusCodes.Status400BadRequest).WithSummary("Datasets of your tenant, newest first.");

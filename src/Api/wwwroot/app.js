@@ -68,9 +68,19 @@ function renderResult(job) {
   document.getElementById('warnings').hidden = warnings.length === 0;
   const row = (label, field, show) => h('tr', {}, h('th', {}, label),
     ['before', 'after'].map(side => h('td', { class: 'num', id: `${side}-${field}`, 'data-value': result[side][field] }, show(result[side][field]))));
-  numbers.replaceChildren(table([[''], ['Before', 'num'], ['After', 'num']], [
-    row('Parameters', 'params', number), row('FLOPs', 'flops', number), row('Accuracy', 'accuracy', percent),
-    row('Latency (ms)', 'latencyMs', v => v.toFixed(3))]));
+  // Accuracy needs labels; a distillation job without them shows only its agreement with the original.
+  const labelled = result.before.accuracy !== null && result.before.accuracy !== undefined;
+  const agreement = result.after.agreement ?? [];
+  numbers.replaceChildren(
+    h('p', { id: 'evaluated-on' }, `Objective ${result.objective ?? 'labels'}; figures on ${result.evaluatedOn ?? 'the validation slice'}.`),
+    table([[''], ['Before', 'num'], ['After', 'num']], [
+      row('Parameters', 'params', number), row('FLOPs', 'flops', number),
+      ...(labelled ? [row('Accuracy', 'accuracy', percent)] : []),
+      ...(result.before.top5Accuracy != null ? [row('Top-5 accuracy', 'top5Accuracy', percent)] : []),
+      row('Latency (ms)', 'latencyMs', v => v.toFixed(3))]),
+    ...(agreement.length === 0 ? [] : [table([['Output'], ['Top-1 agreement', 'num'], ['Relative error', 'num'], ['Cosine', 'num']],
+      agreement.map(a => h('tr', { class: 'agreement' }, h('th', {}, a.output), h('td', { class: 'num' }, percent(a.top1Agreement)),
+        h('td', { class: 'num' }, a.relativeError.toPrecision(3)), h('td', { class: 'num' }, a.cosine.toFixed(4)))))]));
   barChart(document.getElementById('chart-layers'), result.layers.map(l => ({ label: l.name, values: [l.channelsBefore, l.channelsAfter] })),
     [colors.before, colors.after]);
   document.getElementById('artifacts').replaceChildren(...job.artifacts.map(name => h('li', {},

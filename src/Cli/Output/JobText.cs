@@ -15,8 +15,14 @@ public static class JobText
         var result = job.Child("result");
         if (result.ValueKind == JsonValueKind.Object)
         {
+            output.WriteLine($"  objective {result.Text("objective")}; figures on {result.Text("evaluatedOn")}");
             WriteMetrics(output, "before", result.Child("before"));
             WriteMetrics(output, "after ", result.Child("after"));
+            foreach (var agreement in result.Child("after").Child("agreement") is { ValueKind: JsonValueKind.Array } outputs ? outputs.EnumerateArray() : [])
+            {
+                var top1 = agreement.Child("top1Agreement").ValueKind == JsonValueKind.Number ? $"top-1 agreement {agreement.Percent("top1Agreement")}, " : "";
+                output.WriteLine($"  vs original, output {agreement.Text("output")}: {top1}relative error {agreement.Number("relativeError", "G3")}, cosine {agreement.Number("cosine", "F4")}");
+            }
             output.WriteLine($"  pruned model: {result.Text("modelId")}");
             if (result.Child("warnings") is { ValueKind: JsonValueKind.Array } warnings)
             {
@@ -36,6 +42,12 @@ public static class JobText
         }
     }
 
+    /// <summary>Accuracy only when the data had labels (a distillation job without labels has none).</summary>
     private static void WriteMetrics(TextWriter output, string label, JsonElement metrics)
-        => output.WriteLine($"  {label}: {metrics.Count("params")} params, {metrics.Count("flops")} FLOPs, accuracy {metrics.Percent("accuracy")}, latency {metrics.Text("latencyMs")} ms");
+    {
+        var accuracy = metrics.Child("accuracy").ValueKind == JsonValueKind.Number
+            ? $", accuracy {metrics.Percent("accuracy")}" + (metrics.Child("top5Accuracy").ValueKind == JsonValueKind.Number ? $", top-5 {metrics.Percent("top5Accuracy")}" : "")
+            : "";
+        output.WriteLine($"  {label}: {metrics.Count("params")} params, {metrics.Count("flops")} FLOPs{accuracy}, latency {metrics.Text("latencyMs")} ms");
+    }
 }

@@ -21,6 +21,11 @@ public static class JsonText
             ? value.GetDouble().ToString("P1", CultureInfo.InvariantCulture)
             : "-";
 
+    public static string Number(this JsonElement element, string name, string format)
+        => element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
+            ? value.GetDouble().ToString(format, CultureInfo.InvariantCulture)
+            : "-";
+
     public static JsonElement Child(this JsonElement element, string name)
         => element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? value : default;
 }

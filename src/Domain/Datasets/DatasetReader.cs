@@ -2,8 +2,8 @@ namespace Shears.Domain.Datasets;
 
 /// <summary>
 /// Reads a dataset upload into a <see cref="Dataset"/>: the inputs part is one array file (IDX, optionally gzipped, or
-/// .npy) or a .npz archive of named arrays (numpy.savez), whose arrays feed the network's inputs of the same names and
-/// whose array <c>labels</c>, if any, holds the labels. Labels may also come as their own file; they are optional.
+/// .npy) or a file of named arrays, a .npz (numpy.savez) or a .safetensors, whose arrays feed the network's inputs of the
+/// same names and whose array <c>labels</c>, if any, holds the labels. Labels may also come as their own file; they are optional.
 /// Every input array is [samples, ...sample shape] with the same number of samples; labels are [samples] (or
 /// [samples, 1]) non-negative integers; the class count is the largest label + 1.
 /// </summary>
@@ -100,11 +100,13 @@ public static class DatasetReader
             var head = new byte[4];
             var read = seekable.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
             seekable.Position = 0;
-            if (!NpzArchive.HasMagic(head.AsSpan(0, read)))
+            var archive = NpzArchive.HasMagic(head.AsSpan(0, read)) ? NpzArchive.Members(seekable, inputsFileName, limits)
+                : SafetensorsArchive.HasMagic(seekable) ? SafetensorsArchive.Members(seekable, inputsFileName)
+                : null;
+            if (archive is null)
                 return new Sources([new Source(DatasetArray.SingleName, inputsFileName, () => new KeptOpen(seekable))], labelsPart, IsArchive: false);
 
-            var members = NpzArchive.Members(seekable, inputsFileName, limits)
-                .Select(m => new Source(m.Name, $"{inputsFileName}:{m.Name}", m.Open)).ToList();
+            var members = archive.Select(m => new Source(m.Name, $"{inputsFileName}:{m.Name}", m.Open)).ToList();
             var labelsArray = members.FirstOrDefault(m => m.Name == LabelsArrayName);
             if (labelsArray is not null && labelsPart is not null)
             {

@@ -28,7 +28,13 @@ public static class ModelInspector
         {
             var graph = OnnxGraph.Parse(onnx);
             InitializerValidation.EnsureUsable(graph);
-            return Describe(graph);
+            if (!SampleDimensions.AnyDynamic(graph))
+                return Describe(graph);
+            // A dynamic length (tokens) is counted as 1 here; the inputs are described as declared.
+            return Describe(SampleDimensions.Pin(graph, _ => null)) with
+            {
+                Inputs = [.. graph.Inputs.Select(i => new TensorDescription(i.Name, i.Shape, i.ElementTypeName))],
+            };
         }
         catch (Exception e) when (e is not InvalidModelException and not OutOfMemoryException)
         {

@@ -19,6 +19,9 @@ public static class PruningOptionsParser
         public IReadOnlyList<PruningMethod> Methods => Description.Methods;
     }
 
+    /// <summary>Two options soften things with a temperature; the bare name is refused so neither is set by mistake.</summary>
+    private const string AmbiguousTemperature = "temperature";
+
     private static readonly PruningMethod[] AllMethods = Enum.GetValues<PruningMethod>();
 
     private static readonly Rule[] Rules =
@@ -54,7 +57,7 @@ public static class PruningOptionsParser
         Number("lambda", 0, 1e9, false, (o, v) => o with { Lambda = v }, PruningMethod.L0),
         Choice("granularity", ["channel", "weight"], (o, v) => o with { Granularity = v }, PruningMethod.L0),
         Number("droprateInit", 0, 1, true, (o, v) => o with { DroprateInit = v }, PruningMethod.L0),
-        Number("temperature", 0, 100, true, (o, v) => o with { Temperature = v }, PruningMethod.L0),
+        Number("gateTemperature", 0, 100, true, (o, v) => o with { GateTemperature = v }, PruningMethod.L0),
         Choice("norm", ["l1", "l2"], (o, v) => o with { Norm = v }, PruningMethod.Magnitude),
         Choice("scope", ["global", "layer"], (o, v) => o with { Scope = v }, PruningMethod.Magnitude),
     ];
@@ -84,7 +87,10 @@ public static class PruningOptionsParser
             var rule = Rules.FirstOrDefault(r => string.Equals(r.Name, property.Name, StringComparison.OrdinalIgnoreCase));
             if (rule is null)
             {
-                errors.Add((property.Name, $"Unknown option '{property.Name}'. Known options: {string.Join(", ", OptionNames)}."));
+                errors.Add((property.Name, string.Equals(property.Name, AmbiguousTemperature, StringComparison.OrdinalIgnoreCase)
+                    ? "Option 'temperature' could mean two things; say which: 'gateTemperature' (l0's hard-concrete β, default 2/3) or " +
+                      "'distillTemperature' (how much distillation softens class scores, default 4)."
+                    : $"Unknown option '{property.Name}'. Known options: {string.Join(", ", OptionNames)}."));
                 continue;
             }
             if (!rule.Methods.Contains(method))

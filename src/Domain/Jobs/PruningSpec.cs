@@ -79,7 +79,7 @@ public sealed record PruningOptions
     public string? Objective { get; init; } // labels | distill | both
     /// <summary>
     /// The temperature T that softens class-score outputs for distillation (loss scaled by T²). Named apart from
-    /// <see cref="Temperature"/>, L0's hard-concrete β, which keeps its name for existing jobs.
+    /// <see cref="GateTemperature"/>, L0's hard-concrete β (the plain name <c>temperature</c> is refused as ambiguous).
     /// </summary>
     public double DistillTemperature { get; init; } = 4;
     /// <summary>The distillation term's share w with objective <c>both</c>: (1 − w)·labels + w·distill.</summary>
@@ -115,8 +115,8 @@ public sealed record PruningOptions
     public double? Lambda { get; init; }
     public string Granularity { get; init; } = "channel"; // channel | weight
     public double DroprateInit { get; init; } = 0.5;
-    /// <summary>L0's hard-concrete temperature β (not distillation's; that is <see cref="DistillTemperature"/>).</summary>
-    public double Temperature { get; init; } = 2.0 / 3.0;
+    /// <summary>L0's hard-concrete temperature β, option <c>gateTemperature</c> (not distillation's; that is <see cref="DistillTemperature"/>).</summary>
+    public double GateTemperature { get; init; } = 2.0 / 3.0;
 
     // magnitude
     public string Norm { get; init; } = "l1"; // l1 | l2

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Onnx;
+using Shears.Domain.Datasets;
 using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
@@ -33,7 +34,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         if (settings.Threads > 0)
             set_num_threads(settings.Threads);
         random.manual_seed(request.Options.Seed);
-        var graph = ParseGraph(request.OnnxModel);
+        var graph = ParseGraph(request.OnnxModel, request.Dataset);
         var groups = ChannelGroupAnalysis.Find(graph).Groups;
         if (groups.Count == 0)
             throw new PruningFailedException("The network has no prunable channel groups (every channel feeds the output or an op Shears holds fixed).");
@@ -107,6 +108,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
     {
         session.Progress.ThrowIfCancelled();
         var pruned = Shrink(session);
+        SampleDimensions.Restore(pruned, ModelProto.Parser.ParseFrom(original));
         var prunedBytes = pruned.ToByteArray();
         Verify(prunedBytes, session.Module, probe);
         var after = Measure(session, session.Cost.Current, figuresData, teacher);
@@ -147,19 +149,24 @@ public sealed class PruningEngine(EngineSettings? settings = null)
 
     /// <summary>
     /// The graph with its static shape arithmetic folded into constants (F.pad's ConstantOfShape/Slice
-    /// chain has no kernel); analysis, training and surgery all work on this one graph.
+    /// chain has no kernel) and dynamic sample dimensions (a token length) pinned to the dataset's; analysis, training
+    /// and surgery all work on this one graph.
     /// </summary>
-    private static OnnxGraph ParseGraph(byte[] onnx)
+    private static OnnxGraph ParseGraph(byte[] onnx, Dataset dataset)
     {
         try
         {
-            return ShapeFolding.Fold(OnnxGraph.Parse(onnx));
+            return ShapeFolding.Fold(SampleDimensions.Pin(OnnxGraph.Parse(onnx), SampleShapeIn(dataset)));
         }
         catch (InvalidModelException e)
         {
             throw new PruningFailedException(e.Message);
         }
     }
+
+    /// <summary>The per-sample shape of the dataset array that feeds a graph input, by the input's name (dynamic lengths are pinned to it).</summary>
+    private static Func<string, IReadOnlyList<int>?> SampleShapeIn(Dataset dataset) => name =>
+        (dataset.Arrays.FirstOrDefault(a => a.Name == name) ?? (dataset.Arrays.Count == 1 ? dataset.Arrays[0] : null))?.SampleShape;
 
     private static GraphModule CreateModule(OnnxGraph graph, Device device)
     {

@@ -12,7 +12,7 @@ internal sealed class JobRequestCorpus(Random random, Guid modelId, Guid dataset
     private static readonly string[] OptionNames =
     [
         "epochs", "steps", "batchSize", "learningRate", "optimizer", "validationFraction", "seed", "device", "inputScale",
-        "beta", "stepsPerPrune", "lambda", "granularity", "droprateInit", "temperature", "norm", "scope", "checkpointEverySteps", "colour",
+        "beta", "stepsPerPrune", "lambda", "granularity", "droprateInit", "gateTemperature", "norm", "scope", "checkpointEverySteps", "colour",
     ];
 
     private static readonly string[] Fields = ["modelId", "datasetId", "method", "target", "options"];

@@ -52,6 +52,12 @@ public sealed class JobPageTests(ShearsServer server, ITestOutputHelper log)
                 Assert.Equal(result.GetProperty(side).GetProperty(field).GetDouble(), double.Parse(shown!, CultureInfo.InvariantCulture));
             }
         }
+        // The agreement with the original, per output, and where the figures were measured.
+        var agreement = result.GetProperty("after").GetProperty("agreement").EnumerateArray().ToArray();
+        Assert.Equal(agreement.Select(a => a.GetProperty("output").GetString()), await page.Locator("tr.agreement th").AllTextContentsAsync());
+        Assert.Equal(agreement.Select(a => a.GetProperty("cosine").GetDouble().ToString("F4", CultureInfo.InvariantCulture)),
+            await page.Locator("tr.agreement td:nth-child(4)").AllTextContentsAsync());
+        Assert.Contains(result.GetProperty("evaluatedOn").GetString()!, await page.TextContentAsync("#evaluated-on"), StringComparison.Ordinal);
         var layers = result.GetProperty("layers").EnumerateArray().ToArray();
         var bars = await page.Locator("#chart-layers rect").EvaluateAllAsync<double[]>("bars => bars.map(b => Number(b.dataset.value))");
         Assert.Equal(layers.SelectMany(l => new[] { l.GetProperty("channelsBefore").GetDouble(), l.GetProperty("channelsAfter").GetDouble() }), bars);

@@ -40,7 +40,7 @@ public static class L0Pruning
         if (!session.Checkpoints.ResumesIn(TrainingPhase.FineTuning))
         {
             using var expected = ExpectedCost.Fit(session.Groups, session.Cost.TargetCostOf);
-            using var gates = new L0Gates(session, new HardConcrete(session.Options.Temperature));
+            using var gates = new L0Gates(session, new HardConcrete(session.Options.GateTemperature));
             TrainGates(session, new ChannelGateSet(gates, expected), target, gateSteps);
             RemoveClosedChannels(session, gates);
         }

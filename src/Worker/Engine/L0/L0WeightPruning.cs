@@ -19,7 +19,7 @@ public static class L0WeightPruning
         if (session.Cost.HasFlopsTarget)
             throw new PruningFailedException("granularity \"weight\" zeroes single weights and saves no FLOPs in dense kernels; give a params target.");
 
-        using var gates = new WeightGates(session, new HardConcrete(session.Options.Temperature));
+        using var gates = new WeightGates(session, new HardConcrete(session.Options.GateTemperature));
         var reachable = 1 - gates.Count / gates.FullCost;
         if (target is { } t && reachable > t)
             throw new PruningFailedException($"Target unreachable: with every Conv/Gemm/MatMul weight zeroed the network still has {reachable:P1} of its parameters nonzero (target {t:P1}).");
