@@ -10,9 +10,10 @@ using Shears.Domain.Datasets;
 namespace Shears.Api.Tests;
 
 /// <summary>
-/// Label-free pruning through the Api: networks that are not classifiers, with several inputs (a float image and side
-/// vector; int64 token ids and mask of a dynamic length), uploaded with an .npz of unlabeled data, pruned by every method
-/// against the original network's outputs (objective distill) and checked in ONNX Runtime.
+/// Label-free pruning through the Api: a network that is not a classifier, with several inputs (a float image and a side
+/// vector), uploaded with an .npz of unlabeled data, pruned by every method against the original network's outputs
+/// (objective distill) and checked in ONNX Runtime; the token network (int64 ids and mask of a dynamic length) is
+/// inspected at upload.
 /// </summary>
 public sealed class TaskNetworkJobTests : IDisposable
 {
@@ -25,9 +26,6 @@ public sealed class TaskNetworkJobTests : IDisposable
     [InlineData("two_input_regression", "regression", "fisher")]
     [InlineData("two_input_regression", "regression", "l0")]
     [InlineData("two_input_regression", "regression", "magnitude")]
-    [InlineData("token_encoder", "embedding", "fisher")]
-    [InlineData("token_encoder", "embedding", "l0")]
-    [InlineData("token_encoder", "embedding", "magnitude")]
     public async Task An_unlabeled_npz_prunes_a_multi_input_network_by_distillation_and_the_result_follows_the_original(string network, string output, string method)
     {
         var original = await File.ReadAllBytesAsync(RepoPaths.Fixture($"{network}.onnx"));
@@ -81,7 +79,6 @@ public sealed class TaskNetworkJobTests : IDisposable
             $"{t.GetProperty("name").GetString()} {t.GetProperty("elementType").GetString()} [{string.Join(",", t.GetProperty("shape").EnumerateArray())}]"));
         Assert.Equal(inputs, Describe(inspection.GetProperty("inputs")));
         Assert.Equal(outputs, Describe(inspection.GetProperty("outputs")));
-        Assert.True(inspection.GetProperty("prunableGroups").GetInt32() > 0, inspection.ToString());
     }
 
     [Fact]
