@@ -6,10 +6,12 @@ using Shears.Domain.Persistence;
 namespace Shears.Worker.Jobs;
 
 /// <summary>
-/// How much memory one job's dataset may take in a worker, as float32 values (<c>Jobs:MaxDatasetMemoryBytes</c> [2 GiB]):
-/// the engine holds every sample in memory, as floats and again as a tensor, so a worker needs about twice this. A
-/// small upload can decode to far more (a 4 MB gzip to 2.5 million 28×28 images, 7.8 GB of floats), so the Api checks
-/// the stored dataset's samples and shape when a job is submitted (422), and a worker again before it loads them.
+/// How large one job's IDX/.npy dataset may be, counted as float32 values (<c>Jobs:MaxDatasetMemoryBytes</c> [2 GiB]),
+/// whatever the upload: a small upload can decode to far more (a 4 MB gzip to 2.5 million 28×28 images, 7.8 GB of
+/// floats). A worker holds a dataset up to <c>Engine:MaxHeldDatasetBytes</c> in memory (as floats and again as a
+/// tensor, about twice this) and reads a larger one from a local scratch copy a batch at a time; this limit bounds both.
+/// The Api checks the stored dataset's samples and shape when a job is submitted (422), and a worker again before it
+/// loads them.
 /// </summary>
 public sealed record DatasetMemoryLimit(long MaxBytes)
 {
