@@ -76,6 +76,7 @@ cleanup() {
   # Only what this script started: the blocks' process group (the services they started), then the cluster.
   if [[ -n ${blocks_pid:-} ]] && kill -TERM -- -"$blocks_pid" 2>/dev/null; then
     for _ in $(seq 1 30); do kill -0 -- -"$blocks_pid" 2>/dev/null || break; sleep 1; done
+    kill -KILL -- -"$blocks_pid" 2>/dev/null || true
   fi
   as_postgres "$pg_bin/pg_ctl" -D "$pg/data" -m immediate -w stop >/dev/null 2>&1 || true
   if [[ ${SHEARS_README_NETNS:-} != 1 ]] && ! $keep && ((status == 0)); then rm -rf "$work"; elif [[ ${SHEARS_README_NETNS:-} != 1 ]]; then echo "readme-check: kept $work"; fi
@@ -139,6 +140,6 @@ script=$work/blocks.sh
 
 echo "readme-check: running ${#blocks[@]} README blocks ($script); output of background services in $log"
 setsid bash "$script" &
-blocks_pid=$!
+blocks_pid=$! # also the process group of the services the blocks start in the background, which cleanup stops
 wait "$blocks_pid"
-blocks_pid=
+echo "readme-check: every README block ran and every job succeeded"
