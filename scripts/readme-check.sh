@@ -12,8 +12,9 @@
 # Each block must exit 0 under `set -euo pipefail`. What a block leaves for the reader to judge is checked after it:
 # the service answers after the block that starts it, the curl walk-through's job succeeded, the CLI's jobs
 # succeeded. The distributed block is followed by the curl walk-through once more, so a job runs on its Worker.
-# Two blocks are not run, with the reason printed: scripts/test.sh (the suite itself; CI runs it) and the fixture
-# generation (needs python3-torch, rewrites tests/fixtures, 10-30 minutes).
+# Three blocks are not run, with the reason printed: scripts/test.sh (the suite itself; CI runs it), docker compose
+# (a Docker engine; the stack runs in the foreground) and the fixture generation (needs python3-torch, rewrites
+# tests/fixtures, 10-30 minutes).
 set -euo pipefail
 
 keep=false
@@ -104,6 +105,10 @@ script=$work/blocks.sh
     text=${text//$'\x1e'/$'\n'}
     if [[ $text == *scripts/test.sh* ]]; then
       echo "echo '== README line $line: not run (the test suite itself; CI runs it)'"
+      continue
+    fi
+    if [[ $text == *"docker compose up"* ]]; then
+      echo "echo '== README line $line: not run (starts the compose stack in the foreground; needs a Docker engine)'"
       continue
     fi
     if [[ $text == *make_fixtures.py* ]]; then
