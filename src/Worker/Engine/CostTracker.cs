@@ -19,10 +19,12 @@ public sealed class CostTracker
     private readonly Dictionary<int, int> floor;
     private readonly int channelMultiple;
     private LatencyProfile? latency;
+    private readonly OnnxGraph graph;
 
     public CostTracker(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, PruningTarget target, double minWidth = 0, int channelMultiple = 1)
     {
         model = CostModel.For(graph, groups);
+        this.graph = graph;
         this.groups = groups;
         this.target = target;
         this.channelMultiple = channelMultiple;
@@ -173,9 +175,9 @@ public sealed class CostTracker
         var flops = NarrowestFraction(CostMetric.Flops);
         var parameters = NarrowestFraction(CostMetric.Params);
         if (target.Flops is { } f && flops > f)
-            throw new PruningFailedException($"Target unreachable: with every prunable group at its narrowest allowed width the network still has {flops:P1} of its FLOPs (target {f:P1}); the rest is in layers Shears holds fixed (input, output, unsupported ops){Limits}.");
+            throw new PruningFailedException($"Target unreachable: with every prunable group at its narrowest allowed width the network still has {flops:P1} of its FLOPs (target {f:P1}); the rest is in layers Shears holds fixed{HeldBecause}{Limits}.");
         if (target.Params is { } p && parameters > p)
-            throw new PruningFailedException($"Target unreachable: with every prunable group at its narrowest allowed width the network still has {parameters:P1} of its parameters (target {p:P1}); the rest is in layers Shears holds fixed (input, output, unsupported ops){Limits}.");
+            throw new PruningFailedException($"Target unreachable: with every prunable group at its narrowest allowed width the network still has {parameters:P1} of its parameters (target {p:P1}); the rest is in layers Shears holds fixed{HeldBecause}{Limits}.");
     }
 
     private int Narrowest(ChannelGroup group)
@@ -184,6 +186,18 @@ public sealed class CostTracker
         while (NextWidth(group.Id, width) is { } next)
             width = next;
         return width;
+    }
+
+    /// <summary>Why channels are held, from the dependency analysis: the first reasons beyond the graph's own input and output.</summary>
+    private string HeldBecause
+    {
+        get
+        {
+            var reasons = ChannelGroupAnalysis.Find(graph).Held.Select(h => h.Reason)
+                .Where(r => !r.StartsWith("the graph input", StringComparison.Ordinal) && r != "it is the graph output").Distinct().ToList();
+            return reasons.Count == 0 ? " (the input and output layers)"
+                : $" (besides input and output: {string.Join("; ", reasons.Take(3))}{(reasons.Count > 3 ? $"; {reasons.Count - 3} more in the inspection's held list" : "")})";
+        }
     }
 
     private string Limits => floor.Values.Any(f => f > 1) || channelMultiple > 1 ? " or kept by minWidth and channelMultiple" : "";
