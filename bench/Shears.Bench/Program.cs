@@ -21,6 +21,22 @@ if (options.Job is { } job)
     return 0;
 }
 
+if (options.DefaultsCase is { } defaultsCase)
+{
+    // Child mode: one default-options job, its row as one JSON line.
+    Console.WriteLine(JsonSerializer.Serialize(DefaultsBench.RunCase(options, defaultsCase)));
+    return 0;
+}
+
+if (options.Defaults)
+{
+    var table = DefaultsBench.Markdown(DefaultsBench.Run(options, args), args);
+    Console.WriteLine(table);
+    if (options.Output is { } defaultsPath)
+        File.WriteAllText(defaultsPath, table);
+    return 0;
+}
+
 if (options.Zoo)
 {
     var zoo = ZooTable.Markdown(ZooTable.Run(options), args);

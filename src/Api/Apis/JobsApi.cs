@@ -7,6 +7,8 @@ using Shears.Api.Auth;
 using Shears.Api.Contracts;
 using Shears.Api.Extensions;
 using Shears.Api.Requests;
+using Shears.Domain.Datasets.Images;
+using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Persistence;
 using Shears.Worker.Jobs;
@@ -48,7 +50,7 @@ public static class JobsApi
         {
             return model is null ? NotFound.Problem("model", request.ModelId) : NotFound.Problem("dataset", request.DatasetId);
         }
-        if (Incompatibility(model, dataset) is { } problem)
+        if (Incompatibility(model, dataset, spec.Options) is { } problem)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The model and the dataset do not fit together.", detail: problem);
         }
@@ -126,17 +128,41 @@ public static class JobsApi
     }
 
     /// <summary>Why the model cannot be trained on the dataset, in words; null when they fit.</summary>
-    private static string? Incompatibility(StoredModel model, StoredDataset dataset)
+    private static string? Incompatibility(StoredModel model, StoredDataset dataset, PruningOptions options)
+    {
+        if ((dataset.IsImageArchive ? ImageArchiveProblem(model, dataset, options) : SampleSizeProblem(model, dataset)) is { } problem)
+        {
+            return problem;
+        }
+        return model.OutputSize > 0 && model.OutputSize < dataset.NumClasses
+            ? $"The model has {model.OutputSize} outputs, but the dataset has {dataset.NumClasses} classes."
+            : null;
+    }
+
+    private static string? SampleSizeProblem(StoredModel model, StoredDataset dataset)
     {
         var sampleShape = JsonSerializer.Deserialize<int[]>(dataset.InputShapeJson) ?? [];
         var sampleSize = sampleShape.Aggregate(1L, (a, b) => a * b);
-        if (model.InputSize > 0 && model.InputSize != sampleSize)
+        return model.InputSize > 0 && model.InputSize != sampleSize
+            ? $"The model takes {model.InputSize} values per sample, but the dataset's samples have shape [{string.Join(", ", sampleShape)}] ({sampleSize} values)."
+            : null;
+    }
+
+    /// <summary>An archive's images are resized for the network, so only its input's kind counts, and the labels.</summary>
+    private static string? ImageArchiveProblem(StoredModel model, StoredDataset dataset, PruningOptions options)
+    {
+        var inspection = JsonSerializer.Deserialize<ModelInspection>(model.InspectionJson, JobEventLog.Json)!;
+        if (ImageNetworkInput.Problem(inspection.Inputs[0].Shape, options.ImageSize) is { } problem)
         {
-            return $"The model takes {model.InputSize} values per sample, but the dataset's samples have shape [{string.Join(", ", sampleShape)}] ({sampleSize} values).";
+            return problem;
         }
-        if (model.OutputSize > 0 && model.OutputSize < dataset.NumClasses)
+        if (dataset.NumClasses == 0)
         {
-            return $"The model has {model.OutputSize} outputs, but the dataset has {dataset.NumClasses} classes.";
+            return $"The image archive '{dataset.InputsFileName}' has no labels (no class folders, no labels.csv); a job needs labelled images to train and measure accuracy.";
+        }
+        if (dataset.NumClasses == 1)
+        {
+            return $"The image archive '{dataset.InputsFileName}' has a single class; a classifier needs images of at least two.";
         }
         return null;
     }

@@ -12,23 +12,30 @@ public static class DatasetReader
     {
         var inputArray = NumericArrayFile.Read(inputs, inputsFileName, limits);
         var samples = CheckInputShape(inputArray.Header, inputsFileName, limits);
-        var labelArray = NumericArrayFile.Read(labels, labelsFileName, limits);
-        CheckLabelShape(labelArray.Header, labelsFileName, samples, inputsFileName);
+        var (labelValues, numClasses) = ReadLabels(labels, labelsFileName, samples, inputsFileName, limits);
 
         var inputValues = inputArray.ToFloats();
         new FiniteValues(inputsFileName, inputValues.Length / samples).Check(inputValues);
-        var labelValues = labelArray.ToLongs();
-        var classes = new ClassIndices(labelsFileName, limits);
-        classes.Check(labelValues);
         return new Dataset
         {
             Samples = samples,
             SampleShape = inputArray.Header.Shape[1..],
             Inputs = inputValues,
             Labels = labelValues,
-            NumClasses = classes.Count,
+            NumClasses = numClasses,
             IsByteData = inputArray.Header.ElementType == ElementType.UInt8,
         };
+    }
+
+    /// <summary>A labels file's class indices for <paramref name="samples"/> inputs, and the class count (largest + 1).</summary>
+    public static (long[] Labels, int NumClasses) ReadLabels(Stream labels, string labelsFileName, int samples, string inputsFileName, DatasetLimits limits)
+    {
+        var labelArray = NumericArrayFile.Read(labels, labelsFileName, limits);
+        CheckLabelShape(labelArray.Header, labelsFileName, samples, inputsFileName);
+        var labelValues = labelArray.ToLongs();
+        var classes = new ClassIndices(labelsFileName, limits);
+        classes.Check(labelValues);
+        return (labelValues, classes.Count);
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations.Schema;
+
 namespace Shears.Domain.Persistence;
 
 /// <summary>An uploaded dataset: two files in the artifact store and what reading them found.</summary>
@@ -18,4 +20,8 @@ public sealed class StoredDataset : ITenantOwned
     public int NumClasses { get; set; }
     public long SizeBytes { get; set; }
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>An image archive is stored as both files (it labels its images itself); array files never are (labels are [N]).</summary>
+    [NotMapped]
+    public bool IsImageArchive => LabelsSha256 == InputsSha256;
 }

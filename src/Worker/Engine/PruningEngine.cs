@@ -79,7 +79,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         session.Progress.Plan.Enter("done");
         session.Progress.Report(loss: null, network.After.Accuracy, "done");
         return new PruneOutcome(network.PrunedOnnx, network.WeightsSafetensors, before, network.After, network.Layers, session.Progress.Trajectory,
-            session.Sparsity, levels, candidates);
+            session.Sparsity, session.FineTuning, levels, candidates);
     }
 
     /// <summary>
@@ -90,7 +90,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         if (request.Target.Budget is not { } budget)
             return (request.Target, null);
         var placeholder = new PruningTarget(budget.By == CostMetric.Flops ? 0.5 : null, budget.By == CostMetric.Params ? 0.5 : null);
-        var (sizes, target) = BudgetSearch.Plan(budget, new CostTracker(graph, groups, placeholder, request.Options.MinWidth, request.Options.ChannelMultiple));
+        var (sizes, target) = BudgetSearch.Plan(budget, new CostTracker(graph, groups, placeholder, request.Options.MinWidth, ChannelMultiples.For(graph, request.Options.ChannelMultiple)));
         return (target, sizes);
     }
 
@@ -166,7 +166,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         switch (method)
         {
             case PruningMethod.Magnitude:
-                session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningSteps);
+                session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningStepsAtMost);
                 break;
             case PruningMethod.Fisher:
                 FisherPruning.PlanSteps(session);

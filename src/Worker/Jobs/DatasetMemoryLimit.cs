@@ -20,13 +20,27 @@ public sealed record DatasetMemoryLimit(long MaxBytes)
     public static DatasetMemoryLimit From(IConfiguration configuration)
         => new(configuration.GetValue<long?>("Jobs:MaxDatasetMemoryBytes") ?? DefaultMaxBytes);
 
-    /// <summary>Why the dataset cannot be loaded within the limit, in words; null when it fits.</summary>
+    /// <summary>
+    /// Why the dataset cannot be loaded within the limit, in words; null when it fits. An image archive always fits: it is
+    /// read a batch at a time, never held.
+    /// </summary>
     public string? Problem(StoredDataset dataset)
     {
+        if (dataset.IsImageArchive)
+        {
+            return null;
+        }
         var sampleShape = JsonSerializer.Deserialize<int[]>(dataset.InputShapeJson) ?? [];
-        var bytes = sampleShape.Aggregate((long)dataset.Samples, (a, b) => a * b) * sizeof(float);
+        var bytes = FloatBytes(dataset);
         return bytes <= MaxBytes ? null : string.Create(CultureInfo.InvariantCulture,
             $"The dataset's {dataset.Samples:N0} samples of shape [{string.Join(", ", sampleShape)}] take {Mib(bytes)} as float32 in a worker's memory, more than the limit of {Mib(MaxBytes)} (Jobs:MaxDatasetMemoryBytes). Use a subset of the samples, or raise the limit on the Api and the workers if they have about twice that memory.");
+    }
+
+    /// <summary>The dataset's inputs as float32 values: what holding them in memory takes.</summary>
+    public static long FloatBytes(StoredDataset dataset)
+    {
+        var sampleShape = JsonSerializer.Deserialize<int[]>(dataset.InputShapeJson) ?? [];
+        return sampleShape.Aggregate((long)dataset.Samples, (a, b) => a * b) * sizeof(float);
     }
 
     private static string Mib(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024.0):N0} MiB");

@@ -45,10 +45,10 @@ public sealed partial class PruneJobRunner(
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(shutdown, watchdog.CancelRequested, watchdog.OwnershipLost);
         try
         {
-            var request = await LoadRequestAsync(job, shutdown);
+            var (request, numClasses) = await LoadRequestAsync(job, shutdown);
             var progress = new JobProgressReporter(events, job);
             var outcome = await Task.Run(() => new PruningEngine(engineSettings).Run(request, progress, cancellation.Token), cancellation.Token);
-            await CompleteAsync(job, outcome, JobWarnings.For(outcome.Before, outcome.After, request.Dataset.NumClasses), shutdown);
+            await CompleteAsync(job, outcome, JobWarnings.For(outcome.Before, outcome.After, numClasses), shutdown);
         }
         catch (Exception ex) when (ex is JobTakenOverException || (ex is OperationCanceledException && watchdog.OwnershipLost.IsCancellationRequested))
         {
@@ -104,7 +104,7 @@ public sealed partial class PruneJobRunner(
         return claimed == 1 ? job : null;
     }
 
-    private async Task<PruneRequest> LoadRequestAsync(PruningJob job, CancellationToken cancellationToken)
+    private async Task<(PruneRequest Request, int NumClasses)> LoadRequestAsync(PruningJob job, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var model = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Id == job.ModelId, cancellationToken)
@@ -116,9 +116,6 @@ public sealed partial class PruneJobRunner(
             throw new PruningFailedException(tooLarge); // this worker's limit may be lower than the Api's
         }
         var onnx = await store.ReadAllBytesAsync(model.Sha256, cancellationToken);
-        await using var inputs = await store.OpenReadAsync(datasetRow.InputsSha256, cancellationToken);
-        await using var labels = await store.OpenReadAsync(datasetRow.LabelsSha256, cancellationToken);
-        var dataset = DatasetReader.Read(inputs, datasetRow.InputsFileName, labels, datasetRow.LabelsFileName, new DatasetLimits());
         if (!PruningMethodNames.TryParse(job.Method, out var method))
         {
             throw new PruningFailedException($"Unknown method '{job.Method}'.");
@@ -127,7 +124,29 @@ public sealed partial class PruneJobRunner(
         var checkpoints = new JobCheckpoints(contexts, store, job.Id, WorkerId,
             await JobCheckpoints.LoadAsync(contexts, store, job.Id, cancellationToken));
         var target = job.TargetJson is { } json ? TargetJson.Read(json) : new PruningTarget(job.TargetFlops, job.TargetParams);
-        return new PruneRequest(onnx, dataset, method, target, options, checkpoints);
+        var request = new PruneRequest(onnx, await DatasetForAsync(datasetRow, cancellationToken), method, target, options, checkpoints);
+        return (request, datasetRow.NumClasses);
+    }
+
+    /// <summary>
+    /// Image archives, and array files taking more than <see cref="EngineSettings.MaxHeldDatasetBytes"/> as floats, are
+    /// read a batch at a time from the store; smaller array files are read whole and held on the device (faster steps).
+    /// </summary>
+    private async Task<JobDataset> DatasetForAsync(StoredDataset row, CancellationToken cancellationToken)
+    {
+        Stream Open(string sha256) => store.OpenReadAsync(sha256, cancellationToken).GetAwaiter().GetResult(); // opened on the engine's thread
+        if (row.IsImageArchive)
+        {
+            return new JobDataset.Stored(new StoredDatasetFiles(() => Open(row.InputsSha256), row.InputsFileName, null, null));
+        }
+        if (DatasetMemoryLimit.FloatBytes(row) > engineSettings.MaxHeldDatasetBytes)
+        {
+            return new JobDataset.Stored(new StoredDatasetFiles(() => Open(row.InputsSha256), row.InputsFileName,
+                () => Open(row.LabelsSha256), row.LabelsFileName));
+        }
+        await using var inputs = await store.OpenReadAsync(row.InputsSha256, cancellationToken);
+        await using var labels = await store.OpenReadAsync(row.LabelsSha256, cancellationToken);
+        return DatasetReader.Read(inputs, row.InputsFileName, labels, row.LabelsFileName, new DatasetLimits());
     }
 
     /// <summary>
@@ -156,7 +175,7 @@ public sealed partial class PruneJobRunner(
         {
             models.Add(prunedModel);
         }
-        var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers, warnings,
+        var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers, warnings, outcome.FineTuning,
             outcome.Levels is null ? null : levels, outcome.Candidates);
         var finishedAt = DateTime.UtcNow;
         var report = new JobReport(job.Id, job.ModelId, job.DatasetId, job.Method, job.TargetFlops, job.TargetParams,

@@ -20,7 +20,11 @@ public class ZooPruningTests(ITestOutputHelper output)
     /// <summary>Half the FLOPs, except where a held layer is more than half: audio_gru's GRU is 58% of its FLOPs.</summary>
     private static double TargetOf(string network) => network == "audio_gru" ? 0.65 : 0.5;
 
-    private static readonly PruningOptions ShortJob = new() { Steps = 4, StepsPerPrune = 1, BatchSize = 8, ValidationFraction = 0.25 };
+    /// <summary>
+    /// What the operators allow, not the defaults: regnet's grouped convolutions stay whole, so with the default minWidth
+    /// (a quarter of every group) half its FLOPs is out of reach (50.8% at the narrowest).
+    /// </summary>
+    private static readonly PruningOptions ShortJob = new() { Steps = 4, StepsPerPrune = 1, BatchSize = 8, ValidationFraction = 0.25, MinWidth = 0 };
 
     public static TheoryData<string, PruningMethod> Jobs()
     {
