@@ -5,6 +5,7 @@ using Shears.Api.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddShearsApi();
+builder.AddShearsApiTelemetry();
 
 var app = builder.Build();
 // A taken port is said in one line before anything else starts (Kestrel would throw it with a stack trace).
@@ -18,6 +19,7 @@ await app.InitializeDatabaseAsync();
 app.UseShearsPipeline();
 app.UseShearsWebUi();
 app.MapHealthApi();
+app.MapShearsTelemetry();
 app.MapShearsApiV1();
 app.AnnounceAtStart();
 

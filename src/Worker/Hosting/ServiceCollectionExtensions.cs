@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.Common;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Shears.Domain.Persistence;
 using Shears.Worker.Engine;
 using Shears.Worker.Jobs;
+using Shears.Worker.Telemetry;
 
 namespace Shears.Worker.Hosting;
 
@@ -38,6 +40,9 @@ public static class ServiceCollectionExtensions
                 .UseRecommendedSerializerSettings();
             storage(configuration);
         });
+        // Hangfire's own filters (GlobalJobFilters, the retry attributes) and the trace context's, for this host only.
+        services.AddSingleton<IJobFilterProvider>(new JobFilterProviderCollection(JobFilterProviders.Providers,
+            new JobFilterCollection { new TraceContextJobFilter() }));
         services.AddSingleton<JobDispatcher>();
         return services;
     }

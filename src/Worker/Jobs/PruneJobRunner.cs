@@ -6,6 +6,7 @@ using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Persistence;
 using Shears.Worker.Engine;
+using Shears.Worker.Telemetry;
 
 namespace Shears.Worker.Jobs;
 
@@ -39,16 +40,32 @@ public sealed partial class PruneJobRunner(
             return;
         }
         LogStarted(jobId, job.Attempts);
+        if (job.Attempts == 1 && job.StartedAt is { } started)
+        {
+            ShearsTelemetry.QueueWait.Record((started - job.CreatedAt).TotalSeconds);
+        }
         await events.AppendStatusAsync(job, JobStatus.Running, $"Started on {WorkerId} (attempt {job.Attempts}).", shutdown);
 
         await using var watchdog = new JobWatchdog(contexts, jobId, WorkerId);
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(shutdown, watchdog.CancelRequested, watchdog.OwnershipLost);
         try
         {
-            var (request, numClasses) = await LoadRequestAsync(job, shutdown);
+            PruneRequest request;
+            int numClasses;
+            using (ShearsTelemetry.StartSpan("load inputs"))
+            {
+                (request, numClasses) = await LoadRequestAsync(job, shutdown);
+            }
             var progress = new JobProgressReporter(events, job);
-            var outcome = await Task.Run(() => new PruningEngine(engineSettings).Run(request, progress, cancellation.Token), cancellation.Token);
-            await CompleteAsync(job, outcome, JobWarnings.For(outcome.Before, outcome.After, numClasses), shutdown);
+            PruneOutcome outcome;
+            using (ShearsTelemetry.StartSpan("prune"))
+            {
+                outcome = await Task.Run(() => new PruningEngine(engineSettings).Run(request, progress, cancellation.Token), cancellation.Token);
+            }
+            using (ShearsTelemetry.StartSpan("store results"))
+            {
+                await CompleteAsync(job, outcome, JobWarnings.For(outcome.Before, outcome.After, numClasses), shutdown);
+            }
         }
         catch (Exception ex) when (ex is JobTakenOverException || (ex is OperationCanceledException && watchdog.OwnershipLost.IsCancellationRequested))
         {
@@ -199,6 +216,7 @@ public sealed partial class PruneJobRunner(
         }
         var ready = warnings.Count == 0 ? "Pruned network ready." : $"Pruned network ready, with {warnings.Count} warning{(warnings.Count == 1 ? "" : "s")}: {string.Join(" ", warnings)}";
         string? checkpoint = null;
+        RecordDuration(job, JobStatus.Succeeded, finishedAt);
         await events.AppendStatusAsync(job, JobStatus.Succeeded, ready, cancellationToken, async db =>
         {
             var row = await db.Jobs.FindAsync([job.Id], cancellationToken);
@@ -246,8 +264,18 @@ public sealed partial class PruneJobRunner(
         return await db.Models.Where(m => m.Id == job.ModelId).Select(m => m.Name).FirstOrDefaultAsync(cancellationToken) ?? "model";
     }
 
+    private static void RecordDuration(PruningJob job, JobStatus status, DateTime finishedAt)
+    {
+        if (job.StartedAt is { } started)
+        {
+            ShearsTelemetry.JobDuration.Record((finishedAt - started).TotalSeconds,
+                new KeyValuePair<string, object?>("method", job.Method), new KeyValuePair<string, object?>("status", status.ToWire()));
+        }
+    }
+
     private async Task FinishAsync(PruningJob job, JobStatus status, string message, CancellationToken cancellationToken)
     {
+        RecordDuration(job, status, DateTime.UtcNow);
         string? checkpoint = null;
         await events.AppendStatusAsync(job, status, message, cancellationToken, async db =>
         {
