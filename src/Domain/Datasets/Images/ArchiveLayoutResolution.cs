@@ -48,7 +48,7 @@ internal static class ArchiveLayoutResolution
             _ => ([], _ => -1),
         };
         var skipped = Problems(candidates, archiveName, options);
-        var images = candidates.Where(c => c.Header is not null).Select(c => new ArchivedImage(c.Path, c.Header!, labelOf(c))).ToList();
+        var images = candidates.Where(c => c.Header is not null).Select(c => new ArchivedImage(c.Path, c.Header!, labelOf(c), c.EntryPath)).ToList();
         if (images.Count == 0)
         {
             throw BadLayout(archiveName, "none of its images could be read.");
