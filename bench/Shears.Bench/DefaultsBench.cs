@@ -114,7 +114,8 @@ internal static class DefaultsBench
         return md.ToString();
     }
 
-    private static Dataset Take(Dataset data, int? count)
+    /// <summary>The first <paramref name="count"/> samples (null: all).</summary>
+    internal static Dataset Take(Dataset data, int? count)
     {
         if (count is not { } n || n >= data.Samples)
             return data;

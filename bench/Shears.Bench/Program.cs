@@ -28,6 +28,22 @@ if (options.DefaultsCase is { } defaultsCase)
     return 0;
 }
 
+if (options.BudgetsCase is { } budgetsCase)
+{
+    // Child mode: one budgets job, its row as one JSON line.
+    Console.WriteLine(JsonSerializer.Serialize(BudgetsBench.RunCase(options, budgetsCase)));
+    return 0;
+}
+
+if (options.Budgets)
+{
+    var budgets = BudgetsBench.Markdown(BudgetsBench.Run(args), args);
+    Console.WriteLine(budgets);
+    if (options.Output is { } budgetsPath)
+        File.WriteAllText(budgetsPath, budgets);
+    return 0;
+}
+
 if (options.Defaults)
 {
     var table = DefaultsBench.Markdown(DefaultsBench.Run(options, args), args);
