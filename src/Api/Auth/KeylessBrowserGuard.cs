@@ -67,6 +67,7 @@ public sealed class KeylessBrowserGuard(RequestDelegate next)
         var name = host.Host.Trim('[', ']');
         var isLoopback = name.Equals("localhost", StringComparison.OrdinalIgnoreCase)
             || (IPAddress.TryParse(name, out var address) && IPAddress.IsLoopback(address));
-        return host.HasValue && isLoopback && (host.Port ?? defaultPort) == localPort;
+        // Port 0: the request came through no socket (an in-process host such as ASP.NET Core's TestServer).
+        return host.HasValue && isLoopback && (localPort == 0 || (host.Port ?? defaultPort) == localPort);
     }
 }

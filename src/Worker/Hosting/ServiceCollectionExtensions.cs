@@ -44,6 +44,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IJobFilterProvider>(new JobFilterProviderCollection(JobFilterProviders.Providers,
             new JobFilterCollection { new TraceContextJobFilter() }));
         services.AddSingleton<JobDispatcher>();
+        services.AddSingleton<LiveWorkers>();
         return services;
     }
 
@@ -59,7 +60,7 @@ public static class ServiceCollectionExtensions
         services.AddHangfireServer(options =>
         {
             options.WorkerCount = 1;
-            options.Queues = queues;
+            options.Queues = JobQueues.ServableHere(queues);
             options.ServerName = $"shears-{Environment.MachineName}-{Environment.ProcessId}";
         });
         return services;
