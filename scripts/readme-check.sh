@@ -12,8 +12,9 @@
 # Each block must exit 0 under `set -euo pipefail`. What a block leaves for the reader to judge is checked after it:
 # the service answers after the block that starts it, the curl walk-through's job succeeded, the CLI's jobs
 # succeeded. The distributed block is followed by the curl walk-through once more, so a job runs on its Worker.
-# Two blocks are not run, with the reason printed: scripts/test.sh (the suite itself; CI runs it) and the fixture
-# generation (needs python3-torch, rewrites tests/fixtures, 10-30 minutes).
+# Three blocks are not run, with the reason printed: scripts/test.sh (the suite itself; CI runs it), docker compose
+# (a Docker engine; the stack runs in the foreground) and the fixture generation (needs python3-torch, rewrites
+# tests/fixtures, 10-30 minutes).
 set -euo pipefail
 
 keep=false
@@ -76,6 +77,7 @@ cleanup() {
   # Only what this script started: the blocks' process group (the services they started), then the cluster.
   if [[ -n ${blocks_pid:-} ]] && kill -TERM -- -"$blocks_pid" 2>/dev/null; then
     for _ in $(seq 1 30); do kill -0 -- -"$blocks_pid" 2>/dev/null || break; sleep 1; done
+    kill -KILL -- -"$blocks_pid" 2>/dev/null || true
   fi
   as_postgres "$pg_bin/pg_ctl" -D "$pg/data" -m immediate -w stop >/dev/null 2>&1 || true
   if [[ ${SHEARS_README_NETNS:-} != 1 ]] && ! $keep && ((status == 0)); then rm -rf "$work"; elif [[ ${SHEARS_README_NETNS:-} != 1 ]]; then echo "readme-check: kept $work"; fi
@@ -103,6 +105,10 @@ script=$work/blocks.sh
     text=${text//$'\x1e'/$'\n'}
     if [[ $text == *scripts/test.sh* ]]; then
       echo "echo '== README line $line: not run (the test suite itself; CI runs it)'"
+      continue
+    fi
+    if [[ $text == *"docker compose up"* ]]; then
+      echo "echo '== README line $line: not run (starts the compose stack in the foreground; needs a Docker engine)'"
       continue
     fi
     if [[ $text == *make_fixtures.py* ]]; then
@@ -139,6 +145,6 @@ script=$work/blocks.sh
 
 echo "readme-check: running ${#blocks[@]} README blocks ($script); output of background services in $log"
 setsid bash "$script" &
-blocks_pid=$!
+blocks_pid=$! # also the process group of the services the blocks start in the background, which cleanup stops
 wait "$blocks_pid"
-blocks_pid=
+echo "readme-check: every README block ran and every job succeeded"

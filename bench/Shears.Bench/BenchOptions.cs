@@ -7,7 +7,7 @@ namespace Shears.Bench;
 /// <summary>Command-line options of the benchmark (System.CommandLine: typed values, --help and errors for free).</summary>
 internal sealed record BenchOptions(string Network, int Threads, int Rounds, int StepsPerRound, PruningMethod[] Methods, double[] FlopsTargets,
     double FineTuneEpochs, int StepsPerPrune, string Cost, string? JobOptions, string? Output, SweepJob? Job, bool StepsOnly, IReadOnlyList<int[]> Widths,
-    bool Zoo, IReadOnlyList<string> ZooNetworks)
+    bool Zoo, IReadOnlyList<string> ZooNetworks, bool Defaults, IReadOnlyList<string> DefaultsJobs, int? DefaultsCase, int? DefaultsTrainSamples, int? DefaultsTestSamples, bool Budgets, int? BudgetsCase)
 {
     private static readonly Option<string> NetworkOption = new("--network") { DefaultValueFactory = _ => "tests/fixtures/lenet5.onnx", Description = "ONNX network to prune (input 1×28×28)." };
     private static readonly Option<int> ThreadsOption = new("--threads") { DefaultValueFactory = _ => 1, Description = "Intra-op threads for training and ONNX Runtime." };
@@ -68,6 +68,24 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
         CustomParser = result => CommaSeparated(result.Tokens.Single().Value),
         Description = "With --zoo: only these networks, e.g. efficientnet,mobilenet_v3.",
     };
+    private static readonly Option<bool> DefaultsOption = new("--defaults")
+    {
+        Description = "Issue 17's default-options jobs (LeNet-5, MLP, small ResNet, MobileNetV2, ResNet-18; no epochs, steps or learning rate), one after another, into --out, docs/defaults-bench.md unless given. Needs a quiet machine.",
+    };
+    private static readonly Option<string[]> DefaultsJobsOption = new("--defaults-jobs")
+    {
+        DefaultValueFactory = _ => [],
+        CustomParser = result => CommaSeparated(result.Tokens.Single().Value),
+        Description = "With --defaults: only the jobs whose name contains one of these, e.g. \"lenet5 fisher,mlp\".",
+    };
+    private static readonly Option<int?> TrainSamplesOption = new("--train-samples") { Description = "With --defaults or --budgets: at most this many training images per job (a smoke run)." };
+    private static readonly Option<int?> TestSamplesOption = new("--test-samples") { Description = "With --defaults or --budgets: at most this many test images per job." };
+    private static readonly Option<bool> BudgetsOption = new("--budgets")
+    {
+        Description = "Issue 17's budget claims on LeNet-5 by Fisher with default options: an accuracyDrop 0.01 job's FLOPs against 30%, and a flops [0.5, 0.25, 0.1] job's wall time against the three one-target jobs one after another; into --out, docs/budgets-bench.md unless given. Needs a quiet machine.",
+    };
+    private static readonly Option<int?> BudgetsCaseOption = new("--budgets-case") { Description = "Child mode: run one --budgets job by index.", Hidden = true };
+    private static readonly Option<int?> DefaultsCaseOption = new("--defaults-case") { Description = "Child mode: run one --defaults job by index.", Hidden = true };
     private static readonly Option<string?> JobOption = new("--job") { Description = "Child mode: run one job, e.g. fisher:0.25, and print its result as JSON.", Hidden = true };
 
     /// <summary>The parsed options, or null after --help or a usage error (already printed).</summary>
@@ -76,7 +94,8 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
         var root = new RootCommand("Shears engine benchmark: training-step costs side by side, and pruning sweeps on Fashion-MNIST.")
         {
             NetworkOption, ThreadsOption, RoundsOption, StepsOption, MethodsOption, TargetsOption, FineTuneOption, StepsPerPruneOption, CostOption, JobOptionsOption,
-            OutOption, NoWriteOption, StepsOnlyOption, WidthsOption, ZooOption, ZooNetworksOption, JobOption,
+            OutOption, NoWriteOption, StepsOnlyOption, WidthsOption, ZooOption, ZooNetworksOption, DefaultsOption, DefaultsJobsOption, TrainSamplesOption, TestSamplesOption,
+            DefaultsCaseOption, JobOption, BudgetsOption, BudgetsCaseOption,
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 || parsed.Action is not null)
@@ -87,9 +106,16 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
         return new BenchOptions(
             parsed.GetValue(NetworkOption)!, parsed.GetValue(ThreadsOption), parsed.GetValue(RoundsOption), parsed.GetValue(StepsOption),
             parsed.GetValue(MethodsOption)!, parsed.GetValue(TargetsOption)!, parsed.GetValue(FineTuneOption), parsed.GetValue(StepsPerPruneOption), parsed.GetValue(CostOption)!, parsed.GetValue(JobOptionsOption),
-            parsed.GetValue(NoWriteOption) ? null : parsed.GetValue(ZooOption) && parsed.GetResult(OutOption) is null or { Implicit: true } ? "docs/zoo-bench.md" : parsed.GetValue(OutOption), parsed.GetValue(JobOption) is { } job ? SweepJob.Parse(job) : null,
-            parsed.GetValue(StepsOnlyOption), parsed.GetValue(WidthsOption)!, parsed.GetValue(ZooOption), parsed.GetValue(ZooNetworksOption)!);
+            parsed.GetValue(NoWriteOption) ? null : parsed.GetResult(OutOption) is null or { Implicit: true } ? DefaultOut(parsed) : parsed.GetValue(OutOption),
+            parsed.GetValue(JobOption) is { } job ? SweepJob.Parse(job) : null,
+            parsed.GetValue(StepsOnlyOption), parsed.GetValue(WidthsOption)!, parsed.GetValue(ZooOption), parsed.GetValue(ZooNetworksOption)!,
+            parsed.GetValue(DefaultsOption), parsed.GetValue(DefaultsJobsOption)!, parsed.GetValue(DefaultsCaseOption), parsed.GetValue(TrainSamplesOption), parsed.GetValue(TestSamplesOption),
+            parsed.GetValue(BudgetsOption), parsed.GetValue(BudgetsCaseOption));
     }
+
+    private static string DefaultOut(ParseResult parsed) =>
+        parsed.GetValue(ZooOption) ? "docs/zoo-bench.md" : parsed.GetValue(DefaultsOption) ? "docs/defaults-bench.md"
+        : parsed.GetValue(BudgetsOption) ? "docs/budgets-bench.md" : parsed.GetValue(OutOption)!;
 
     private static string[] CommaSeparated(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 

@@ -1,10 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
-using Shears.Domain.Datasets.Images;
+using Shears.Domain.Datasets;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Testing;
-using Shears.Worker.Data;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
 using SkiaSharp;
@@ -61,29 +60,23 @@ internal static class ImageBench
         Console.WriteLine($"{path}: {count / 10 * 10:N0} images of {size}×{size} in 10 class folders, {new FileInfo(path).Length / 1e6:F0} MB, {clock.Elapsed.TotalSeconds:F0} s");
     }
 
+    /// <summary>
+    /// Both sides are the engine's own <see cref="TrainingData"/>: the archive read a batch at a time (decoded, augmented,
+    /// prefetched on background threads), as a job reads it, against a few batches' worth of its rows decoded once and
+    /// held as tensors (what an in-memory dataset costs a step: a gather).
+    /// </summary>
     private static void Run(string archivePath, string networkPath, int batchSize, int rounds, int steps)
     {
         var graph = OnnxGraph.Parse(File.ReadAllBytes(networkPath));
         var options = new PruningOptions { BatchSize = batchSize };
-        var preprocessing = ImagePreprocessing.For(graph.Inputs[0].Shape, options);
 
         var clock = Stopwatch.StartNew();
-        using var file = File.OpenRead(archivePath);
-        using var source = new ImageArchiveSource(file, ArchiveFormats.Detect(file) ?? throw new ArgumentException($"{archivePath} is not an archive"),
-            Path.GetFileName(archivePath), preprocessing);
-        Console.WriteLine($"{archivePath}: {source.Count:N0} images, {source.NumClasses} classes, indexed and copied out in {clock.Elapsed.TotalSeconds:F1} s; " +
-            $"peak memory so far {PeakMegabytes():F0} MB");
-        var labels = source.Labels ?? throw new ArgumentException("the benchmark trains on labels; give it a labelled archive");
-        var rows = Enumerable.Range(0, source.Count).ToArray();
-        using var loader = new BatchLoader(source, rows, labels, batchSize, seed: 1, augment: true);
+        var files = new StoredDatasetFiles(() => File.OpenRead(archivePath), Path.GetFileName(archivePath), null, null);
+        using var streamed = new TrainingData(new JobDataset.Stored(files), graph.Inputs, options, CPU);
+        Console.WriteLine($"{archivePath}: {streamed.TrainCount + streamed.ValidationCount:N0} images, {streamed.NumClasses} classes, indexed and " +
+            $"copied out in {clock.Elapsed.TotalSeconds:F1} s; peak memory so far {PeakMegabytes():F0} MB");
 
-        // The in-memory side: a few batches' worth of rows decoded once into one tensor, gathered by index each step.
-        var resident = SampleReading.Read(source, rows[..Math.Min(rows.Length, 8 * batchSize)], labels, _ => null);
-        long[] shape = [resident.Rows.Length, .. preprocessing.SampleShape];
-        using var residentX = tensor(resident.Inputs, shape);
-        using var residentY = tensor(resident.Labels!);
-        using var generator = new Generator(1);
-
+        using var held = new TrainingData(Resident(streamed, 8 * batchSize), graph.Inputs, options with { ValidationFraction = 0, InputScale = 1 }, CPU);
         using var module = new GraphModule(graph, CPU);
         using var objective = Objective.LabelsOnly(module);
         using var trainer = new Trainer(module, options, objective);
@@ -91,24 +84,31 @@ internal static class ImageBench
         var loaderSide = new List<double>();
         for (var round = 0; round < rounds; round++)
         {
-            memorySide.Add(MedianStepMs(steps, () =>
-            {
-                using var scope = NewDisposeScope();
-                var pick = randint(0, resident.Rows.Length, [batchSize], dtype: ScalarType.Int64, generator: generator);
-                trainer.Step(new Batch([residentX.index_select(0, pick)], residentY.index_select(0, pick), pick));
-            }));
-            loaderSide.Add(MedianStepMs(steps, () =>
-            {
-                using var scope = NewDisposeScope();
-                var batch = loader.Next();
-                trainer.Step(new Batch([tensor(batch.Inputs, [batchSize, .. preprocessing.SampleShape])], tensor(batch.Labels!), arange(batchSize)));
-            }));
+            memorySide.Add(MedianStepMs(steps, () => Step(trainer, held)));
+            loaderSide.Add(MedianStepMs(steps, () => Step(trainer, streamed)));
             Console.WriteLine($"  round {round + 1}: in memory {memorySide[^1]:F1} ms/step, from the archive {loaderSide[^1]:F1} ms/step");
         }
-        var (inMemory, streamed) = (LatencyComparison.Median([.. memorySide]), LatencyComparison.Median([.. loaderSide]));
-        Console.WriteLine($"Step (batch {batchSize}, {Path.GetFileName(networkPath)}, {preprocessing.Height}×{preprocessing.Width}×{preprocessing.Channels}, augmented): " +
-            $"in-memory tensors {inMemory:F1} ms, streaming loader {streamed:F1} ms, ratio {streamed / inMemory:F3} (loader overhead {(streamed / inMemory - 1):P1})");
+        var (inMemory, fromArchive) = (LatencyComparison.Median([.. memorySide]), LatencyComparison.Median([.. loaderSide]));
+        var input = string.Join("×", module.Graph.Inputs[0].Shape.Skip(1));
+        Console.WriteLine($"Step (batch {batchSize}, {Path.GetFileName(networkPath)}, input {input}, augmented): " +
+            $"in-memory tensors {inMemory:F1} ms, streaming loader {fromArchive:F1} ms, ratio {fromArchive / inMemory:F3} (loader overhead {(fromArchive / inMemory - 1):P1})");
         Console.WriteLine($"Peak memory of the process (VmHWM): {PeakMegabytes():F0} MB");
+    }
+
+    private static void Step(Trainer trainer, TrainingData data)
+    {
+        using var scope = NewDisposeScope();
+        trainer.Step(data.NextTrainBatch());
+    }
+
+    /// <summary>The first <paramref name="count"/> held-out (so unaugmented) rows of <paramref name="data"/>, as a dataset held in memory.</summary>
+    private static Dataset Resident(TrainingData data, int count)
+    {
+        using var scope = NewDisposeScope();
+        var batch = data.ValidationBatch((0, Math.Min(count, data.ValidationCount)));
+        var x = batch.Inputs[0];
+        return Dataset.OfOneArray(x.contiguous().data<float>().ToArray(), [.. x.shape.Skip(1).Select(d => (int)d)],
+            batch.Labels!.data<long>().ToArray(), data.NumClasses, isByteData: false);
     }
 
     private static double MedianStepMs(int steps, Action step)

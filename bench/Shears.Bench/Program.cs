@@ -21,6 +21,38 @@ if (options.Job is { } job)
     return 0;
 }
 
+if (options.DefaultsCase is { } defaultsCase)
+{
+    // Child mode: one default-options job, its row as one JSON line.
+    Console.WriteLine(JsonSerializer.Serialize(DefaultsBench.RunCase(options, defaultsCase)));
+    return 0;
+}
+
+if (options.BudgetsCase is { } budgetsCase)
+{
+    // Child mode: one budgets job, its row as one JSON line.
+    Console.WriteLine(JsonSerializer.Serialize(BudgetsBench.RunCase(options, budgetsCase)));
+    return 0;
+}
+
+if (options.Budgets)
+{
+    var budgets = BudgetsBench.Markdown(BudgetsBench.Run(args), args);
+    Console.WriteLine(budgets);
+    if (options.Output is { } budgetsPath)
+        File.WriteAllText(budgetsPath, budgets);
+    return 0;
+}
+
+if (options.Defaults)
+{
+    var table = DefaultsBench.Markdown(DefaultsBench.Run(options, args), args);
+    Console.WriteLine(table);
+    if (options.Output is { } defaultsPath)
+        File.WriteAllText(defaultsPath, table);
+    return 0;
+}
+
 if (options.Zoo)
 {
     var zoo = ZooTable.Markdown(ZooTable.Run(options), args);

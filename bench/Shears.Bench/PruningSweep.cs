@@ -48,25 +48,7 @@ internal static class PruningSweep
     /// Runs one job in a child process (this program with <c>--job</c>), so its peak resident
     /// memory is that of a worker running that job and nothing else.
     /// </summary>
-    public static SweepPoint InChildProcess(SweepJob job, string[] args)
-    {
-        string[] host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? [System.Reflection.Assembly.GetEntryAssembly()!.Location] : [];
-        var start = new ProcessStartInfo(Environment.ProcessPath!, [.. host, .. args, "--job", job.ToString()])
-        { RedirectStandardOutput = true };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("The benchmark job process did not start.");
-        string? last = null;
-        while (process.StandardOutput.ReadLine() is { } line)
-        {
-            if (line.StartsWith('{'))
-                last = line;
-            else
-                Console.WriteLine($"[{job}] {line}");
-        }
-        process.WaitForExit();
-        return last is not null && process.ExitCode == 0
-            ? JsonSerializer.Deserialize<SweepPoint>(last)!
-            : throw new InvalidOperationException($"The job {job} failed ({process.ExitCode}).");
-    }
+    public static SweepPoint InChildProcess(SweepJob job, string[] args) => ChildProcess.Run<SweepPoint>([.. args, "--job", job.ToString()], job.ToString());
 
     public static SweepPoint Run(byte[] original, SweepJob job, BenchOptions options, Dataset train, Dataset test)
     {

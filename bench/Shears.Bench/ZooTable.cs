@@ -91,10 +91,12 @@ internal static class ZooTable
     {
         var kinds = ChannelGroupAnalysis.Find(graph).Groups.Select(group =>
         {
-            var producers = group.Members.Where(m => m.Role == SliceRole.Producer).ToList();
-            var kind = producers.Any(p => graph.Initializers.TryGetValue(p.Initializer, out var t) && t.Dims.Count >= 3) ? "channels"
-                : producers.Any(p => p.BlockSize > 1) ? "heads"
-                : "units";
+            var kind = ChannelGroupKinds.Of(graph, group) switch
+            {
+                ChannelGroupKind.Convolution => "channels",
+                ChannelGroupKind.Heads => "heads",
+                _ => "units",
+            };
             return (Kind: kind, group.Channels);
         }).ToList();
         return string.Join(", ", Kinds

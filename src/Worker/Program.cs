@@ -1,3 +1,4 @@
+using OpenTelemetry.Metrics;
 using Shears.Domain.Persistence;
 using Shears.Worker.Hosting;
 using Shears.Worker.Jobs;
@@ -16,6 +17,17 @@ builder.Services.AddShearsPersistence(builder.Configuration, DatabaseOutagePolic
 builder.Services.AddShearsJobDispatch(hangfire => hangfire.UseShearsPostgresStorage(database.PostgresConnectionString!));
 builder.Services.AddShearsJobServer(builder.Configuration.GetWorkerQueues(JobQueues.Cpu));
 builder.Services.AddSingleton(ReconcilerSettings.From(builder.Configuration));
+var telemetry = builder.Services.AddShearsTelemetry(builder.Configuration, "shears-worker");
+if (builder.Configuration.PrometheusEnabled())
+{
+    // No web server here: Prometheus scrapes http://worker:PORT/metrics (Telemetry:Prometheus:Port, 9464).
+    var port = builder.Configuration.GetValue("Telemetry:Prometheus:Port", 9464);
+    telemetry.WithMetrics(metrics => metrics.AddPrometheusHttpListener(options =>
+    {
+        options.Host = "+";
+        options.Port = port;
+    }));
+}
 
 builder.Build().Run();
 return 0;

@@ -6,12 +6,22 @@ using SkiaSharp;
 
 namespace Shears.Api.Tests;
 
-/// <summary>Image archives as dataset uploads: what the check reports, and the archives it refuses with nothing kept.</summary>
-public sealed class ImageArchiveUploadTests : IDisposable
+/// <summary>
+/// Image archives as dataset uploads to a real Api process on PostgreSQL, over real HTTP: what the check reports, and the
+/// archives it refuses with nothing kept.
+/// </summary>
+[Collection(PostgresTests.Name)]
+public sealed class ImageArchiveUploadTests(PostgresServer postgres) : IAsyncLifetime
 {
-    private readonly ShearsApiFactory _api = new();
+    private ApiProcess _api = null!;
 
-    private HttpClient Client => _api.ClientFor(ShearsApiFactory.AlphaKey);
+    private HttpClient Client { get; set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await ApiProcess.StartAsync(await postgres.CreateDatabaseAsync());
+        Client = _api.ClientFor(ShearsApiFactory.AlphaKey);
+    }
 
     [Fact]
     public async Task A_zip_of_png_and_jpeg_class_folders_is_described_from_the_image_headers()
@@ -70,13 +80,16 @@ public sealed class ImageArchiveUploadTests : IDisposable
         Assert.Equal("c1/0001.jpg", body.GetProperty("images").GetProperty("skippedImages")[0].GetProperty("path").GetString());
     }
 
-    [Fact]
-    public async Task An_archive_of_a_bad_layout_is_refused_naming_the_entry_and_nothing_is_stored()
+    [Theory]
+    [InlineData("c1/extra/deep.png", "'c1/extra/deep.png' is more than one folder deep")]
+    [InlineData("loose.png", "'loose.png' is at the top level while other images are in class folders")]
+    [InlineData("classes.txt", "every image is of the one class 'c0'")]
+    public async Task An_archive_of_a_bad_layout_is_refused_naming_the_problem_and_nothing_is_stored(string extra, string problem)
     {
-        var files = SyntheticImages.ClassFolders(2, 2, 16, 16, SKEncodedImageFormat.Png);
-        files.Add(("c1/extra/deep.png", SyntheticImages.Image(1, 16, 16, SKEncodedImageFormat.Png, 4)));
-        var response = await Client.UploadImageArchiveAsync(SyntheticImages.Tar(files), "deep.tar");
-        await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "'c1/extra/deep.png' is more than one folder deep", "labels.csv");
+        var files = SyntheticImages.ClassFolders(extra == "classes.txt" ? 1 : 2, 2, 16, 16, SKEncodedImageFormat.Png);
+        files.Add((extra, extra == "classes.txt" ? "c0\nc1\n"u8.ToArray() : SyntheticImages.Image(1, 16, 16, SKEncodedImageFormat.Png, 4)));
+        var response = await Client.UploadImageArchiveAsync(SyntheticImages.Tar(files), "layout.tar");
+        await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, problem, "the archive's layout is not one Shears reads");
         await AssertNothingStoredAsync();
     }
 
@@ -100,5 +113,10 @@ public sealed class ImageArchiveUploadTests : IDisposable
         Assert.Empty(Directory.EnumerateFiles(_api.ArtifactsPath, "*", SearchOption.AllDirectories));
     }
 
-    public void Dispose() => _api.Dispose();
+    public Task DisposeAsync()
+    {
+        Client.Dispose();
+        _api.Dispose();
+        return Task.CompletedTask;
+    }
 }

@@ -83,7 +83,7 @@ public sealed class PruningOptionsParserTests
     [InlineData("""{"device": "tpu"}""", "device", "\"cuda\"")]
     [InlineData("""{"lambda": 1}""", "lambda", "l0 only")]
     [InlineData("""{"cost": "latency"}""", "cost", "fisher only")]
-    [InlineData("""{"channelMultiple": 8}""", "channelMultiple", "fisher only")]
+    [InlineData("""{"channelMultiple": 0}""", "channelMultiple", "from 1 to")]
     [InlineData("""{"minWidth": 1}""", "minWidth", "at most 0.99")]
     [InlineData("""{"schedule": "step"}""", "schedule", "\"cosine\"")]
     [InlineData("""{"epochs": "NaN"}""", "epochs", "must be a number")]

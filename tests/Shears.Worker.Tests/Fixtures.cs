@@ -54,23 +54,7 @@ internal static class Fixtures
     /// The images as samples of <paramref name="sampleShape"/> ([channels, height, width]): upscaled by
     /// nearest neighbour and repeated on every channel; the dataset itself when the shapes agree.
     /// </summary>
-    public static Dataset Resized(Dataset images, int[] sampleShape)
-    {
-        var pixels = images.Arrays[0];
-        var (height, width) = (pixels.SampleShape[0], pixels.SampleShape[1]);
-        if (sampleShape.Aggregate(1, (a, d) => a * d) == height * width)
-            return images;
-        var (channels, newHeight, newWidth) = (sampleShape[0], sampleShape[1], sampleShape[2]);
-        var size = channels * newHeight * newWidth;
-        var inputs = new float[images.Samples * size];
-        for (var n = 0; n < images.Samples; n++)
-            for (var c = 0; c < channels; c++)
-                for (var y = 0; y < newHeight; y++)
-                    for (var x = 0; x < newWidth; x++)
-                        inputs[(n * size) + (((c * newHeight) + y) * newWidth) + x] =
-                            pixels.Floats![(n * height * width) + (y * height / newHeight * width) + (x * width / newWidth)];
-        return Dataset.OfOneArray(inputs, sampleShape, images.Labels, images.NumClasses, pixels.IsByteData);
-    }
+    public static Dataset Resized(Dataset images, int[] sampleShape) => GrayscaleResizing.To(images, sampleShape);
 
     private static byte[] ReadIdx(string path, out int[] dims)
     {

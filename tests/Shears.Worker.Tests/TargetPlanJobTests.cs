@@ -1,6 +1,5 @@
 using Shears.Domain.Jobs;
 using Shears.Worker.Engine;
-using MemoryCheckpoints = Shears.Worker.Tests.CheckpointResumeTests.MemoryCheckpoints;
 
 namespace Shears.Worker.Tests;
 

@@ -26,7 +26,7 @@ public class WidthRulesTests
     [Fact]
     public void A_channel_multiple_lets_a_wide_group_lose_a_whole_block_and_a_narrow_one_a_channel()
     {
-        var cost = new CostTracker(SmallResNet, Groups, new PruningTarget(0.5, null), channelMultiple: 3);
+        var cost = new CostTracker(SmallResNet, Groups, new PruningTarget(0.5, null), channelMultiple: _ => 3);
         var trunk = Groups.Single(g => g.Channels == 8 && g.Name.Contains("stem", StringComparison.Ordinal));
 
         // 8 is no multiple of 3: the widest allowed width below it is 6; below 3 every width is allowed.
@@ -36,7 +36,7 @@ public class WidthRulesTests
     [Fact]
     public void The_cost_of_a_block_is_the_cost_of_its_channels()
     {
-        var cost = new CostTracker(SmallResNet, Groups, new PruningTarget(0.5, null), channelMultiple: 16);
+        var cost = new CostTracker(SmallResNet, Groups, new PruningTarget(0.5, null), channelMultiple: _ => 16);
         var wide = Groups.First(g => g.Channels == 32);
 
         Assert.Equal(16, cost.ChannelsToShrink(wide.Id));
@@ -85,6 +85,30 @@ public class WidthRulesTests
 
         Assert.True(outcome.After.Flops <= 0.3 * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
         Assert.All(outcome.Layers, l => Assert.True(l.ChannelsAfter * 2 >= l.ChannelsBefore, $"{l.Name}: {l.ChannelsBefore} → {l.ChannelsAfter}"));
+    }
+
+    /// <summary>
+    /// Without <c>minWidth</c> or <c>channelMultiple</c> every method keeps a quarter of each group and convolution widths on
+    /// the worker's channel block (below it or a multiple of it); before, magnitude and l0 removed channels one at a time.
+    /// </summary>
+    [Theory]
+    [InlineData(PruningMethod.Magnitude)]
+    [InlineData(PruningMethod.L0)]
+    [InlineData(PruningMethod.Fisher)]
+    public void By_default_every_method_keeps_a_quarter_of_each_group_and_convolution_widths_on_the_cpu_block(PruningMethod method)
+    {
+        var options = new PruningOptions { Steps = method == PruningMethod.L0 ? 60 : 4, BatchSize = 50, ValidationFraction = 0.2 };
+        var request = new PruneRequest(Fixtures.Network("small_resnet"), Fixtures.Train2k(600), method, new PruningTarget(0.4, null), options);
+
+        var outcome = new PruningEngine(new EngineSettings(Threads: 1, LatencyRepeats: 1, LatencyRounds: 1)).Run(request, new RecordingProgress(), CancellationToken.None);
+
+        var block = ChannelMultiples.CpuConvolutionBlock;
+        Assert.True(outcome.After.Flops <= 0.4 * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
+        Assert.All(outcome.Layers, l =>
+        {
+            Assert.True(l.ChannelsAfter * 4 >= l.ChannelsBefore, $"{l.Name}: {l.ChannelsBefore} → {l.ChannelsAfter}");
+            Assert.True(l.ChannelsAfter < block || l.ChannelsAfter % block == 0, $"{l.Name}: {l.ChannelsBefore} → {l.ChannelsAfter} (block {block})");
+        });
     }
 
     [Fact]

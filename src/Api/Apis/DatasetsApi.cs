@@ -63,8 +63,9 @@ public static class DatasetsApi
                 dataset = new DatasetDescription(archive.Images.Count, [new ArrayDescription(DatasetArray.SingleName, "uint8", archive.CommonShape())],
                     archive.Classes.Count, archive.IsLabeled);
                 images = ImageArchiveSummary.From(archive);
-                // The archive labels its images itself (folders or labels.csv): the row names the archive for both.
-                labels = archive.IsLabeled ? inputs : null;
+                // The archive labels its images itself (folders or labels.csv), or has none: the row names the archive for both
+                // either way (StoredDataset.IsImageArchive); HasLabels says whether it is labelled.
+                labels = inputs;
             }
             else
             {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Shears.Api.Contracts;
 using Shears.Domain.Datasets;
+using Shears.Domain.Datasets.Images;
 using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Persistence;
@@ -9,7 +10,7 @@ namespace Shears.Api.Apis;
 
 /// <summary>
 /// Whether a job can run before it is queued: every network input is fed by a dataset array of a fitting type and
-/// shape (<see cref="DatasetFit"/>), in the training and the evaluation dataset alike; an objective on labels has labels
+/// shape (<see cref="DatasetFit"/>; an image archive's images are resized for its one image input), in the training and the evaluation dataset alike; an objective on labels has labels
 /// and one class-score output with enough classes; <c>outputWeights</c> name outputs the network has.
 /// </summary>
 public static class JobFit
@@ -24,6 +25,12 @@ public static class JobFit
         {
             if (data is null)
                 continue;
+            if (data.IsImageArchive)
+            {
+                if (ImageArchiveProblem(inspection, data, options) is { } problem)
+                    return name == "dataset" ? problem : $"{name} {data.Id}: {problem}";
+                continue;
+            }
             try
             {
                 DatasetFit.Match(inspection.Inputs, data.Arrays());
@@ -48,6 +55,18 @@ public static class JobFit
             return $"The model's output '{classOutputs[0].Name}' has {width} classes, but the dataset's labels go up to class {dataset.NumClasses - 1}.";
         if (options.OutputWeights?.Keys.FirstOrDefault(k => inspection.Outputs.All(o => o.Name != k)) is { } unknown)
             return $"options.outputWeights names '{unknown}', which is not an output of the network (its outputs: {string.Join(", ", inspection.Outputs.Select(o => $"'{o.Name}'"))}).";
+        return null;
+    }
+
+    /// <summary>An archive's images are resized for the network, so only its input's kind counts, and its classes.</summary>
+    private static string? ImageArchiveProblem(ModelInspection inspection, StoredDataset dataset, PruningOptions options)
+    {
+        if (inspection.Inputs.Count != 1)
+            return $"The network takes {inspection.Inputs.Count} inputs; an image archive feeds one.";
+        if (ImageNetworkInput.Problem(inspection.Inputs[0].Shape, options.ImageSize) is { } problem)
+            return problem;
+        if (dataset.NumClasses == 1)
+            return $"The image archive '{dataset.InputsFileName}' has a single class; a classifier needs images of at least two.";
         return null;
     }
 }

@@ -7,6 +7,8 @@ using Shears.Api.Auth;
 using Shears.Api.Contracts;
 using Shears.Api.Extensions;
 using Shears.Api.Requests;
+using Shears.Domain.Datasets.Images;
+using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Persistence;
 using Shears.Worker.Jobs;
@@ -34,10 +36,16 @@ public static class JobsApi
 
     /// <summary>The body is read by <see cref="JobRequestParser"/>, which names every wrong, unknown or missing field.</summary>
     public static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> CreateAsync(HttpRequest httpRequest, ShearsDbContext db,
-        JobDispatcher dispatcher, DatasetMemoryLimit memoryLimit, ClaimsPrincipal user, CancellationToken cancellationToken)
+        JobDispatcher dispatcher, LiveWorkers liveWorkers, DatasetMemoryLimit memoryLimit, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var request = JobRequestParser.Parse(await JsonRequestBody.ReadAsync(httpRequest, cancellationToken));
         var spec = request.Spec;
+        if (spec.Options.Device == "cuda" && !liveWorkers.AnyServes(JobQueues.Gpu))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "No live worker has a CUDA device.",
+                detail: $"The job asks for device 'cuda', but no live worker serves the gpu queue, which only workers with a CUDA device serve " +
+                    $"(live now: {liveWorkers.Describe()}). Use device 'auto' or 'cpu', or start a worker on a machine with an NVIDIA GPU.");
+        }
         var tenant = user.TenantId();
         // The model and dataset stay locked until the job is committed, so a DELETE racing this request either waits
         // and then finds the job (409), or goes first and this request finds nothing (404).

@@ -21,17 +21,8 @@ public static class AuthExtensions
             .AddPolicy(AdminPolicy, policy => policy.RequireRole(ApiKeyAuthenticationHandler.AdminRole));
         if (keys.IsOpen)
         {
-            builder.WebHost.UseUrls(LoopbackOnly(builder.Configuration["urls"] ?? "http://localhost:5000"));
+            builder.WebHost.UseUrls(ListenAddresses.Of(builder.Configuration, loopbackOnly: true));
         }
         return keys;
     }
-
-    private static string[] LoopbackOnly(string urls) => urls
-        .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-        .Select(url => url.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal))
-        .Select(url => new UriBuilder(url) { Host = IsLoopback(new Uri(url).Host) ? new Uri(url).Host : "127.0.0.1" }.Uri.ToString().TrimEnd('/'))
-        .ToArray();
-
-    private static bool IsLoopback(string host)
-        => host == "localhost" || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
 }

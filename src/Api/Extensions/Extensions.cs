@@ -80,11 +80,18 @@ public static class Extensions
         }, app.Lifetime.ApplicationStopping);
     }
 
-    /// <summary>Problem details for errors (and for request heads over the limits), authentication, Swagger UI and the admin-only Hangfire dashboard.</summary>
+    /// <summary>
+    /// Problem details for errors (and for request heads over the limits), the browser guard of keyless mode,
+    /// authentication, Swagger UI and the admin-only Hangfire dashboard.
+    /// </summary>
     public static void UseShearsPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseRequestHeadLimits();
+        if (app.Services.GetRequiredService<ApiKeyRegistry>().IsOpen)
+        {
+            app.UseMiddleware<KeylessBrowserGuard>();
+        }
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using Shears.Domain.Persistence;
+using Shears.Worker.Telemetry;
 
 namespace Shears.Api.Uploads;
 
@@ -72,6 +73,10 @@ public static class UploadReader
                 throw new ClientDroppedException(request.ContentLength ?? -1, cause);
             }
             throw;
+        }
+        foreach (var (part, file) in files)
+        {
+            ShearsTelemetry.UploadedBytes.Add(file.Blob.SizeBytes, new KeyValuePair<string, object?>("part", part));
         }
         return new StoredUpload(files, discard);
     }

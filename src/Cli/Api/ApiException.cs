@@ -16,7 +16,16 @@ public sealed class ApiException(HttpStatusCode status, string message) : Except
         return new ApiException(response.StatusCode, $"{status} {response.ReasonPhrase}: {ProblemText(body)}".TrimEnd(' ', ':'));
     }
 
-    /// <summary>Title, detail and validation errors of an RFC 7807 body; the body itself when it is not one.</summary>
+    /// <summary>
+    /// Title, detail and validation errors of an RFC 7807 body; when it is not one (a proxy's HTML page), its first
+    /// non-empty line, cut at 200 characters, so an error stays one line.
+    /// </summary>
+    private static string FirstLine(string body)
+    {
+        var line = body.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
+        return line.Length <= 200 ? line : line[..200] + "…";
+    }
+
     private static string ProblemText(string body)
     {
         try
@@ -42,7 +51,7 @@ public sealed class ApiException(HttpStatusCode status, string message) : Except
         }
         catch (JsonException)
         {
-            return body.Trim();
+            return FirstLine(body);
         }
     }
 }

@@ -23,7 +23,7 @@ public static class ModelsCommands
             return ExitCodes.Success;
         });
         var list = ListCommand.Create("models", global, console,
-            model => $"{model.Text("name")}  {model.Child("inspection").Count("params")} params{(model.Text("sourceJobId") is var job and not "-" ? $", pruned by job {job}" : "")}");
+            model => $"{model.Text("name")}  {model.Child("inspection").Count("params")} params"); // a pruned model's name names its job
         return new Command("models", "ONNX networks.") { upload, list, DeleteCommand.Create("models", "model", global, console) };
     }
 }

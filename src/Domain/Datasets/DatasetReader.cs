@@ -34,14 +34,20 @@ public static class DatasetReader
         if (sources.Labels is { } labelSource)
         {
             using var stream = labelSource.Open();
-            var labelArray = NumericArrayFile.Read(stream, labelSource.FileName, limits);
-            CheckLabelShape(labelArray.Header, labelSource.FileName, samples.Value, inputsFileName);
-            labelValues = labelArray.ToLongs();
-            var indices = new ClassIndices(labelSource.FileName, limits);
-            indices.Check(labelValues);
-            classes = indices.Count;
+            (labelValues, classes) = ReadLabels(stream, labelSource.FileName, samples.Value, inputsFileName, limits);
         }
         return new Dataset { Samples = samples.Value, Arrays = arrays, Labels = labelValues, NumClasses = classes };
+    }
+
+    /// <summary>A labels file's class indices for <paramref name="samples"/> inputs, and the class count (largest + 1).</summary>
+    public static (long[] Labels, int NumClasses) ReadLabels(Stream labels, string labelsFileName, int samples, string inputsFileName, DatasetLimits limits)
+    {
+        var labelArray = NumericArrayFile.Read(labels, labelsFileName, limits);
+        CheckLabelShape(labelArray.Header, labelsFileName, samples, inputsFileName);
+        var labelValues = labelArray.ToLongs();
+        var classes = new ClassIndices(labelsFileName, limits);
+        classes.Check(labelValues);
+        return (labelValues, classes.Count);
     }
 
     /// <summary>

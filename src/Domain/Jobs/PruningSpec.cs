@@ -27,8 +27,11 @@ public sealed record PruningTarget(double? Flops, double? Params)
 public sealed record PruningOptions
 {
     // common
-    /// <summary>Fine-tuning epochs after pruning (magnitude, fisher) or training epochs (l0).</summary>
-    public double Epochs { get; init; } = 1;
+    /// <summary>
+    /// Fine-tuning epochs after pruning (magnitude, fisher) or training epochs (l0); null, with no <see cref="Steps"/>:
+    /// fine-tuning runs until the held-out accuracy stops improving (l0 trains its gates for one epoch first).
+    /// </summary>
+    public double? Epochs { get; init; }
     /// <summary>When set, overrides <see cref="Epochs"/> as a number of optimizer steps.</summary>
     public int? Steps { get; init; }
     public int BatchSize { get; init; } = 100;
@@ -43,7 +46,7 @@ public sealed record PruningOptions
     /// Share of each group's original channels that is never removed (0: a group may go down to one channel). Keeps a
     /// method from hollowing one layer out to reach a target, at the price of cutting deeper elsewhere.
     /// </summary>
-    public double MinWidth { get; init; }
+    public double MinWidth { get; init; } = 0.25;
     public double ValidationFraction { get; init; } = 0.1;
     public int Seed { get; init; } = 1;
     public string Device { get; init; } = "auto"; // auto | cpu | cuda
@@ -95,10 +98,10 @@ public sealed record PruningOptions
     public double? Beta { get; init; }
     public int StepsPerPrune { get; init; } = 10;
     /// <summary>
-    /// Channels removed after each <see cref="StepsPerPrune"/> steps (the paper removes one). Large networks
-    /// need more: torchvision resnet18 loses about a thousand channels on its way to half its FLOPs.
+    /// Channels removed after each <see cref="StepsPerPrune"/> steps besides those whose Δ was 0 (the paper removes one);
+    /// null: a share of the remaining distance to the target each round, so the rounds stay bounded whatever the width.
     /// </summary>
-    public int ChannelsPerPrune { get; init; } = 1;
+    public int? ChannelsPerPrune { get; init; }
     /// <summary>
     /// What ΔC counts when ranking channels: <c>target</c>, the target's own metric (FLOPs or parameters, as in the paper),
     /// or <c>latency</c>, ONNX Runtime latency measured on the worker (see the Worker's LatencyProfile).
@@ -107,9 +110,10 @@ public sealed record PruningOptions
     /// <summary>
     /// Kept widths are either below this or a multiple of it (1: any width). CPU runtimes compute convolutions in blocks of
     /// channels (ONNX Runtime: 8 with AVX2, 16 with AVX-512) and fall back to slower kernels for widths between blocks,
-    /// so a group that is too wide for one block loses a whole block at a time.
+    /// so a group that is too wide for one block loses a whole block at a time. Null: the worker's convolution block for
+    /// convolution groups, 1 for linear units and heads (the Worker's ChannelMultiples).
     /// </summary>
-    public int ChannelMultiple { get; init; } = 1;
+    public int? ChannelMultiple { get; init; }
 
     // l0
     public double? Lambda { get; init; }

@@ -5,7 +5,8 @@ namespace Shears.Domain.Onnx;
 
 /// <summary>
 /// Reads every weight of a model once, as training will: data kept elsewhere, data that disagrees with its shape,
-/// and NaN or infinite values are refused at upload rather than found by a job hours later.
+/// NaN or infinite values, and types the engine cannot load (STRING, BOOL, FLOAT16 …) are refused at upload rather than
+/// found by a job hours later.
 /// </summary>
 public static class InitializerValidation
 {
@@ -28,13 +29,16 @@ public static class InitializerValidation
                 case TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32:
                     OnnxTensors.ToInt64s(tensor);
                     break;
-                default:
-                    if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
-                    {
-                        throw new InvalidModelException($"Tensor '{name}' keeps its data in an external file; upload a model with the weights embedded.");
-                    }
-                    break;
+                case var _ when tensor.DataLocation == TensorProto.Types.DataLocation.External:
+                    throw new InvalidModelException($"Tensor '{name}' keeps its data in an external file; upload a model with the weights embedded.");
+                case var other:
+                    // The engine loads every initializer and Constant value as float32 weights or int64 shape values.
+                    throw new InvalidModelException($"Tensor '{name}' holds {TypeName(other)} values; Shears reads weights as FLOAT or DOUBLE " +
+                        "and constants as INT32 or INT64. Export the network with float32 weights, or without this tensor.");
             }
         }
     }
+
+    private static string TypeName(TensorProto.Types.DataType type)
+        => Enum.IsDefined(type) ? type.ToString().ToUpperInvariant() : $"data type {(int)type}";
 }

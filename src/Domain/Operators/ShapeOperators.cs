@@ -99,6 +99,8 @@ internal static class ShapeOperators
             ChannelRules.PassElementwise(node, walk, x);
         else if (output.Length == 2 && x.Axis == 1 && output[0] == input[0] && output[1] == input.Skip(1).Aggregate(1L, (a, d) => d < 0 ? -1 : a * d))
             Flatten(node, walk, x, 1);
+        else if (x.Block == 1 && x.Axis < output.Length && input.Take(x.Axis + 1).SequenceEqual(output.Take(x.Axis + 1)) && x.Axis < input.Length - 1)
+            walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], x.Axis)); // regroups the axes after the channels (ViT's patches: [N, C, H, W] → [N, C, H·W])
         else if (x.Block == 1 && x.Axis == input.Length - 1 && output.Length >= 2 && output[^1] == input[^1])
             walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], output.Length - 1)); // regroups the leading axes (tokens, batch), channels last
         else

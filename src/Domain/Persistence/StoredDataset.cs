@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations.Schema;
 using System.Text.Json;
 using Shears.Domain.Datasets;
 
@@ -37,4 +38,7 @@ public sealed class StoredDataset : ITenantOwned
         ArraysJson is { } json
             ? JsonSerializer.Deserialize<ArrayDescription[]>(json, JobEventLog.Json) ?? []
             : [new ArrayDescription(DatasetArray.SingleName, "float32", JsonSerializer.Deserialize<int[]>(InputShapeJson) ?? [])];
+    /// <summary>An image archive is stored as both files (it labels its images itself); array files never are (labels are [N]).</summary>
+    [NotMapped]
+    public bool IsImageArchive => LabelsSha256 == InputsSha256;
 }

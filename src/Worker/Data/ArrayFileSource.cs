@@ -1,4 +1,5 @@
 using Shears.Domain.Datasets;
+using Shears.Worker.Engine;
 
 namespace Shears.Worker.Data;
 
@@ -13,9 +14,9 @@ public sealed class ArrayFileSource : ISampleSource
     private readonly int _rowBytes;
     private readonly float _scale;
 
-    /// <param name="sampleShape">The network's shape for a row (same number of values), or null for the file's.</param>
+    /// <param name="modelInputShape">The network's input shape, whose per-sample part a row takes when it is fixed; null for the file's.</param>
     /// <param name="scale">Null: 1/255 for byte data, else 1.</param>
-    public ArrayFileSource(Stream raw, string fileName, long[]? sampleShape, double? scale)
+    public ArrayFileSource(Stream raw, string fileName, IReadOnlyList<long>? modelInputShape, double? scale)
     {
         using var reader = NumericArrayReader.Open(raw, fileName, new DatasetLimits());
         _header = reader.Header;
@@ -26,7 +27,7 @@ public sealed class ArrayFileSource : ISampleSource
         Count = _header.Shape[0];
         var rowValues = _header.Shape[1..].Aggregate(1L, (a, b) => a * b);
         _rowBytes = (int)(rowValues * _header.ElementType.SizeInBytes());
-        SampleShape = sampleShape ?? [.. _header.Shape[1..].Select(d => (long)d)];
+        SampleShape = ModelSampleShape.For(_header.Shape[1..], modelInputShape);
         _scale = (float)(scale ?? (_header.ElementType == ElementType.UInt8 ? 1.0 / 255.0 : 1.0));
     }
 

@@ -22,7 +22,7 @@ public sealed class ImageArchiveSource : ISampleSource
         Archive = ImageArchiveReader.Read(seekable, format, archiveName, new ImageArchiveOptions(SkipBadImages: true), new DatasetLimits(),
             (path, bytes) => stored[path] = (_pack.Append(bytes), bytes.Length));
         _paths = [.. Archive.Images.Select(i => i.Path)];
-        _files = [.. _paths.Select(path => stored[path])];
+        _files = [.. Archive.Images.Select(image => stored[image.EntryPath])];
     }
 
     public ImageArchive Archive { get; }

@@ -1,3 +1,4 @@
+using Shears.Domain.Datasets.Images;
 using Shears.Domain.Jobs;
 using Shears.Worker.Engine;
 
@@ -21,18 +22,12 @@ public sealed record ImagePreprocessing(int Height, int Width, int Channels, boo
     /// </summary>
     public static ImagePreprocessing For(IReadOnlyList<long> inputShape, PruningOptions options)
     {
-        if (inputShape.Count != 4 || inputShape[1] is not (1 or 3))
+        if (ImageNetworkInput.Problem(inputShape, options.ImageSize) is { } problem)
         {
-            throw new PruningFailedException(
-                $"An image dataset needs a network whose input is [N, 1 or 3, H, W]; this one takes [{string.Join(", ", inputShape)}].");
+            throw new PruningFailedException(problem);
         }
         var channels = (int)inputShape[1];
         var (height, width) = options.ImageSize is { } size ? (size, size) : ((int)inputShape[2], (int)inputShape[3]);
-        if (height < 1 || width < 1)
-        {
-            throw new PruningFailedException(
-                $"The network's input [{string.Join(", ", inputShape)}] has no fixed height and width; give the job the option imageSize.");
-        }
         var bgr = options.ChannelOrder == "bgr";
         var (mean, std) = options.Normalize == "imagenet" ? (Ordered(ImageNetMean, channels, bgr), Ordered(ImageNetStd, channels, bgr))
             : (PerChannel(options.Mean, channels, 0f), PerChannel(options.Std, channels, 1f));

@@ -51,7 +51,7 @@ public sealed class BudgetSearch : ICheckpointed
         session.Checkpoints.Attach(search);
         if (!session.Checkpoints.ResumesIn(TrainingPhase.FineTuning))
             search.stops.Follow(session, prune);
-        session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningSteps * (int)Math.Ceiling(Math.Log2(sizes.Count + 1)));
+        session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningStepsAtMost * (int)Math.Ceiling(Math.Log2(sizes.Count + 1)));
         while (search.Next() is { } next)
         {
             var stop = search.stops.Taken[next];

@@ -8,7 +8,8 @@ namespace Shears.Worker.Engine;
 /// The network's cost as channels are removed, against the job's target: FLOPs and parameters of
 /// the current pruning state from the Domain <see cref="CostModel"/>, and what removing one more
 /// channel of a group would save (its own layer and every consumer). Also which widths a group may take: none
-/// below the job's <c>minWidth</c>, and with <c>channelMultiple</c> m only widths below m or multiples of m.
+/// below the job's <c>minWidth</c>, and with a group's <c>channelMultiple</c> m only widths below m or multiples of m
+/// (<see cref="ChannelMultiples"/>).
 /// </summary>
 public sealed class CostTracker
 {
@@ -17,15 +18,17 @@ public sealed class CostTracker
     private readonly PruningTarget target;
     private readonly Dictionary<int, int> kept;
     private readonly Dictionary<int, int> floor;
-    private readonly int channelMultiple;
+    private readonly Dictionary<int, int> multiple;
     private LatencyProfile? latency;
+    private readonly OnnxGraph graph;
 
-    public CostTracker(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, PruningTarget target, double minWidth = 0, int channelMultiple = 1)
+    public CostTracker(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, PruningTarget target, double minWidth = 0, Func<ChannelGroup, int>? channelMultiple = null)
     {
         model = CostModel.For(graph, groups);
+        this.graph = graph;
         this.groups = groups;
         this.target = target;
-        this.channelMultiple = channelMultiple;
+        multiple = groups.ToDictionary(g => g.Id, g => channelMultiple?.Invoke(g) ?? 1);
         kept = groups.ToDictionary(g => g.Id, g => g.Channels);
         floor = groups.ToDictionary(g => g.Id, g => Math.Max(1, (int)Math.Ceiling(minWidth * g.Channels - 1e-9)));
         Original = model.Measure(null);
@@ -70,15 +73,25 @@ public sealed class CostTracker
         return target.Flops is not null ? cost.Flops : cost.Params;
     }
 
+    /// <summary>The narrowest allowed width of the group that is not below <paramref name="width"/>.</summary>
+    public int AllowedWidthAtLeast(int groupId, int width)
+    {
+        var allowed = groups[groupId].Channels;
+        while (NextWidth(groupId, allowed) is { } next && next >= width)
+            allowed = next;
+        return allowed;
+    }
+
     public bool CanShrink(int groupId) => ChannelsToShrink(groupId) > 0;
 
     /// <summary>How many channels group <paramref name="groupId"/> loses in one go to reach its next allowed width (0: it cannot shrink).</summary>
     public int ChannelsToShrink(int groupId) => NextWidth(groupId, kept[groupId]) is { } next ? kept[groupId] - next : 0;
 
     /// <summary>The widest allowed width below <paramref name="width"/>, or null when the group is at its narrowest.</summary>
-    private int? NextWidth(int groupId, int width)
+    public int? NextWidth(int groupId, int width)
     {
-        var next = width - 1 < channelMultiple ? width - 1 : (width - 1) / channelMultiple * channelMultiple;
+        var step = multiple[groupId];
+        var next = width - 1 < step ? width - 1 : (width - 1) / step * step;
         return next >= floor[groupId] ? next : null;
     }
 
@@ -122,7 +135,7 @@ public sealed class CostTracker
     public double Fraction(CostMetric metric) => metric == CostMetric.Flops ? FlopsFraction : ParamsFraction;
 
     /// <summary>Every group is at a width it may stay at (with <c>channelMultiple</c>, not halfway through a block).</summary>
-    public bool AtAllowedWidths => kept.All(k => k.Value < channelMultiple || k.Value % channelMultiple == 0 || k.Value == groups[k.Key].Channels);
+    public bool AtAllowedWidths => kept.All(k => k.Value < multiple[k.Key] || k.Value % multiple[k.Key] == 0 || k.Value == groups[k.Key].Channels);
 
     /// <summary>The smallest fraction of the original's <paramref name="metric"/> the allowed widths can reach.</summary>
     public double NarrowestFraction(CostMetric metric)
@@ -173,9 +186,9 @@ public sealed class CostTracker
         var flops = NarrowestFraction(CostMetric.Flops);
         var parameters = NarrowestFraction(CostMetric.Params);
         if (target.Flops is { } f && flops > f)
-            throw new PruningFailedException($"Target unreachable: with every prunable group at its narrowest allowed width the network still has {flops:P1} of its FLOPs (target {f:P1}); the rest is in layers Shears holds fixed (input, output, unsupported ops){Limits}.");
+            throw new PruningFailedException($"Target unreachable: with every prunable group at its narrowest allowed width the network still has {flops:P1} of its FLOPs (target {f:P1}); the rest is in layers Shears holds fixed{HeldBecause}{Limits}.");
         if (target.Params is { } p && parameters > p)
-            throw new PruningFailedException($"Target unreachable: with every prunable group at its narrowest allowed width the network still has {parameters:P1} of its parameters (target {p:P1}); the rest is in layers Shears holds fixed (input, output, unsupported ops){Limits}.");
+            throw new PruningFailedException($"Target unreachable: with every prunable group at its narrowest allowed width the network still has {parameters:P1} of its parameters (target {p:P1}); the rest is in layers Shears holds fixed{HeldBecause}{Limits}.");
     }
 
     private int Narrowest(ChannelGroup group)
@@ -186,5 +199,17 @@ public sealed class CostTracker
         return width;
     }
 
-    private string Limits => floor.Values.Any(f => f > 1) || channelMultiple > 1 ? " or kept by minWidth and channelMultiple" : "";
+    /// <summary>Why channels are held, from the dependency analysis: the first reasons beyond the graph's own input and output.</summary>
+    private string HeldBecause
+    {
+        get
+        {
+            var reasons = ChannelGroupAnalysis.Find(graph).Held.Select(h => h.Reason)
+                .Where(r => !r.StartsWith("the graph input", StringComparison.Ordinal) && r != "it is the graph output").Distinct().ToList();
+            return reasons.Count == 0 ? " (the input and output layers)"
+                : $" (besides input and output: {string.Join("; ", reasons.Take(3))}{(reasons.Count > 3 ? $"; {reasons.Count - 3} more in the inspection's held list" : "")})";
+        }
+    }
+
+    private string Limits => floor.Values.Any(f => f > 1) || multiple.Values.Any(m => m > 1) ? " or kept by minWidth and channelMultiple" : "";
 }

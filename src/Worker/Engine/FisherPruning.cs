@@ -4,8 +4,8 @@ namespace Shears.Worker.Engine;
 
 /// <summary>
 /// Fisher pruning (Theis, Korshunova, Tejani, Huszár 2018): train on the training split while
-/// accumulating Δ_k (see <see cref="FisherSignal"/>); every <c>stepsPerPrune</c> steps remove the one
-/// channel minimising Δ_k + β·ΔC_k, where ΔC_k (≤ 0) is the cost change its removal causes in its own
+/// accumulating Δ_k (see <see cref="FisherSignal"/>); every <c>stepsPerPrune</c> steps remove the
+/// channels minimising Δ_k + β·ΔC_k, where ΔC_k (≤ 0) is the cost change its removal causes in its own
 /// layer and in every consumer, recomputed after every removal, as a fraction of the original cost (so β is the
 /// paper's β times the original cost). Without β the ranking is Δ_k/|ΔC_k|, the loss increase per unit of cost
 /// saved: the cost-normalised importance of Group Fisher (Liu et al. 2021), not one of Theis et al.'s β (their
@@ -13,9 +13,10 @@ namespace Shears.Worker.Engine;
 /// A group whose next allowed width is a block narrower (<c>channelMultiple</c>) is one candidate: its cheapest
 /// channels of that block, with their Δ summed.
 /// Then fine-tune with the removed channels masked.
-/// With <c>channelsPerPrune</c> above 1 a round removes that many channels, each chosen with ΔC
-/// recomputed after the one before and Δ from the round's steps (large networks need this to reach a
-/// target in a reasonable number of steps).
+/// A round removes every channel whose Δ was 0 over its steps, then the cheapest further channels its
+/// <see cref="FisherRoundBudget"/> allows (by default a share of the remaining distance to the target, so the number
+/// of rounds stays bounded whatever the width; <c>channelsPerPrune</c> sets a number instead), each chosen with ΔC
+/// recomputed after the one before and Δ from the round's steps.
 /// </summary>
 public static class FisherPruning
 {
@@ -38,23 +39,30 @@ public static class FisherPruning
     }
 
     /// <summary>
-    /// Rounds, then fine-tuning. The rounds are an estimate: at first the rounds that would reach the target if every
-    /// group shrank at the same pace; once a tenth of the way is done, the rounds so far scaled by the share of the way
-    /// they covered.
+    /// Rounds, then fine-tuning (at its upper bound when the job gave no length). The rounds are an estimate: at first the
+    /// removals that would reach the target if every group shrank at the same pace, divided by <c>channelsPerPrune</c>;
+    /// once a tenth of the way is done, the rounds so far scaled by the share of the way they covered. By default a round
+    /// removes at least one channel or block, so the estimate is also capped by the rounds the round budget's schedule
+    /// takes (<see cref="FisherRoundBudget.RoundsLeft"/>).
     /// </summary>
     public static void PlanSteps(PruningSession session)
     {
-        var rounds = (int)Math.Ceiling((double)session.Cost.ShrinkingEvenlyToTarget() / session.Options.ChannelsPerPrune);
-        session.Progress.Plan.Plan(TrainingPhase.FisherRounds, rounds * session.Options.StepsPerPrune);
-        session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningSteps);
+        var removals = (int)Math.Ceiling((double)session.Cost.ShrinkingEvenlyToTarget() / (session.Options.ChannelsPerPrune ?? 1));
+        PlanRounds(session, session.Options.ChannelsPerPrune is null ? Math.Min(removals, FisherRoundBudget.RoundsLeft(0)) : removals);
+        session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningStepsAtMost);
     }
 
     private static void EstimateRounds(PruningSession session, int roundsDone)
     {
         var covered = session.Cost.Progress;
-        if (covered >= 0.1 && !session.Cost.TargetReached)
-            session.Progress.Plan.Plan(TrainingPhase.FisherRounds, (int)Math.Ceiling(roundsDone / covered) * session.Options.StepsPerPrune);
+        if (covered < 0.1 || session.Cost.TargetReached)
+            return;
+        var scaled = (int)Math.Ceiling(roundsDone / covered);
+        PlanRounds(session, session.Options.ChannelsPerPrune is null ? Math.Min(scaled, roundsDone + FisherRoundBudget.RoundsLeft(covered)) : scaled);
     }
+
+    private static void PlanRounds(PruningSession session, int rounds) =>
+        session.Progress.Plan.Plan(TrainingPhase.FisherRounds, rounds * session.Options.StepsPerPrune);
 
     /// <summary>Accumulates Δ and removes channels every <c>stepsPerPrune</c> steps until the target is reached.</summary>
     private static void RunRounds(PruningSession session)
@@ -78,23 +86,35 @@ public static class FisherPruning
         {
             session.Gates.CaptureGradients = false;
         }
-        session.Progress.Log($"Fisher pruning reached the target after {rounds.Removals} removals in {rounds.Count} rounds ({options.ChannelsPerPrune} a round) and {session.StepsTaken} steps; fine-tuning for {session.FineTuningSteps} steps.");
+        session.Progress.Log($"Fisher pruning reached the target after {rounds.Removals} channel removals in {rounds.Count} rounds ({FisherRoundBudget.Describe(options.ChannelsPerPrune)}, besides the channels whose Δ was 0) and {session.StepsTaken} steps; fine-tuning next.");
     }
 
-    /// <summary>The end of a round: removes the channels its Δ ranks cheapest and starts the next round's accumulation.</summary>
+    /// <summary>
+    /// The end of a round: removes the channels whose Δ was 0 over the round, then as many more as the round's budget allows
+    /// (<see cref="FisherRoundBudget"/>), cheapest first, and starts the next round's accumulation.
+    /// </summary>
     private static void Decide(PruningSession session, Rounds rounds)
     {
         var options = session.Options;
         var deltas = rounds.Signal.Deltas();
+        var budget = new FisherRoundBudget(session.Cost, options.ChannelsPerPrune);
         var removed = new List<string>();
-        for (var i = 0; i < options.ChannelsPerPrune && !session.Cost.TargetReached; i++)
+        var dead = 0;
+        while (!session.Cost.TargetReached && Choose(session, deltas, options.Beta, deadOnly: true) is { } candidate)
         {
-            var (group, channels, delta) = Choose(session, deltas, options.Beta);
-            foreach (var channel in channels)
-                session.Remove(group, channel);
-            rounds.Removals += channels.Length;
-            removed.Add($"{session.Groups[group].Name}[{string.Join(",", channels)}] (Δ = {delta:G3}; {session.Masks.KeptCount(group)} of {session.Groups[group].Channels} left)");
+            Remove(session, candidate);
+            dead += candidate.Channels.Length;
         }
+        while (budget.AllowsMore)
+        {
+            var candidate = Choose(session, deltas, options.Beta)
+                ?? throw new PruningFailedException("Target unreachable: every prunable group is at its narrowest allowed width.");
+            Remove(session, candidate);
+            budget.Charge();
+            removed.Add($"{session.Groups[candidate.Group].Name}[{string.Join(",", candidate.Channels)}] (Δ = {candidate.Delta:G3}; {session.Masks.KeptCount(candidate.Group)} of {session.Groups[candidate.Group].Channels} left)");
+            rounds.Removals += candidate.Channels.Length;
+        }
+        rounds.Removals += dead;
         rounds.Signal.Reset();
         rounds.Count++;
         var lossSum = rounds.LossSum;
@@ -102,7 +122,15 @@ public static class FisherPruning
 
         double? accuracy = rounds.Count % AccuracyInterval == 0 || session.Cost.TargetReached ? Evaluation.Accuracy(session.Module, session.Data) : null;
         EstimateRounds(session, rounds.Count);
-        session.Progress.Report(lossSum / options.StepsPerPrune, accuracy, $"removed {string.Join(", ", removed.Take(3))}{(removed.Count > 3 ? $" and {removed.Count - 3} more" : "")}");
+        var deadNote = dead > 0 ? $"{dead} channels whose Δ was 0{(removed.Count > 0 ? ", " : "")}" : "";
+        session.Progress.Report(lossSum / options.StepsPerPrune, accuracy,
+            $"removed {deadNote}{string.Join(", ", removed.Take(3))}{(removed.Count > 3 ? $" and {removed.Count - 3} more" : "")}");
+    }
+
+    private static void Remove(PruningSession session, (int Group, int[] Channels, double Delta) candidate)
+    {
+        foreach (var channel in candidate.Channels)
+            session.Remove(candidate.Group, channel);
     }
 
     /// <summary>One training step that also accumulates the Fisher signal (gradients captured at the gates); returns the loss.</summary>
@@ -117,26 +145,29 @@ public static class FisherPruning
     /// <summary>
     /// The removal with the smallest pruning cost: in every group that can still shrink, its lowest-Δ kept channels, as many
     /// as take it to its next allowed width (one, unless <c>channelMultiple</c> asks for a whole block), scored by their
-    /// summed Δ against the cost their removal saves.
+    /// summed Δ against the cost their removal saves. With <paramref name="deadOnly"/> only candidates whose Δ is 0, the one
+    /// saving the most first. Null when there is no such candidate.
     /// </summary>
-    public static (int Group, int[] Channels, double Delta) Choose(PruningSession session, double[][] deltas, double? beta)
+    public static (int Group, int[] Channels, double Delta)? Choose(PruningSession session, double[][] deltas, double? beta, bool deadOnly = false)
     {
-        var best = (Group: -1, Channels: Array.Empty<int>(), Delta: 0.0);
+        (int Group, int[] Channels, double Delta)? best = null;
         var bestScore = double.PositiveInfinity;
         foreach (var group in session.Groups)
         {
             var count = session.Cost.ChannelsToShrink(group.Id);
             if (count == 0)
                 continue;
-            var costChange = session.Cost.CostChangeOfRemoving(group.Id, count);
             var kept = session.Masks.Kept[group.Id];
             var cheapest = Enumerable.Range(0, group.Channels).Where(k => kept[k]).OrderBy(k => deltas[group.Id][k]).Take(count).ToArray();
             var delta = cheapest.Sum(k => deltas[group.Id][k]);
-            var score = beta is { } b ? delta + b * costChange : costChange < 0 ? delta / -costChange : double.MaxValue;
-            if (score < bestScore || best.Group < 0)
+            if (deadOnly && delta != 0)
+                continue;
+            var costChange = session.Cost.CostChangeOfRemoving(group.Id, count);
+            var score = deadOnly ? costChange : beta is { } b ? delta + b * costChange : costChange < 0 ? delta / -costChange : double.MaxValue;
+            if (score < bestScore || best is null)
                 (best, bestScore) = ((group.Id, cheapest, delta), score);
         }
-        return best.Group >= 0 ? best : throw new PruningFailedException("Target unreachable: every prunable group is at its narrowest allowed width.");
+        return best;
     }
 
     /// <summary>Where the rounds are: the Δ accumulated in the current round, its loss so far, and the rounds and removals done.</summary>

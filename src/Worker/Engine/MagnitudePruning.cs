@@ -6,9 +6,12 @@ namespace Shears.Worker.Engine;
 /// <summary>
 /// The baseline: score each channel by the L1 or L2 norm of the weights that produce it, remove the
 /// lowest-scoring channels until the target is reached, then fine-tune with them masked.
-/// Scope "global" ranks all channels together after dividing each group's scores by the group's mean
-/// (raw norms are not comparable across layers of different fan-in); scope "layer" shrinks every
-/// group by the same fraction.
+/// Scope "global" ranks all channels together by norm per unit of cost, as Fisher ranks by Δ/|ΔC|: each group's
+/// norms divided by the group's mean (raw norms are not comparable across layers of different fan-in), then by the
+/// share of the target's cost the group's next removal saves (one channel, or a block of the lowest-scoring ones when the
+/// group steps by <c>channelMultiple</c>), recomputed after every removal. Without the cost a
+/// layer whose channels save little (a narrow hidden layer after a wide one) is emptied for nothing: the tiny MLP
+/// pruned to half its FLOPs that way fell from 85% to 14%. Scope "layer" shrinks every group by the same fraction.
 /// </summary>
 public static class MagnitudePruning
 {
@@ -53,33 +56,49 @@ public static class MagnitudePruning
 
     private static void RemoveGlobally(PruningSession session, double[][] scores)
     {
-        var ranked = session.Groups
-            .SelectMany(g => Normalized(scores[g.Id]).Select((score, channel) => (Group: g.Id, Channel: channel, Score: score)))
-            .OrderBy(c => c.Score);
-        foreach (var (group, channel, _) in ranked)
+        var normalized = scores.Select(Normalized).ToArray();
+        var queues = Queues(session, scores);
+        while (!session.Cost.TargetReached)
         {
-            if (session.Cost.TargetReached)
-                return;
-            if (session.Cost.CanShrink(group))
-                session.Remove(group, channel);
+            var next = session.Groups.Where(g => session.Cost.CanShrink(g.Id))
+                .MinBy(g => ScorePerCost(session, g.Id, queues[g.Id].Take(session.Cost.ChannelsToShrink(g.Id)).Sum(k => normalized[g.Id][k])))
+                ?? throw Unreachable;
+            RemoveNextBlock(session, next.Id, queues[next.Id]);
         }
     }
 
+    /// <summary>The summed normalised norm of a group's next block per share of the target's cost its removal saves.</summary>
+    private static double ScorePerCost(PruningSession session, int group, double score) =>
+        session.Cost.CostChangeOfRemoving(group, session.Cost.ChannelsToShrink(group)) is var saved and < 0 ? score / -saved : double.MaxValue;
+
     private static void RemoveLayerByLayer(PruningSession session, double[][] scores)
     {
-        var queues = session.Groups.Select(g => new Queue<int>(Enumerable.Range(0, g.Channels).OrderBy(k => scores[g.Id][k]))).ToArray();
+        var queues = Queues(session, scores);
         while (!session.Cost.TargetReached)
         {
             var next = session.Groups.Where(g => session.Cost.CanShrink(g.Id))
                 .MaxBy(g => (double)session.Cost.KeptChannels[g.Id] / g.Channels)
-                ?? throw new PruningFailedException("Target unreachable: every prunable group is down to one channel.");
-            session.Remove(next.Id, queues[next.Id].Dequeue());
+                ?? throw Unreachable;
+            RemoveNextBlock(session, next.Id, queues[next.Id]);
         }
     }
 
-    private static IEnumerable<double> Normalized(double[] scores)
+    /// <summary>Removes a group's lowest-scoring channels down to its next allowed width (one channel, or a block with <c>channelMultiple</c>).</summary>
+    private static void RemoveNextBlock(PruningSession session, int group, Queue<int> queue)
+    {
+        for (var count = session.Cost.ChannelsToShrink(group); count > 0; count--)
+            session.Remove(group, queue.Dequeue());
+    }
+
+    /// <summary>Per group, its channels from the lowest score up.</summary>
+    private static Queue<int>[] Queues(PruningSession session, double[][] scores) =>
+        [.. session.Groups.Select(g => new Queue<int>(Enumerable.Range(0, g.Channels).OrderBy(k => scores[g.Id][k])))];
+
+    private static PruningFailedException Unreachable => new("Target unreachable: every prunable group is at its narrowest allowed width.");
+
+    private static double[] Normalized(double[] scores)
     {
         var mean = scores.Average();
-        return mean > 0 ? scores.Select(s => s / mean) : scores;
+        return mean > 0 ? [.. scores.Select(s => s / mean)] : scores;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Shears.Worker.Telemetry;
 
 namespace Shears.Worker.Engine;
 
@@ -19,6 +20,9 @@ public static class PhaseLoop
     public static int Run(PruningSession session, TrainingPhase phase, ICheckpointed? state, Func<int, bool> continues, Func<int, bool> step,
         bool saveAtDecisions = false)
     {
+        using var span = ShearsTelemetry.StartSpan("training phase");
+        span?.SetTag("shears.phase", phase.ToString());
+        var stepTag = new KeyValuePair<string, object?>("phase", phase.ToString());
         var checkpoints = session.Checkpoints;
         var progress = session.Progress;
         var resumedAt = checkpoints.Resume(phase, state);
@@ -37,7 +41,9 @@ public static class PhaseLoop
             clock.Restart();
             progress.Plan.Step(phase, n);
             var decided = step(n);
-            progress.Plan.Took(phase, clock.Elapsed.TotalSeconds);
+            var took = clock.Elapsed.TotalSeconds;
+            progress.Plan.Took(phase, took);
+            ShearsTelemetry.StepTime.Record(took, stepTag);
             if (checkpoints.Every > 0 && n - lastSaved >= checkpoints.Every && (decided || !saveAtDecisions))
             {
                 checkpoints.Save(phase, n, state);

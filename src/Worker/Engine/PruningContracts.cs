@@ -10,12 +10,12 @@ namespace Shears.Worker.Engine;
 /// </summary>
 public sealed record PruneRequest(
     byte[] OnnxModel,
-    Dataset Dataset,
+    JobDataset Dataset,
     PruningMethod Method,
     PruningTarget Target,
     PruningOptions Options,
     ITrainingCheckpoints? Checkpoints = null,
-    Dataset? EvalDataset = null);
+    JobDataset? EvalDataset = null);
 
 /// <summary>Where the engine reports as it runs. Implementations persist events (job_events).</summary>
 public interface IPruningProgress
@@ -64,10 +64,17 @@ public sealed record PruneOutcome(
     IReadOnlyList<LayerWidth> Layers,
     IReadOnlyList<TrajectoryPoint> Trajectory,
     WeightSparsity? Sparsity = null,
+    FineTuningRun? FineTuning = null,
     IReadOnlyList<LevelOutcome>? Levels = null,
     IReadOnlyList<BudgetCandidate>? Candidates = null,
     string Objective = Objective.Labels,
     string EvaluatedOn = "");
+
+/// <summary>
+/// How long fine-tuning ran and why it stopped; when the job gave no length, also the step whose weights were kept
+/// (0: those before fine-tuning) and their held-out accuracy.
+/// </summary>
+public sealed record FineTuningRun(int Steps, double Epochs, string Stopped, int? BestStep = null, double? BestAccuracy = null);
 
 /// <summary>One network of a levels job: the level asked for (a fraction of the original's FLOPs or parameters) and the network.</summary>
 public sealed record LevelOutcome(double Target, FinishedNetwork Network);

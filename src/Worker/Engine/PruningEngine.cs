@@ -88,7 +88,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         session.Progress.Plan.Enter("done");
         session.Progress.Report(loss: null, network.After.Accuracy, "done");
         return new PruneOutcome(network.PrunedOnnx, network.WeightsSafetensors, before, network.After, network.Layers, session.Progress.Trajectory,
-            session.Sparsity, levels, candidates, session.Objective.Kind, evaluatedOn);
+            session.Sparsity, session.FineTuning, levels, candidates, session.Objective.Kind, evaluatedOn);
     }
 
     /// <summary>
@@ -99,7 +99,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         if (request.Target.Budget is not { } budget)
             return (request.Target, null);
         var placeholder = new PruningTarget(budget.By == CostMetric.Flops ? 0.5 : null, budget.By == CostMetric.Params ? 0.5 : null);
-        var (sizes, target) = BudgetSearch.Plan(budget, new CostTracker(graph, groups, placeholder, request.Options.MinWidth, request.Options.ChannelMultiple));
+        var (sizes, target) = BudgetSearch.Plan(budget, new CostTracker(graph, groups, placeholder, request.Options.MinWidth, ChannelMultiples.For(graph, request.Options.ChannelMultiple)));
         return (target, sizes);
     }
 
@@ -152,7 +152,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
     /// chain has no kernel) and dynamic sample dimensions (a token length) pinned to the dataset's; analysis, training
     /// and surgery all work on this one graph.
     /// </summary>
-    private static OnnxGraph ParseGraph(byte[] onnx, Dataset dataset)
+    private static OnnxGraph ParseGraph(byte[] onnx, JobDataset dataset)
     {
         try
         {
@@ -165,8 +165,10 @@ public sealed class PruningEngine(EngineSettings? settings = null)
     }
 
     /// <summary>The per-sample shape of the dataset array that feeds a graph input, by the input's name (dynamic lengths are pinned to it).</summary>
-    private static Func<string, IReadOnlyList<int>?> SampleShapeIn(Dataset dataset) => name =>
-        (dataset.Arrays.FirstOrDefault(a => a.Name == name) ?? (dataset.Arrays.Count == 1 ? dataset.Arrays[0] : null))?.SampleShape;
+    /// A dataset read a batch at a time (an image archive, a large array file) pins nothing: its rows take the network's shape.
+    private static Func<string, IReadOnlyList<int>?> SampleShapeIn(JobDataset dataset) => name => dataset is JobDataset.Held { Dataset: var held }
+        ? (held.Arrays.FirstOrDefault(a => a.Name == name) ?? (held.Arrays.Count == 1 ? held.Arrays[0] : null))?.SampleShape
+        : null;
 
     private static GraphModule CreateModule(OnnxGraph graph, Device device)
     {
@@ -186,7 +188,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         switch (method)
         {
             case PruningMethod.Magnitude:
-                session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningSteps);
+                session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningStepsAtMost);
                 break;
             case PruningMethod.Fisher:
                 FisherPruning.PlanSteps(session);

@@ -23,7 +23,7 @@ public sealed class PruningLevels : ICheckpointed
         session.Checkpoints.Attach(job);
         if (!session.Checkpoints.ResumesIn(TrainingPhase.FineTuning))
             job.stops.Follow(session, prune);
-        session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningSteps * job.stops.Fractions.Count);
+        session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningStepsAtMost * job.stops.Fractions.Count);
         for (var level = job.done.Count; level < job.stops.Fractions.Count; level++)
         {
             var stop = job.stops.Taken[level];

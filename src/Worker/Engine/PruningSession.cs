@@ -21,7 +21,7 @@ public sealed class PruningSession : IDisposable
         Masks = new ChannelMasks(Gates);
         Objective = new Objective(module, data, options);
         Trainer = new Trainer(module, options, Objective);
-        Cost = new CostTracker(graph, groups, target, options.MinWidth, options.ChannelMultiple);
+        Cost = new CostTracker(graph, groups, target, options.MinWidth, ChannelMultiples.For(graph, options.ChannelMultiple));
         Progress = new JobProgress(progress, Cost, cancellationToken);
         Checkpoints = new TrainingCheckpoints(this, store: null, fingerprint: "");
     }
@@ -61,8 +61,17 @@ public sealed class PruningSession : IDisposable
     /// <summary>Optimizer steps taken so far in the job.</summary>
     public int StepsTaken { get; set; }
 
-    /// <summary>Fine-tuning steps the options ask for: <c>steps</c> if set, else <c>epochs</c> passes over the training split.</summary>
-    public int FineTuningSteps => Options.Steps ?? (int)Math.Ceiling(Options.Epochs * Data.StepsPerEpoch);
+    /// <summary>
+    /// Fine-tuning steps the options ask for: <c>steps</c> if set, else <c>epochs</c> passes over the training split;
+    /// null when they give neither (fine-tuning then runs until the held-out accuracy stops improving).
+    /// </summary>
+    public int? FineTuningSteps => Options.Steps ?? (Options.Epochs is { } epochs ? (int)Math.Ceiling(epochs * Data.StepsPerEpoch) : null);
+
+    /// <summary>The most fine-tuning steps the job can take (for progress totals).</summary>
+    public int FineTuningStepsAtMost => FineTuningSteps ?? (int)Math.Ceiling(EarlyStopping.MaxEpochs * Math.Max(1, Data.StepsPerEpoch));
+
+    /// <summary>How long fine-tuning ran, once it has.</summary>
+    public FineTuningRun? FineTuning { get; set; }
 
     /// <summary>Called after every removal (a levels or budget job takes its snapshots there); null: nothing.</summary>
     public Action? ChannelRemoved { get; set; }

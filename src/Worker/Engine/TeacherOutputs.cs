@@ -62,8 +62,7 @@ public sealed class TeacherOutputs : IDisposable
             for (long start = 0; start < data.Samples; start += ChunkRows)
             {
                 using var scope = NewDisposeScope();
-                using var rows = arange(start, Math.Min(start + ChunkRows, data.Samples), dtype: ScalarType.Int64, device: original.Device);
-                var outputs = original.Run(data.Rows(rows).Inputs);
+                var outputs = original.Run(data.Rows(Range(start, Math.Min(start + ChunkRows, data.Samples))).Inputs);
                 for (var o = 0; o < outputs.Length; o++)
                     chunks[o].Add(outputs[o].detach().DetachFromDisposeScope());
             }
@@ -86,8 +85,8 @@ public sealed class TeacherOutputs : IDisposable
             for (long start = 0; start < count; start += ChunkRows)
             {
                 using var scope = NewDisposeScope();
-                var rows = data.TrainCount > 0 ? data.TrainRows.narrow(0, start, Math.Min(ChunkRows, count - start))
-                    : arange(start, Math.Min(start + ChunkRows, count), dtype: ScalarType.Int64, device: data.TrainRows.device);
+                var rows = data.TrainCount > 0 ? [.. Enumerable.Range((int)start, (int)Math.Min(ChunkRows, count - start)).Select(i => data.TrainRows[i])]
+                    : Range(start, Math.Min(start + ChunkRows, count));
                 var outputs = For(data.Rows(rows));
                 for (var o = 0; o < outputs.Length; o++)
                 {
@@ -95,7 +94,7 @@ public sealed class TeacherOutputs : IDisposable
                     sums[o] += values.sum().item<double>();
                     squares[o] += values.square().sum().item<double>();
                 }
-                elements += rows.shape[0];
+                elements += rows.Length;
             }
         return [.. sums.Select((sum, o) =>
         {
@@ -105,6 +104,8 @@ public sealed class TeacherOutputs : IDisposable
             return variance > 1e-12 ? variance : 1.0;
         })];
     }
+
+    private static long[] Range(long start, long end) => [.. Enumerable.Range(0, (int)(end - start)).Select(i => start + i)];
 
     public void Dispose()
     {

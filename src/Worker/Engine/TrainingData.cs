@@ -1,165 +1,107 @@
-using TorchSharp;
-using Shears.Domain.Datasets;
-using Shears.Domain.Graph;
-using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
-using Shears.Worker.Engine.Graph;
+using Shears.Domain.Jobs;
+using Shears.Worker.Data;
 using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine;
 
 /// <summary>
-/// A dataset on the device, an array per graph input (matched by name, see <see cref="DatasetFit"/>), each in its
-/// input's element type and shape: float inputs scaled once (<c>inputScale</c>, 1/255 for byte data), integer ids and
-/// masks as they are. Split into a training and a held-out part by a seeded shuffle, or held out whole (an evaluation
-/// set). Batches gather rows by index; nothing copies the whole set.
+/// A job's dataset split into a training and a held-out part by a seeded shuffle, or held out whole (an evaluation set),
+/// handed out in batches shaped for the graph's inputs: from tensors held on the device (<see cref="HeldRows"/>: any
+/// number of named arrays), or read from the stored files a batch at a time (<see cref="StreamedRows"/>: image archives,
+/// large array files; one input).
 /// </summary>
 public sealed class TrainingData : IDisposable
 {
-    private readonly Tensor[] inputs;
+    private readonly IRowFeed feed;
     private readonly string[] inputNames;
-    private readonly Tensor? labels;
-    private readonly Tensor trainIndices;
-    private readonly Tensor validationIndices;
-    private readonly Generator generator;
-    private readonly int batchSize;
-    private Tensor? epochOrder;
-    private long position;
+    private readonly long[] trainRows;
+    private readonly long[] validationRows;
+    private readonly int seed;
 
     /// <param name="heldOutWhole">Every row is held out (an evaluation set): no training batches.</param>
-    public TrainingData(Dataset dataset, IReadOnlyList<GraphTensor> graphInputs, PruningOptions options, Device device, bool heldOutWhole = false)
+    public TrainingData(JobDataset dataset, IReadOnlyList<GraphTensor> graphInputs, PruningOptions options, Device device, bool heldOutWhole = false)
     {
-        int[] matched;
-        try
+        feed = dataset switch
         {
-            matched = DatasetFit.Match([.. graphInputs.Select(i => new TensorDescription(i.Name, i.Shape, i.ElementTypeName))],
-                [.. dataset.Arrays.Select(a => a.Describe())]);
-        }
-        catch (DatasetMismatchException e)
-        {
-            throw new PruningFailedException(e.Message);
-        }
+            JobDataset.Held held => new HeldRows(held.Dataset, graphInputs, options, device),
+            JobDataset.Stored stored => graphInputs.Count == 1
+                ? new StreamedRows(stored.Files, graphInputs[0].Shape, options, device)
+                : throw new PruningFailedException($"The network takes {graphInputs.Count} inputs; a dataset read a batch at a time (an image archive, a large array file) feeds one."),
+            _ => throw new ArgumentOutOfRangeException(nameof(dataset)),
+        };
         inputNames = [.. graphInputs.Select(i => i.Name)];
-        inputs = [.. graphInputs.Select((input, i) => ToDevice(dataset.Arrays[matched[i]], input, dataset.Samples, options, device))];
-        labels = dataset.Labels is null ? null : tensor(dataset.Labels, device: device).DetachFromDisposeScope();
-        NumClasses = dataset.NumClasses;
-        Samples = dataset.Samples;
-
-        var order = Enumerable.Range(0, dataset.Samples).Select(i => (long)i).ToArray();
+        var samples = feed.Samples;
+        var order = Enumerable.Range(0, samples).Select(i => (long)i).ToArray();
         new Random(options.Seed).Shuffle(order);
-        ValidationCount = heldOutWhole ? dataset.Samples
-            : options.ValidationFraction > 0 ? Math.Max(1, (int)Math.Round(dataset.Samples * options.ValidationFraction)) : 0;
-        TrainCount = dataset.Samples - ValidationCount;
+        ValidationCount = heldOutWhole ? samples
+            : options.ValidationFraction > 0 ? Math.Max(1, (int)Math.Round(samples * options.ValidationFraction)) : 0;
+        TrainCount = samples - ValidationCount;
         if (TrainCount < 1 && !heldOutWhole)
-            throw new PruningFailedException($"The dataset has {dataset.Samples} samples; with validationFraction {options.ValidationFraction} none are left for training.");
-        validationIndices = tensor(order[..ValidationCount], device: device).DetachFromDisposeScope();
-        trainIndices = tensor(order[ValidationCount..], device: device).DetachFromDisposeScope();
-        generator = new Generator((ulong)options.Seed, device);
-        batchSize = Math.Max(1, Math.Min(options.BatchSize, TrainCount));
+        {
+            feed.Dispose();
+            throw new PruningFailedException($"The dataset has {samples} samples; with validationFraction {options.ValidationFraction} none are left for training.");
+        }
+        validationRows = order[..ValidationCount];
+        trainRows = order[ValidationCount..];
+        seed = options.Seed;
+        BatchSize = Math.Max(1, Math.Min(options.BatchSize, TrainCount));
     }
 
-    public int Samples { get; }
+    public int Samples => feed.Samples;
 
     public int TrainCount { get; }
 
     public int ValidationCount { get; }
 
-    public int BatchSize => batchSize;
+    public int BatchSize { get; }
 
-    public bool HasLabels => labels is not null;
+    public bool HasLabels => feed.HasLabels;
 
     /// <summary>Largest label + 1; 0 without labels.</summary>
-    public int NumClasses { get; }
+    public int NumClasses => feed.NumClasses;
 
     /// <summary>Full training epochs started so far.</summary>
-    public int Epoch { get; private set; }
+    public int Epoch => BatchesDrawn == 0 || StepsPerEpoch == 0 ? 0 : (int)((BatchesDrawn - 1) / StepsPerEpoch) + 1;
 
     /// <summary>Training steps in one epoch (the last, partial batch is dropped).</summary>
-    public int StepsPerEpoch => TrainCount / batchSize;
+    public int StepsPerEpoch => TrainCount / BatchSize;
 
     /// <summary>Training batches handed out so far: with the seed, all it takes to put the shuffling back where it was.</summary>
     public long BatchesDrawn { get; private set; }
 
     /// <summary>The rows used for training (every row of the dataset but the held-out ones).</summary>
-    public Tensor TrainRows => trainIndices;
+    public IReadOnlyList<long> TrainRows => trainRows;
 
     /// <summary>The next training batch of a reshuffled pass; call inside the step's dispose scope.</summary>
-    public Batch NextTrainBatch() => Rows(NextRows());
+    public Batch NextTrainBatch() => feed.TrainBatch(BatchesDrawn++, trainRows, BatchSize, seed);
 
-    /// <summary>The given rows of the dataset as a batch.</summary>
-    public Batch Rows(Tensor rows) => new([.. inputs.Select(x => x.index_select(0, rows))], labels?.index_select(0, rows), rows);
+    /// <summary>The given rows of the dataset as a batch, never augmented; call inside a dispose scope.</summary>
+    public Batch Rows(long[] rows) => feed.Rows(rows);
 
     /// <summary>Moves on as if <paramref name="count"/> batches had been drawn (same shuffles), without gathering them.</summary>
-    public void SkipBatches(long count)
-    {
-        for (var i = 0; i < count; i++)
-            NextRows().Dispose();
-    }
-
-    private Tensor NextRows()
-    {
-        if (epochOrder is null || position + batchSize > TrainCount)
-        {
-            epochOrder?.Dispose();
-            using (var permutation = randperm(TrainCount, generator: generator, device: trainIndices.device))
-                epochOrder = trainIndices.index_select(0, permutation).DetachFromDisposeScope();
-            position = 0;
-            Epoch++;
-        }
-        var rows = epochOrder.narrow(0, position, batchSize);
-        position += batchSize;
-        BatchesDrawn++;
-        return rows;
-    }
+    public void SkipBatches(long count) => BatchesDrawn += count;
 
     /// <summary>Held-out batches (call each inside its own dispose scope); falls back to the training part when nothing is held out.</summary>
     public IEnumerable<(long Start, long Count)> ValidationRanges(int size)
     {
-        var total = ValidationCount > 0 ? ValidationCount : TrainCount;
+        var total = HeldOut.Length;
         for (long start = 0; start < total; start += size)
             yield return (start, Math.Min(size, total - start));
     }
 
     public Batch ValidationBatch((long Start, long Count) range) =>
-        Rows((ValidationCount > 0 ? validationIndices : trainIndices).narrow(0, range.Start, range.Count));
+        feed.Rows(HeldOut[(int)range.Start..(int)(range.Start + range.Count)]);
 
     /// <summary>The first <paramref name="count"/> held-out samples, a host array per graph input (for ONNX Runtime checks).</summary>
     public IReadOnlyList<HostTensor> ValidationInputs(int count)
     {
         using var scope = NewDisposeScope();
-        var batch = ValidationBatch((0, Math.Min(count, ValidationCount > 0 ? ValidationCount : TrainCount)));
+        var batch = ValidationBatch((0, Math.Min(count, HeldOut.Length)));
         return [.. batch.Inputs.Select((x, i) => HostTensor.From(inputNames[i], x))];
     }
 
-    public void Dispose()
-    {
-        foreach (var input in inputs)
-            input.Dispose();
-        labels?.Dispose();
-        trainIndices.Dispose();
-        validationIndices.Dispose();
-        epochOrder?.Dispose();
-        generator.Dispose();
-    }
+    private long[] HeldOut => ValidationCount > 0 ? validationRows : trainRows;
 
-    /// <summary>The array as the input's tensor: its element type, and the input's sample shape when that is fixed.</summary>
-    private static Tensor ToDevice(DatasetArray array, GraphTensor input, int samples, PruningOptions options, Device device)
-    {
-        var inputSample = input.Shape.Skip(1).ToArray();
-        long[] shape = [samples, .. inputSample.Length > 0 && inputSample.All(d => d > 0) ? inputSample : array.SampleShape.Select(d => (long)d)];
-        using var scope = NewDisposeScope();
-        if (input.IsInteger)
-        {
-            var ids = array.Integers is { } integers ? tensor(integers, shape, device: device) : tensor(array.Floats!, shape, device: device).to_type(ScalarType.Int64);
-            return ids.to_type(GraphModule.TorchType(input.ElementType)).DetachFromDisposeScope();
-        }
-        var values = array.Floats is { } floats ? tensor(floats, shape, device: device) : tensor(array.Integers!, shape, device: device).to_type(ScalarType.Float32);
-        var scale = (float)(options.InputScale ?? (array.IsByteData ? 1.0 / 255.0 : 1.0));
-        if (scale != 1f)
-        {
-            using var factor = scale.ToScalar();
-            values.mul_(factor);
-        }
-        return values.DetachFromDisposeScope();
-    }
+    public void Dispose() => feed.Dispose();
 }

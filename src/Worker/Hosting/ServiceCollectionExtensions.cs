@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.Common;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Shears.Domain.Persistence;
 using Shears.Worker.Engine;
 using Shears.Worker.Jobs;
+using Shears.Worker.Telemetry;
 
 namespace Shears.Worker.Hosting;
 
@@ -38,7 +40,11 @@ public static class ServiceCollectionExtensions
                 .UseRecommendedSerializerSettings();
             storage(configuration);
         });
+        // Hangfire's own filters (GlobalJobFilters, the retry attributes) and the trace context's, for this host only.
+        services.AddSingleton<IJobFilterProvider>(new JobFilterProviderCollection(JobFilterProviders.Providers,
+            new JobFilterCollection { new TraceContextJobFilter() }));
         services.AddSingleton<JobDispatcher>();
+        services.AddSingleton<LiveWorkers>();
         return services;
     }
 
@@ -54,7 +60,7 @@ public static class ServiceCollectionExtensions
         services.AddHangfireServer(options =>
         {
             options.WorkerCount = 1;
-            options.Queues = queues;
+            options.Queues = JobQueues.ServableHere(queues);
             options.ServerName = $"shears-{Environment.MachineName}-{Environment.ProcessId}";
         });
         return services;

@@ -1,9 +1,11 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Text.Json;
 using Hangfire;
 using Microsoft.Extensions.Logging;
 using Shears.Domain.Jobs;
 using Shears.Domain.Persistence;
+using Shears.Worker.Telemetry;
 
 namespace Shears.Worker.Jobs;
 
@@ -15,6 +17,11 @@ public sealed partial class JobDispatcher(IBackgroundJobClient hangfire, ILogger
     {
         var options = JsonSerializer.Deserialize<PruningOptions>(job.OptionsJson, JobEventLog.Json) ?? new PruningOptions();
         var jobId = job.Id;
+        // The request that created the job (if any) is named by it too; the Hangfire job carries the enqueue span's
+        // context to the worker (TraceContextJobFilter).
+        Activity.Current?.SetTag(ShearsTelemetry.JobIdTag, jobId.ToString());
+        using var span = ShearsTelemetry.Source.StartActivity("job enqueue", ActivityKind.Producer);
+        span?.SetTag(ShearsTelemetry.JobIdTag, jobId.ToString());
         return options.Device == "cuda"
             ? hangfire.Enqueue<IPruneJob>(runner => runner.RunOnGpuAsync(jobId, CancellationToken.None))
             : hangfire.Enqueue<IPruneJob>(runner => runner.RunOnCpuAsync(jobId, CancellationToken.None));

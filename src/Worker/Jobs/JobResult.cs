@@ -5,13 +5,14 @@ namespace Shears.Worker.Jobs;
 /// <summary>
 /// The <c>result</c> object of a succeeded job: the pruned model, the figures before and after, the objective it trained
 /// on (labels, distill or both), where the figures were measured (the evalDataset or the validationFraction slice) and
-/// <see cref="JobWarnings"/>' sentences (none: empty). A levels job lists each level's network in <paramref name="Levels"/>
-/// (the smallest is also <paramref name="ModelId"/>); a budget job lists every candidate it fine-tuned in
-/// <paramref name="Candidates"/> (the chosen one is <paramref name="ModelId"/>).
+/// <see cref="JobWarnings"/>' sentences (none: empty); <paramref name="FineTuning"/> says how long fine-tuning ran and why
+/// it stopped. A levels job lists each level's network in <paramref name="Levels"/> (the smallest is also
+/// <paramref name="ModelId"/>); a budget job lists every candidate it fine-tuned in <paramref name="Candidates"/> (the
+/// chosen one is <paramref name="ModelId"/>).
 /// </summary>
 public sealed record JobResult(Guid ModelId, NetworkMetrics Before, NetworkMetrics After, IReadOnlyList<LayerWidth> Layers,
-    IReadOnlyList<string> Warnings, string Objective, string EvaluatedOn, IReadOnlyList<JobLevel>? Levels = null,
-    IReadOnlyList<BudgetCandidate>? Candidates = null);
+    IReadOnlyList<string> Warnings, string Objective, string EvaluatedOn, FineTuningRun? FineTuning = null,
+    IReadOnlyList<JobLevel>? Levels = null, IReadOnlyList<BudgetCandidate>? Candidates = null);
 
 /// <summary>One network of a levels job: the level asked for, the model it is registered as, and its figures.</summary>
 public sealed record JobLevel(double Target, Guid ModelId, NetworkMetrics After, IReadOnlyList<LayerWidth> Layers);

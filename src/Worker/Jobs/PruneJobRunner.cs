@@ -6,6 +6,7 @@ using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Persistence;
 using Shears.Worker.Engine;
+using Shears.Worker.Telemetry;
 
 namespace Shears.Worker.Jobs;
 
@@ -39,16 +40,32 @@ public sealed partial class PruneJobRunner(
             return;
         }
         LogStarted(jobId, job.Attempts);
+        if (job.Attempts == 1 && job.StartedAt is { } started)
+        {
+            ShearsTelemetry.QueueWait.Record((started - job.CreatedAt).TotalSeconds);
+        }
         await events.AppendStatusAsync(job, JobStatus.Running, $"Started on {WorkerId} (attempt {job.Attempts}).", shutdown);
 
         await using var watchdog = new JobWatchdog(contexts, jobId, WorkerId);
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(shutdown, watchdog.CancelRequested, watchdog.OwnershipLost);
         try
         {
-            var request = await LoadRequestAsync(job, shutdown);
+            PruneRequest request;
+            int numClasses;
+            using (ShearsTelemetry.StartSpan("load inputs"))
+            {
+                (request, numClasses) = await LoadRequestAsync(job, shutdown);
+            }
             var progress = new JobProgressReporter(events, job);
-            var outcome = await Task.Run(() => new PruningEngine(engineSettings).Run(request, progress, cancellation.Token), cancellation.Token);
-            await CompleteAsync(job, outcome, JobWarnings.For(outcome.Before, outcome.After, request.Dataset.NumClasses), shutdown);
+            PruneOutcome outcome;
+            using (ShearsTelemetry.StartSpan("prune"))
+            {
+                outcome = await Task.Run(() => new PruningEngine(engineSettings).Run(request, progress, cancellation.Token), cancellation.Token);
+            }
+            using (ShearsTelemetry.StartSpan("store results"))
+            {
+                await CompleteAsync(job, outcome, JobWarnings.For(outcome.Before, outcome.After, numClasses), shutdown);
+            }
         }
         catch (Exception ex) when (ex is JobTakenOverException || (ex is OperationCanceledException && watchdog.OwnershipLost.IsCancellationRequested))
         {
@@ -104,14 +121,14 @@ public sealed partial class PruneJobRunner(
         return claimed == 1 ? job : null;
     }
 
-    private async Task<PruneRequest> LoadRequestAsync(PruningJob job, CancellationToken cancellationToken)
+    private async Task<(PruneRequest Request, int NumClasses)> LoadRequestAsync(PruningJob job, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var model = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Id == job.ModelId, cancellationToken)
             ?? throw new PruningFailedException($"Model {job.ModelId} no longer exists.");
         var onnx = await store.ReadAllBytesAsync(model.Sha256, cancellationToken);
-        var dataset = await ReadDatasetAsync(db, job.DatasetId, cancellationToken);
-        var evalDataset = job.EvalDatasetId is { } evalId ? await ReadDatasetAsync(db, evalId, cancellationToken) : null;
+        var dataset = await DatasetForAsync(db, job.DatasetId, cancellationToken);
+        (JobDataset Dataset, int NumClasses)? evalDataset = job.EvalDatasetId is { } evalId ? await DatasetForAsync(db, evalId, cancellationToken) : null;
         if (!PruningMethodNames.TryParse(job.Method, out var method))
         {
             throw new PruningFailedException($"Unknown method '{job.Method}'.");
@@ -120,10 +137,16 @@ public sealed partial class PruneJobRunner(
         var checkpoints = new JobCheckpoints(contexts, store, job.Id, WorkerId,
             await JobCheckpoints.LoadAsync(contexts, store, job.Id, cancellationToken));
         var target = job.TargetJson is { } json ? TargetJson.Read(json) : new PruningTarget(job.TargetFlops, job.TargetParams);
-        return new PruneRequest(onnx, dataset, method, target, options, checkpoints, evalDataset);
+        var request = new PruneRequest(onnx, dataset.Dataset, method, target, options, checkpoints, evalDataset?.Dataset);
+        return (request, dataset.NumClasses);
     }
 
-    private async Task<Dataset> ReadDatasetAsync(ShearsDbContext db, Guid id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Image archives, and one unnamed IDX/.npy array taking more than <see cref="EngineSettings.MaxHeldDatasetBytes"/>, are
+    /// read a batch at a time from the store; smaller ones, and files of named arrays (.npz, .safetensors), are read whole
+    /// and held on the device (faster steps).
+    /// </summary>
+    private async Task<(JobDataset Dataset, int NumClasses)> DatasetForAsync(ShearsDbContext db, Guid id, CancellationToken cancellationToken)
     {
         var row = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken)
             ?? throw new PruningFailedException($"Dataset {id} no longer exists.");
@@ -131,9 +154,20 @@ public sealed partial class PruneJobRunner(
         {
             throw new PruningFailedException(tooLarge); // this worker's limit may be lower than the Api's
         }
+        Stream Open(string sha256) => store.OpenReadAsync(sha256, cancellationToken).GetAwaiter().GetResult(); // opened on the engine's thread
+        if (row.IsImageArchive)
+        {
+            return (new JobDataset.Stored(new StoredDatasetFiles(() => Open(row.InputsSha256), row.InputsFileName, null, null)), row.NumClasses);
+        }
+        if (row.Arrays() is [{ Name: DatasetArray.SingleName }] && DatasetMemoryLimit.HeldBytes(row) > engineSettings.MaxHeldDatasetBytes)
+        {
+            var labelsSha256 = row.LabelsSha256;
+            return (new JobDataset.Stored(new StoredDatasetFiles(() => Open(row.InputsSha256), row.InputsFileName,
+                labelsSha256 is null ? null : () => Open(labelsSha256), row.LabelsFileName)), row.NumClasses);
+        }
         await using var inputs = await store.OpenReadAsync(row.InputsSha256, cancellationToken);
         await using var labels = row.LabelsSha256 is null ? null : await store.OpenReadAsync(row.LabelsSha256, cancellationToken);
-        return DatasetReader.Read(inputs, row.InputsFileName, labels, row.LabelsFileName, new DatasetLimits());
+        return (DatasetReader.Read(inputs, row.InputsFileName, labels, row.LabelsFileName, new DatasetLimits()), row.NumClasses);
     }
 
     /// <summary>
@@ -162,7 +196,7 @@ public sealed partial class PruneJobRunner(
         {
             models.Add(prunedModel);
         }
-        var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers, warnings, outcome.Objective, outcome.EvaluatedOn,
+        var result = new JobResult(prunedModel.Id, outcome.Before, outcome.After, outcome.Layers, warnings, outcome.Objective, outcome.EvaluatedOn, outcome.FineTuning,
             outcome.Levels is null ? null : levels, outcome.Candidates);
         var finishedAt = DateTime.UtcNow;
         var report = new JobReport(job.Id, job.ModelId, job.DatasetId, job.Method, job.TargetFlops, job.TargetParams,
@@ -186,6 +220,7 @@ public sealed partial class PruneJobRunner(
         }
         var ready = warnings.Count == 0 ? "Pruned network ready." : $"Pruned network ready, with {warnings.Count} warning{(warnings.Count == 1 ? "" : "s")}: {string.Join(" ", warnings)}";
         string? checkpoint = null;
+        RecordDuration(job, JobStatus.Succeeded, finishedAt);
         await events.AppendStatusAsync(job, JobStatus.Succeeded, ready, cancellationToken, async db =>
         {
             var row = await db.Jobs.FindAsync([job.Id], cancellationToken);
@@ -233,8 +268,18 @@ public sealed partial class PruneJobRunner(
         return await db.Models.Where(m => m.Id == job.ModelId).Select(m => m.Name).FirstOrDefaultAsync(cancellationToken) ?? "model";
     }
 
+    private static void RecordDuration(PruningJob job, JobStatus status, DateTime finishedAt)
+    {
+        if (job.StartedAt is { } started)
+        {
+            ShearsTelemetry.JobDuration.Record((finishedAt - started).TotalSeconds,
+                new KeyValuePair<string, object?>("method", job.Method), new KeyValuePair<string, object?>("status", status.ToWire()));
+        }
+    }
+
     private async Task FinishAsync(PruningJob job, JobStatus status, string message, CancellationToken cancellationToken)
     {
+        RecordDuration(job, status, DateTime.UtcNow);
         string? checkpoint = null;
         await events.AppendStatusAsync(job, status, message, cancellationToken, async db =>
         {

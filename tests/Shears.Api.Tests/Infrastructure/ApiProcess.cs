@@ -48,15 +48,18 @@ public sealed class ApiProcess : IDisposable
 
     public DotnetProcess Process => _process;
 
-    /// <summary>Starts the Api in embedded mode (SQLite, jobs in the process) and waits until <c>/healthz</c> answers.</summary>
-    public static Task<ApiProcess> StartEmbeddedAsync(IReadOnlyDictionary<string, string>? extra = null) => StartAsync(null, extra);
+    /// <summary>
+    /// Starts the Api in embedded mode (SQLite, jobs in the process) and waits until <c>/healthz</c> answers on
+    /// <paramref name="port"/> (a free one unless given; <paramref name="extra"/> may then say how the Api learns it).
+    /// </summary>
+    public static Task<ApiProcess> StartEmbeddedAsync(IReadOnlyDictionary<string, string>? extra = null, int? port = null) => StartAsync(null, extra, port);
 
     /// <summary>Starts the Api (distributed mode, or embedded when <paramref name="postgres"/> is null) and waits until <c>/healthz</c> answers.</summary>
-    public static async Task<ApiProcess> StartAsync(string? postgres, IReadOnlyDictionary<string, string>? extra = null)
+    public static async Task<ApiProcess> StartAsync(string? postgres, IReadOnlyDictionary<string, string>? extra = null, int? port = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"shears-api-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dataDirectory);
-        return await WaitUntilUpAsync(new ApiProcess(postgres, dataDirectory, new Uri($"http://127.0.0.1:{LoopbackPort.Free()}"), extra ?? new Dictionary<string, string>()));
+        return await WaitUntilUpAsync(new ApiProcess(postgres, dataDirectory, new Uri($"http://127.0.0.1:{port ?? LoopbackPort.Free()}"), extra ?? new Dictionary<string, string>()));
     }
 
     /// <summary>

@@ -70,7 +70,7 @@ public sealed class BatchLoaderTests
     private static ArrayFileSource IdxSource()
     {
         using var file = File.OpenRead(Fixtures.PathOf(Images));
-        return new ArrayFileSource(file, Images, sampleShape: null, scale: null);
+        return new ArrayFileSource(file, Images, modelInputShape: null, scale: null);
     }
 
     private sealed class FailingSource : ISampleSource

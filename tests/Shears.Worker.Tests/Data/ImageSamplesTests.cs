@@ -24,6 +24,18 @@ public sealed class ImageSamplesTests
     }
 
     [Fact]
+    public void An_archive_of_one_folder_around_the_class_folders_is_read_the_same()
+    {
+        var files = SyntheticImages.ClassFolders(2, 2, 20, 20, SKEncodedImageFormat.Png).Select(f => ($"photos/{f.Path}", f.Data)).ToList();
+        using var source = Source(SyntheticImages.Tar(files), [-1, 1, 16, 16], new PruningOptions { Augment = false });
+
+        Assert.Equal([0L, 0, 1, 1], source.Labels!);
+        var row = new float[16 * 16];
+        source.Read(3, row, null);
+        Assert.InRange(row.Max(), 0.6f, 1f);
+    }
+
+    [Fact]
     public void Centre_crop_channel_order_and_normalisation_follow_the_options()
     {
         // Left half red, right half blue, 80×40: the shorter side goes to 20 and the centre 20×20 keeps both halves.

@@ -48,10 +48,17 @@ internal static class ArchiveLayoutResolution
             _ => ([], _ => -1),
         };
         var skipped = Problems(candidates, archiveName, options);
-        var images = candidates.Where(c => c.Header is not null).Select(c => new ArchivedImage(c.Path, c.Header!, labelOf(c))).ToList();
-        return images.Count > 0
-            ? new ImageArchive(layout, classes, images, skipped)
-            : throw BadLayout(archiveName, "none of its images could be read.");
+        var images = candidates.Where(c => c.Header is not null).Select(c => new ArchivedImage(c.Path, c.Header!, labelOf(c), c.EntryPath)).ToList();
+        if (images.Count == 0)
+        {
+            throw BadLayout(archiveName, "none of its images could be read.");
+        }
+        if (layout != ImageArchiveLayout.Unlabeled && images.Select(i => i.Label).Distinct().Count() == 1)
+        {
+            throw BadLayout(archiveName, $"every image is of the one class '{classes[images[0].Label]}'; a classifier needs images of two classes or more " +
+                "(unlabeled images, for distillation, go at the top level without classes.txt or labels.csv).");
+        }
+        return new ImageArchive(layout, classes, images, skipped);
     }
 
     /// <summary>How many leading folders every file shares (and nothing else sits beside): they are looked through.</summary>

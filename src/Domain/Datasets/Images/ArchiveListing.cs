@@ -9,7 +9,8 @@ internal sealed class ArchiveListing
     public const string ClassesFile = "classes.txt";
     public const string LabelsFile = "labels.csv";
 
-    public sealed record Candidate(string[] Segments, ImageHeader? Header, string? Problem)
+    /// <param name="EntryPath">The entry's full name in the archive (<see cref="Segments"/> lose the wrapper folder).</param>
+    public sealed record Candidate(string[] Segments, ImageHeader? Header, string? Problem, string EntryPath)
     {
         public string Path => string.Join('/', Segments);
     }

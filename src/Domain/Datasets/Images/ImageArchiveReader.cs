@@ -41,7 +41,7 @@ public static class ImageArchiveReader
             }
             var read = file.ReadInto(ref buffer, MaxImageFileBytes, archiveName);
             var (header, problem) = ImageHeader.Read(buffer.AsSpan(0, read));
-            listing.Candidates.Add(new ArchiveListing.Candidate(file.Segments, header, problem));
+            listing.Candidates.Add(new ArchiveListing.Candidate(file.Segments, header, problem, file.Path));
             if (header is not null)
             {
                 keep?.Invoke(file.Path, buffer.AsSpan(0, read));

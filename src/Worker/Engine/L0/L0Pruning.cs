@@ -47,17 +47,22 @@ public static class L0Pruning
         FineTuning.Run(session, fineTuningSteps);
     }
 
-    /// <summary>Gate training, then fine-tuning with frozen gates: the job's steps split <see cref="FineTuningShare"/> to the latter.</summary>
+    /// <summary>
+    /// Gate training, then fine-tuning with frozen gates: the job's steps split <see cref="FineTuningShare"/> to the latter;
+    /// without a given length the gates train for one epoch and fine-tuning runs until the held-out accuracy stops
+    /// improving (planned at its upper bound).
+    /// </summary>
     public static void PlanSteps(PruningSession session)
     {
         var (gateSteps, fineTuningSteps) = Steps(session);
         session.Progress.Plan.Plan(TrainingPhase.L0Gates, gateSteps);
-        session.Progress.Plan.Plan(TrainingPhase.FineTuning, fineTuningSteps);
+        session.Progress.Plan.Plan(TrainingPhase.FineTuning, fineTuningSteps ?? session.FineTuningStepsAtMost);
     }
 
-    private static (int GateSteps, int FineTuningSteps) Steps(PruningSession session)
+    private static (int GateSteps, int? FineTuningSteps) Steps(PruningSession session)
     {
-        var totalSteps = session.FineTuningSteps;
+        if (session.FineTuningSteps is not { } totalSteps)
+            return (Math.Max(1, session.Data.StepsPerEpoch), null);
         var fineTuningSteps = (int)Math.Round(totalSteps * FineTuningShare);
         return (Math.Max(1, totalSteps - fineTuningSteps), fineTuningSteps);
     }
@@ -100,14 +105,14 @@ public static class L0Pruning
         var chosen = session.Cost.TargetFraction is { } target
             ? ChannelsForTarget(session, byLogAlpha, target)
             : byLogAlpha.TakeWhile(c => testTime[c.Group][c.Channel] == 0f);
-        foreach (var (group, channel) in chosen)
-            if (session.Cost.CanShrink(group))
-                session.Remove(group, channel);
-        foreach (var (group, channel) in byLogAlpha.Where(c => session.Masks.Kept[c.Group][c.Channel]))
+        foreach (var (group, channel) in AtAllowedWidths(session, chosen))
+            session.Remove(group, channel);
+        foreach (var (group, _) in byLogAlpha.Where(c => session.Masks.Kept[c.Group][c.Channel]))
         {
             if (session.Cost.TargetFraction is null || session.Cost.TargetReached)
                 break;
-            if (session.Cost.CanShrink(group))
+            foreach (var channel in byLogAlpha.Where(c => c.Group == group && session.Masks.Kept[group][c.Channel])
+                         .Take(session.Cost.ChannelsToShrink(group)).Select(c => c.Channel).ToList())
                 session.Remove(group, channel);
         }
 
@@ -135,6 +140,18 @@ public static class L0Pruning
             $"FLOPs {session.Cost.FlopsFraction:P1}, params {session.Cost.ParamsFraction:P1} of the original.");
         return testTime;
     }
+
+    /// <summary>
+    /// The planned removals (in ascending log α) that leave each group at an allowed width (<c>minWidth</c>,
+    /// <c>channelMultiple</c>): a group keeps its most open planned channels up to the next allowed width above the plan's.
+    /// </summary>
+    private static IEnumerable<(int Group, int Channel)> AtAllowedWidths(PruningSession session, IEnumerable<(int Group, int Channel)> planned) =>
+        planned.GroupBy(c => c.Group).SelectMany(byGroup =>
+        {
+            var channels = session.Groups[byGroup.Key].Channels;
+            var width = session.Cost.AllowedWidthAtLeast(byGroup.Key, channels - byGroup.Count());
+            return byGroup.Take(channels - width);
+        });
 
     /// <summary>How far below the target the final projection may land: the "within 5%".</summary>
     private const double TargetBand = 0.05;

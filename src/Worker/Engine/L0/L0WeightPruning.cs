@@ -12,7 +12,7 @@ public static class L0WeightPruning
         "Unstructured sparsity: zeroed weights keep their place in dense tensors, so ONNX Runtime's dense kernels do not run faster; " +
         "the gain is in compressed size or on sparse-aware runtimes.";
 
-    public static void Run(PruningSession session, double? target, int gateSteps, int fineTuningSteps)
+    public static void Run(PruningSession session, double? target, int gateSteps, int? fineTuningSteps)
     {
         if (session.Options.Lambda is null && target is null)
             throw new PruningFailedException("An l0 job needs a target (target.params for granularity \"weight\") or options.lambda.");

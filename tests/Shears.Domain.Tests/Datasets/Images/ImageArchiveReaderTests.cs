@@ -169,6 +169,22 @@ public sealed class ImageArchiveReaderTests
     }
 
     [Fact]
+    public void Labels_of_a_single_class_are_refused_naming_it()
+    {
+        var folder = SyntheticImages.ClassFolders(1, 3, 8, 8, SKEncodedImageFormat.Png);
+        folder.Add(("classes.txt", Encoding.UTF8.GetBytes("c0\nc1\n")));
+        Assert.Contains("every image is of the one class 'c0'", Refusal(SyntheticImages.Zip(folder)));
+
+        var csv = new List<(string, byte[])>
+        {
+            ("a.png", SyntheticImages.Image(0, 8, 8, SKEncodedImageFormat.Png, 1)),
+            ("b.png", SyntheticImages.Image(1, 8, 8, SKEncodedImageFormat.Png, 2)),
+            ("labels.csv", Encoding.UTF8.GetBytes("a.png,dog\nb.png,dog\n")),
+        };
+        Assert.Contains("every image is of the one class 'dog'", Refusal(SyntheticImages.Tar(csv)));
+    }
+
+    [Fact]
     public void A_truncated_tar_gz_is_refused_as_corrupt()
     {
         var tgz = SyntheticImages.Tar(SyntheticImages.ClassFolders(2, 3, 32, 32, SKEncodedImageFormat.Png), gzip: true);
