@@ -31,10 +31,18 @@ public static class ModelInspector
             if (!SampleDimensions.AnyDynamic(graph))
                 return Describe(graph);
             // A dynamic length (tokens) is counted as 1 here; the inputs are described as declared.
-            return Describe(SampleDimensions.Pin(graph, _ => null)) with
+            try
             {
-                Inputs = [.. graph.Inputs.Select(i => new TensorDescription(i.Name, i.Shape, i.ElementTypeName))],
-            };
+                return Describe(SampleDimensions.Pin(graph, _ => null)) with
+                {
+                    Inputs = [.. graph.Inputs.Select(i => new TensorDescription(i.Name, i.Shape, i.ElementTypeName))],
+                };
+            }
+            catch (InvalidModelException e)
+            {
+                throw new InvalidModelException($"{e.Message} (its dynamic input dimensions were counted as 1; a dynamic height or width " +
+                    "needs the model exported with a fixed input size)");
+            }
         }
         catch (Exception e) when (e is not InvalidModelException and not OutOfMemoryException)
         {
