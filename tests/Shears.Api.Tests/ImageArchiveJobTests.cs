@@ -38,7 +38,7 @@ public sealed class ImageArchiveJobTests(PostgresServer postgres)
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task A_job_on_unlabeled_images_or_for_a_network_that_takes_waveforms_is_refused_before_it_is_queued()
+    public async Task A_job_training_on_labels_of_unlabeled_images_or_for_a_network_that_takes_waveforms_is_refused_before_it_is_queued()
     {
         using var scene = await DistributedScene.StartAsync(postgres);
         var images = SyntheticImages.ClassFolders(2, 3, 20, 20, SKEncodedImageFormat.Png);
@@ -48,7 +48,9 @@ public sealed class ImageArchiveJobTests(PostgresServer postgres)
         var cnn = await (await scene.Client.UploadModelAsync(await File.ReadAllBytesAsync(RepoPaths.Fixture("tiny_cnn.onnx")))).CreatedIdAsync();
         var waveform = await (await scene.Client.UploadModelAsync(await File.ReadAllBytesAsync(RepoPaths.Fixture("zoo/audio1d.onnx")))).CreatedIdAsync();
 
-        await (await scene.Client.CreateJobAsync(cnn, unlabeled)).AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "'loose.tar' has no labels");
+        // Unlabeled images can only be distilled from the original network (objective distill, the default without labels).
+        await (await scene.Client.CreateJobAsync(cnn, unlabeled, options: new { objective = "labels" })).AssertProblemAsync(HttpStatusCode.UnprocessableEntity,
+            "objective 'labels' trains on labels", $"dataset {unlabeled} has none");
         await (await scene.Client.CreateJobAsync(waveform, labeled)).AssertProblemAsync(HttpStatusCode.UnprocessableEntity,
             "An image dataset needs a network whose input is [N, 1 or 3, H, W]");
         Assert.Equal(0, (await scene.Client.GetJsonAsync("/v1/jobs")).GetProperty("count").GetInt32());
