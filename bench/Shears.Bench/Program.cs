@@ -36,31 +36,11 @@ if (options.BudgetsCase is { } budgetsCase)
 }
 
 if (options.Budgets)
-{
-    var budgets = BudgetsBench.Markdown(BudgetsBench.Run(args), args);
-    Console.WriteLine(budgets);
-    if (options.Output is { } budgetsPath)
-        File.WriteAllText(budgetsPath, budgets);
-    return 0;
-}
-
+    return Publish(BudgetsBench.Markdown(BudgetsBench.Run(args), args));
 if (options.Defaults)
-{
-    var table = DefaultsBench.Markdown(DefaultsBench.Run(options, args), args);
-    Console.WriteLine(table);
-    if (options.Output is { } defaultsPath)
-        File.WriteAllText(defaultsPath, table);
-    return 0;
-}
-
+    return Publish(DefaultsBench.Markdown(DefaultsBench.Run(options, args), args));
 if (options.Zoo)
-{
-    var zoo = ZooTable.Markdown(ZooTable.Run(options), args);
-    Console.WriteLine(zoo);
-    if (options.Output is { } zooPath)
-        File.WriteAllText(zooPath, zoo);
-    return 0;
-}
+    return Publish(ZooTable.Markdown(ZooTable.Run(options), args));
 
 if (options.Widths.Count > 0)
 {
@@ -80,8 +60,13 @@ var originalAccuracy = PruningSweep.TestAccuracy(original, test);
 Console.WriteLine($"Original test accuracy: {originalAccuracy:P2}");
 var sweep = (await Task.WhenAll(jobs)).ToList();
 
-var report = BenchReport.Markdown(options, args, steps, originalAccuracy, sweep, clock.Elapsed);
-Console.WriteLine(report);
-if (options.Output is { } path)
-    File.WriteAllText(path, report);
-return 0;
+return Publish(BenchReport.Markdown(options, args, steps, originalAccuracy, sweep, clock.Elapsed));
+
+// A report goes to the console and, with --output, to its file.
+int Publish(string report)
+{
+    Console.WriteLine(report);
+    if (options.Output is { } path)
+        File.WriteAllText(path, report);
+    return 0;
+}

@@ -20,14 +20,7 @@ public class ExportedNetworkJobTests(ITestOutputHelper output)
 
     private static readonly PruningOptions ShortJob = new() { Steps = 4, StepsPerPrune = 1, BatchSize = 8, ValidationFraction = 0.25 };
 
-    public static TheoryData<string, PruningMethod> Jobs()
-    {
-        var data = new TheoryData<string, PruningMethod>();
-        foreach (var network in Networks)
-            foreach (var method in Enum.GetValues<PruningMethod>())
-                data.Add(network, method);
-        return data;
-    }
+    public static TheoryData<string, PruningMethod> Jobs() => EveryMethod.On(Networks);
 
     [Theory]
     [Trait("Category", "Slow")]

@@ -26,14 +26,7 @@ public class ZooPruningTests(ITestOutputHelper output)
     /// </summary>
     private static readonly PruningOptions ShortJob = new() { Steps = 4, StepsPerPrune = 1, BatchSize = 8, ValidationFraction = 0.25, MinWidth = 0 };
 
-    public static TheoryData<string, PruningMethod> Jobs()
-    {
-        var data = new TheoryData<string, PruningMethod>();
-        foreach (var network in Pruned)
-            foreach (var method in Enum.GetValues<PruningMethod>())
-                data.Add(network, method);
-        return data;
-    }
+    public static TheoryData<string, PruningMethod> Jobs() => EveryMethod.On(Pruned);
 
     [Theory]
     [Trait("Category", "Slow")]
