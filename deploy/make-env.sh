@@ -1,5 +1,5 @@
 #!/usr/bin/env sh
-# Writes .env beside docker-compose.yml with a random PostgreSQL password, API key and admin key (never overwrites
+# Writes .env beside docker-compose.yml with a random PostgreSQL password, API key, admin key and object-store secret (never overwrites
 # one), and prints where it is and the API key clients need.
 #   deploy/make-env.sh [PATH]     # default: .env in the repository root
 set -eu
@@ -19,5 +19,7 @@ SHEARS_TENANT=default
 SHEARS_API_KEY=$api_key
 SHEARS_ADMIN_KEY=$(random)
 SHEARS_PORT=8080
+# Used only with the object-store override (deploy/docker-compose.s3.yml).
+SHEARS_S3_SECRET_KEY=$(random)
 END
 echo "make-env: wrote $env_file (readable by you only). The API key for clients (X-Api-Key) is in it: SHEARS_API_KEY=$api_key"

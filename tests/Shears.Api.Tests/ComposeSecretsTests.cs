@@ -56,6 +56,7 @@ public sealed class ComposeSecretsTests
             var written = EnvFile(path);
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
             Assert.Equal(3, Secrets.Select(name => written[name]).Distinct().Count());
+            Assert.Equal(48, written["SHEARS_S3_SECRET_KEY"].Length); // the object-store override refuses to start without it
 
             var (checkedCode, checkError) = await RunAsync("check-env.sh", written);
             Assert.True(checkedCode == 0, checkError);
