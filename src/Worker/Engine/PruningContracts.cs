@@ -51,7 +51,15 @@ public sealed record ProgressUpdate(
 /// for the pruned network, its agreement with the original per output.
 /// </summary>
 public sealed record NetworkMetrics(long Params, long Flops, double? Accuracy, double LatencyMs, double? Top5Accuracy = null,
-    IReadOnlyList<OutputAgreement>? Agreement = null);
+    IReadOnlyList<OutputAgreement>? Agreement = null)
+{
+    /// <summary>Equal figures are equal metrics: the agreement list compares by its items, not by reference.</summary>
+    public bool Equals(NetworkMetrics? other) => other is not null && (Params, Flops, Accuracy, LatencyMs, Top5Accuracy) ==
+        (other.Params, other.Flops, other.Accuracy, other.LatencyMs, other.Top5Accuracy) &&
+        (Agreement ?? []).SequenceEqual(other.Agreement ?? []);
+
+    public override int GetHashCode() => HashCode.Combine(Params, Flops, Accuracy, LatencyMs, Top5Accuracy, Agreement?.Count ?? 0);
+}
 
 public sealed record LayerWidth(string Name, int ChannelsBefore, int ChannelsAfter);
 
