@@ -14,7 +14,7 @@ public sealed class JobLifecycleTests
     {
         using var api = new ShearsApiFactory(withKeys: false);
         var client = api.ClientFor(null);
-        var jobId = await QueueJobAsync(client, new { epochs = 20 });
+        var jobId = await QueueJobAsync(client, new { epochs = 500 }); // minutes of training: only the cancel can end it early
         var clock = new Stopwatch();
 
         var events = await client.ReadEventsAsync(jobId, TimeSpan.FromMinutes(5), onEvent: async e =>
