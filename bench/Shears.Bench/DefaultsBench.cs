@@ -7,6 +7,7 @@ using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
 using Shears.Worker.Jobs;
+using Shears.Worker.Engine.Training;
 
 namespace Shears.Bench;
 

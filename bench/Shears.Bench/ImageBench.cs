@@ -8,6 +8,9 @@ using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
 using SkiaSharp;
 using static TorchSharp.torch;
+using Shears.Worker.Engine.Training;
+using Shears.Worker.Engine.Runtime;
+using Shears.Worker.Data;
 
 namespace Shears.Bench;
 

@@ -5,6 +5,7 @@ using Shears.Domain.Datasets;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Runtime;
 
 namespace Shears.Bench;
 

@@ -1,5 +1,6 @@
 using Shears.Domain.Jobs;
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Training;
 
 namespace Shears.Worker.Tests;
 

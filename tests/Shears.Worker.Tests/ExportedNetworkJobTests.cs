@@ -3,6 +3,7 @@ using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Worker.Engine;
 using Xunit.Abstractions;
+using Shears.Worker.Engine.Runtime;
 
 namespace Shears.Worker.Tests;
 

@@ -2,6 +2,7 @@ using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Methods;
 
 namespace Shears.Worker.Tests;
 

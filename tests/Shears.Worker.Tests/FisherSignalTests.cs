@@ -4,6 +4,8 @@ using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
 using TorchSharp;
 using static TorchSharp.torch;
+using Shears.Worker.Engine.Training;
+using Shears.Worker.Engine.Methods;
 
 namespace Shears.Worker.Tests;
 

@@ -3,6 +3,7 @@ using Onnx;
 using Shears.Domain.Datasets;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
+using Shears.Worker.Data;
 
 namespace Shears.Worker.Tests;
 

@@ -1,5 +1,6 @@
 using Shears.Worker.Engine;
 using static TorchSharp.torch;
+using Shears.Worker.Engine.Training;
 
 namespace Shears.Worker.Tests;
 

@@ -1,6 +1,7 @@
 using Shears.Domain.Graph;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Runtime;
 
 namespace Shears.Worker.Tests;
 

@@ -2,6 +2,7 @@ using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
 using static TorchSharp.torch;
+using Shears.Worker.Engine.Runtime;
 
 namespace Shears.Worker.Tests;
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Runtime;
 
 namespace Shears.Worker.Tests;
 

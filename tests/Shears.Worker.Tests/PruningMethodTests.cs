@@ -4,6 +4,9 @@ using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
 using static TorchSharp.torch;
+using Shears.Worker.Engine.Training;
+using Shears.Worker.Engine.Methods;
+using Shears.Worker.Data;
 
 namespace Shears.Worker.Tests;
 

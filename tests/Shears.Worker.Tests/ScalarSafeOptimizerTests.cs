@@ -2,6 +2,7 @@ using Shears.Worker.Engine;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Shears.Worker.Engine.Training;
 
 namespace Shears.Worker.Tests;
 

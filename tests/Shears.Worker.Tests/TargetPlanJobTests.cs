@@ -1,5 +1,6 @@
 using Shears.Domain.Jobs;
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Checkpoints;
 
 namespace Shears.Worker.Tests;
 

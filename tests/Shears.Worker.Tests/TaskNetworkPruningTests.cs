@@ -1,6 +1,7 @@
 using Shears.Domain.Datasets;
 using Shears.Domain.Jobs;
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Training;
 
 namespace Shears.Worker.Tests;
 

@@ -1,4 +1,5 @@
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Runtime;
 
 namespace Shears.Worker.Tests;
 

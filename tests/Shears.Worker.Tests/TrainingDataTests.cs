@@ -1,6 +1,7 @@
 using Shears.Domain.Jobs;
 using Shears.Worker.Engine;
 using static TorchSharp.torch;
+using Shears.Worker.Data;
 
 namespace Shears.Worker.Tests;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Shears.Worker.Engine.Checkpoints;
 
 namespace Shears.Worker.Engine;
 

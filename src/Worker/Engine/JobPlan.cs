@@ -1,3 +1,4 @@
+using Shears.Worker.Engine.Training;
 namespace Shears.Worker.Engine;
 
 /// <summary>

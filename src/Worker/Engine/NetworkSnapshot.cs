@@ -1,3 +1,4 @@
+using Shears.Worker.Engine.Checkpoints;
 namespace Shears.Worker.Engine;
 
 /// <summary>

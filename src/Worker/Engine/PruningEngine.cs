@@ -8,8 +8,14 @@ using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine.Graph;
-using Shears.Worker.Engine.L0;
+using Shears.Worker.Engine.Methods.L0;
 using static TorchSharp.torch;
+using Shears.Worker.Engine.Training;
+using Shears.Worker.Engine.Runtime;
+using Shears.Worker.Engine.Methods;
+using Shears.Worker.Engine.Checkpoints;
+using Shears.Worker.Engine.Budgets;
+using Shears.Worker.Data;
 
 namespace Shears.Worker.Engine;
 

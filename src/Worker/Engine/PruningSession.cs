@@ -2,6 +2,10 @@ using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine.Graph;
+using Shears.Worker.Engine.Training;
+using Shears.Worker.Engine.Methods;
+using Shears.Worker.Engine.Checkpoints;
+using Shears.Worker.Data;
 
 namespace Shears.Worker.Engine;
 

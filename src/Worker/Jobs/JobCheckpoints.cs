@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Shears.Domain.Persistence;
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Checkpoints;
 
 namespace Shears.Worker.Jobs;
 

@@ -1,4 +1,5 @@
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Training;
 
 namespace Shears.Worker.Jobs;
 

@@ -7,6 +7,7 @@ using Shears.Domain.Jobs;
 using Shears.Domain.Persistence;
 using Shears.Worker.Engine;
 using Shears.Worker.Telemetry;
+using Shears.Worker.Data;
 
 namespace Shears.Worker.Jobs;
 

@@ -3,6 +3,8 @@ using Shears.Testing;
 using Shears.Worker.Engine;
 using SkiaSharp;
 using static TorchSharp.torch;
+using Shears.Worker.Engine.Checkpoints;
+using Shears.Worker.Data;
 
 namespace Shears.Worker.Tests.Data;
 

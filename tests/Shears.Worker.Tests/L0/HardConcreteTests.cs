@@ -1,4 +1,4 @@
-using Shears.Worker.Engine.L0;
+using Shears.Worker.Engine.Methods.L0;
 using static TorchSharp.torch;
 
 namespace Shears.Worker.Tests.L0;

@@ -3,7 +3,7 @@ using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
-using Shears.Worker.Engine.L0;
+using Shears.Worker.Engine.Methods.L0;
 using static TorchSharp.torch;
 
 namespace Shears.Worker.Tests.L0;

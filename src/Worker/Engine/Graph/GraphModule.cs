@@ -4,6 +4,7 @@ using Shears.Domain.Operators;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Shears.Worker.Engine.Runtime;
 
 namespace Shears.Worker.Engine.Graph;
 
