@@ -6,8 +6,8 @@ using Shears.Domain.Datasets;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
-using Shears.Worker.Jobs;
 using Shears.Worker.Engine.Training;
+using Shears.Worker.Jobs;
 
 namespace Shears.Bench;
 

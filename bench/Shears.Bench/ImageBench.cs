@@ -4,13 +4,13 @@ using Shears.Domain.Datasets;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Testing;
+using Shears.Worker.Data;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
+using Shears.Worker.Engine.Runtime;
+using Shears.Worker.Engine.Training;
 using SkiaSharp;
 using static TorchSharp.torch;
-using Shears.Worker.Engine.Training;
-using Shears.Worker.Engine.Runtime;
-using Shears.Worker.Data;
 
 namespace Shears.Bench;
 

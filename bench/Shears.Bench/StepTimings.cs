@@ -4,14 +4,14 @@ using Shears.Domain.Datasets;
 using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
+using Shears.Worker.Data;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
-using Shears.Worker.Engine.Methods.L0;
-using static TorchSharp.torch;
-using Shears.Worker.Engine.Training;
-using Shears.Worker.Engine.Runtime;
 using Shears.Worker.Engine.Methods;
-using Shears.Worker.Data;
+using Shears.Worker.Engine.Methods.L0;
+using Shears.Worker.Engine.Runtime;
+using Shears.Worker.Engine.Training;
+using static TorchSharp.torch;
 
 namespace Shears.Bench;
 

@@ -1,9 +1,9 @@
 using Shears.Domain.Datasets;
 using Shears.Domain.Graph;
 using Shears.Domain.Onnx;
+using Shears.Worker.Data;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Runtime;
-using Shears.Worker.Data;
 
 namespace Shears.Bench;
 

@@ -2,12 +2,12 @@ using System.Text.RegularExpressions;
 using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
-using Shears.Worker.Engine;
-using Shears.Worker.Engine.Graph;
-using static TorchSharp.torch;
-using Shears.Worker.Engine.Training;
-using Shears.Worker.Engine.Checkpoints;
 using Shears.Worker.Data;
+using Shears.Worker.Engine;
+using Shears.Worker.Engine.Checkpoints;
+using Shears.Worker.Engine.Graph;
+using Shears.Worker.Engine.Training;
+using static TorchSharp.torch;
 
 namespace Shears.Worker.Tests;
 

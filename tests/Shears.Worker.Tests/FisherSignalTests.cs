@@ -2,10 +2,10 @@ using Shears.Domain.Graph;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
+using Shears.Worker.Engine.Methods;
+using Shears.Worker.Engine.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using Shears.Worker.Engine.Training;
-using Shears.Worker.Engine.Methods;
 
 namespace Shears.Worker.Tests;
 

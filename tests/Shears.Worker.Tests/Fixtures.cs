@@ -2,8 +2,8 @@ using System.IO.Compression;
 using Onnx;
 using Shears.Domain.Datasets;
 using Shears.Domain.Onnx;
-using Shears.Worker.Engine;
 using Shears.Worker.Data;
+using Shears.Worker.Engine;
 
 namespace Shears.Worker.Tests;
 

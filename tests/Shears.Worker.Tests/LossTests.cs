@@ -1,6 +1,6 @@
 using Shears.Worker.Engine;
-using static TorchSharp.torch;
 using Shears.Worker.Engine.Training;
+using static TorchSharp.torch;
 
 namespace Shears.Worker.Tests;
 

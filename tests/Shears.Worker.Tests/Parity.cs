@@ -1,8 +1,8 @@
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
-using static TorchSharp.torch;
 using Shears.Worker.Engine.Runtime;
+using static TorchSharp.torch;
 
 namespace Shears.Worker.Tests;
 

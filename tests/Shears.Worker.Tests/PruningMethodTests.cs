@@ -1,12 +1,12 @@
 using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
+using Shears.Worker.Data;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
-using static TorchSharp.torch;
-using Shears.Worker.Engine.Training;
 using Shears.Worker.Engine.Methods;
-using Shears.Worker.Data;
+using Shears.Worker.Engine.Training;
+using static TorchSharp.torch;
 
 namespace Shears.Worker.Tests;
 

@@ -1,8 +1,8 @@
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using Shears.Worker.Engine.Training;
 
 namespace Shears.Worker.Tests;
 

@@ -1,7 +1,7 @@
 using Shears.Domain.Jobs;
+using Shears.Worker.Data;
 using Shears.Worker.Engine;
 using static TorchSharp.torch;
-using Shears.Worker.Data;
 
 namespace Shears.Worker.Tests;
 

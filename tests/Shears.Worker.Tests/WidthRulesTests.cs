@@ -2,8 +2,8 @@ using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
-using Shears.Worker.Engine.Training;
 using Shears.Worker.Engine.Methods;
+using Shears.Worker.Engine.Training;
 
 namespace Shears.Worker.Tests;
 

@@ -2,10 +2,10 @@ using Shears.Domain.Datasets;
 using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
+using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
 using TorchSharp;
 using static TorchSharp.torch;
-using Shears.Worker.Engine;
 
 namespace Shears.Worker.Data;
 

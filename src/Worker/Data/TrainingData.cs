@@ -1,8 +1,8 @@
-using Shears.Domain.Onnx;
 using Shears.Domain.Jobs;
+using Shears.Domain.Onnx;
 using Shears.Worker.Data;
-using static TorchSharp.torch;
 using Shears.Worker.Engine;
+using static TorchSharp.torch;
 
 namespace Shears.Worker.Data;
 

@@ -1,8 +1,8 @@
 using Shears.Domain.Datasets;
 using Shears.Domain.Jobs;
-using Shears.Worker.Engine.Training;
-using Shears.Worker.Engine.Checkpoints;
 using Shears.Worker.Data;
+using Shears.Worker.Engine.Checkpoints;
+using Shears.Worker.Engine.Training;
 
 namespace Shears.Worker.Engine;
 

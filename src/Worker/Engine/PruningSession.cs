@@ -1,11 +1,11 @@
 using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
-using Shears.Worker.Engine.Graph;
-using Shears.Worker.Engine.Training;
-using Shears.Worker.Engine.Methods;
-using Shears.Worker.Engine.Checkpoints;
 using Shears.Worker.Data;
+using Shears.Worker.Engine.Checkpoints;
+using Shears.Worker.Engine.Graph;
+using Shears.Worker.Engine.Methods;
+using Shears.Worker.Engine.Training;
 
 namespace Shears.Worker.Engine;
 

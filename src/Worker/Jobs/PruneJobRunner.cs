@@ -5,9 +5,9 @@ using Shears.Domain.Datasets;
 using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Persistence;
+using Shears.Worker.Data;
 using Shears.Worker.Engine;
 using Shears.Worker.Telemetry;
-using Shears.Worker.Data;
 
 namespace Shears.Worker.Jobs;
 

@@ -1,10 +1,10 @@
 using Shears.Domain.Jobs;
 using Shears.Testing;
+using Shears.Worker.Data;
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Checkpoints;
 using SkiaSharp;
 using static TorchSharp.torch;
-using Shears.Worker.Engine.Checkpoints;
-using Shears.Worker.Data;
 
 namespace Shears.Worker.Tests.Data;
 

@@ -1,11 +1,11 @@
 using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
+using Shears.Worker.Data;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
 using Shears.Worker.Engine.Methods.L0;
 using static TorchSharp.torch;
-using Shears.Worker.Data;
 
 namespace Shears.Worker.Tests.L0;
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Worker.Engine;
-using Xunit.Abstractions;
 using Shears.Worker.Engine.Runtime;
+using Xunit.Abstractions;
 
 namespace Shears.Worker.Tests.Zoo;
 

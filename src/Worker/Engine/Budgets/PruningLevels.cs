@@ -1,6 +1,6 @@
 using Shears.Domain.Jobs;
-using Shears.Worker.Engine.Training;
 using Shears.Worker.Engine.Checkpoints;
+using Shears.Worker.Engine.Training;
 
 namespace Shears.Worker.Engine.Budgets;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using static TorchSharp.torch;
 using Shears.Worker.Engine.Training;
+using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Checkpoints;
 

@@ -1,10 +1,10 @@
 using Onnx;
 using Shears.Domain.Onnx;
 using Shears.Domain.Operators;
+using Shears.Worker.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using Shears.Worker.Engine.Runtime;
 
 namespace Shears.Worker.Engine.Graph;
 

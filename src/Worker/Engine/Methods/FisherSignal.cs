@@ -1,7 +1,7 @@
-using TorchSharp;
-using Shears.Worker.Engine.Graph;
-using static TorchSharp.torch;
 using Shears.Worker.Engine.Checkpoints;
+using Shears.Worker.Engine.Graph;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Methods;
 

@@ -1,6 +1,6 @@
 using Shears.Domain.Graph;
-using static TorchSharp.torch;
 using Shears.Worker.Engine.Training;
+using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Methods;
 

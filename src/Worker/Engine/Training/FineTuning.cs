@@ -1,5 +1,5 @@
-using static TorchSharp.torch;
 using Shears.Worker.Engine.Checkpoints;
+using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Training;
 

@@ -1,9 +1,9 @@
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
+using Shears.Worker.Data;
 using Shears.Worker.Engine.Graph;
 using TorchSharp;
 using static TorchSharp.torch;
-using Shears.Worker.Data;
 
 namespace Shears.Worker.Engine.Training;
 

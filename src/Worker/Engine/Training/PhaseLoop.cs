@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Shears.Worker.Telemetry;
 using Shears.Worker.Engine.Checkpoints;
+using Shears.Worker.Telemetry;
 
 namespace Shears.Worker.Engine.Training;
 

@@ -1,7 +1,7 @@
 using Shears.Domain.Onnx;
+using Shears.Worker.Data;
 using Shears.Worker.Engine.Graph;
 using static TorchSharp.torch;
-using Shears.Worker.Data;
 
 namespace Shears.Worker.Engine.Training;
 

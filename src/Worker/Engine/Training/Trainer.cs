@@ -1,8 +1,8 @@
 using Shears.Domain.Jobs;
+using Shears.Worker.Data;
 using Shears.Worker.Engine.Graph;
 using TorchSharp;
 using static TorchSharp.torch;
-using Shears.Worker.Data;
 
 namespace Shears.Worker.Engine.Training;
 

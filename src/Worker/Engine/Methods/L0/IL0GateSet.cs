@@ -1,6 +1,6 @@
+using Shears.Worker.Engine.Checkpoints;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using Shears.Worker.Engine.Checkpoints;
 
 namespace Shears.Worker.Engine.Methods.L0;
 

@@ -1,7 +1,7 @@
+using Shears.Worker.Engine.Checkpoints;
+using Shears.Worker.Engine.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using Shears.Worker.Engine.Training;
-using Shears.Worker.Engine.Checkpoints;
 
 namespace Shears.Worker.Engine.Methods.L0;
 

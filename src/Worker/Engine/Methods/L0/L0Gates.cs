@@ -1,8 +1,8 @@
+using Shears.Worker.Engine.Checkpoints;
+using Shears.Worker.Engine.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using Shears.Worker.Engine.Training;
-using Shears.Worker.Engine.Checkpoints;
 
 namespace Shears.Worker.Engine.Methods.L0;
 
