@@ -64,13 +64,15 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         var probe = LatencyBatchInputs(figuresData);
         if (request.Options.Cost == "latency")
             session.Cost.RankByLatency(new LatencyProfile(graph, groups, probe, session.Progress));
-        PlanMethod(request.Method, session);
+        var method = PruningMethods.For(request.Method);
+        method.PlanSteps(session);
         var before = Measure(session, session.Cost.Original, figuresData, teacher: null);
         progress.Log($"Original: {before.Params} parameters, {before.Flops} FLOPs{AccuracyText(before)}.");
         session.Progress.Report(loss: null, before.Accuracy, "measured the original network");
 
         FinishedNetwork Finish() => this.Finish(session, request.OnnxModel, probe, figuresData, teacher);
-        void Prune() => PruneOnly(request.Method, session);
+        void Prune() => (method.PruneAlongTrajectory ?? throw new PruningFailedException(
+            $"{request.Method.ToWire()} does not prune along one trajectory; levels and budgets need fisher or magnitude."))(session);
         FinishedNetwork network;
         IReadOnlyList<LevelOutcome>? levels = null;
         IReadOnlyList<BudgetCandidate>? candidates = null;
@@ -85,7 +87,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         }
         else
         {
-            RunMethod(request.Method, session);
+            method.Run(session);
             cancellationToken.ThrowIfCancellationRequested();
             session.Progress.Plan.Enter("finishing");
             network = Finish();
@@ -125,22 +127,6 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         session.Progress.Log($"Pruned: {after.Params} parameters, {after.Flops} FLOPs{AccuracyText(after)}; against the original: {agreement}; ONNX Runtime latency at batch {LatencyBatch}, side by side: {originalMs:F3} → {prunedMs:F3} ms.");
         var layers = session.Groups.Select(g => new LayerWidth(g.Name, g.Channels, session.Masks.KeptCount(g.Id))).ToList();
         return new FinishedNetwork(prunedBytes, Weights(pruned), after, layers, originalMs);
-    }
-
-    /// <summary>A method's pruning without its fine-tuning, for levels and budget jobs (l0 trains its gates and weights together).</summary>
-    private static void PruneOnly(PruningMethod method, PruningSession session)
-    {
-        switch (method)
-        {
-            case PruningMethod.Magnitude:
-                MagnitudePruning.Prune(session);
-                break;
-            case PruningMethod.Fisher:
-                FisherPruning.Prune(session);
-                break;
-            default:
-                throw new PruningFailedException($"{method.ToWire()} does not prune along one trajectory; levels and budgets need fisher or magnitude.");
-        }
     }
 
     private static string AccuracyText(NetworkMetrics metrics) =>
@@ -185,41 +171,6 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         catch (NotSupportedException e)
         {
             throw new PruningFailedException(e.Message);
-        }
-    }
-
-    /// <summary>The steps the method plans per phase, from the options (and Fisher's estimate of its rounds).</summary>
-    private static void PlanMethod(PruningMethod method, PruningSession session)
-    {
-        switch (method)
-        {
-            case PruningMethod.Magnitude:
-                session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningStepsAtMost);
-                break;
-            case PruningMethod.Fisher:
-                FisherPruning.PlanSteps(session);
-                break;
-            case PruningMethod.L0:
-                L0Pruning.PlanSteps(session);
-                break;
-        }
-    }
-
-    private static void RunMethod(PruningMethod method, PruningSession session)
-    {
-        switch (method)
-        {
-            case PruningMethod.Magnitude:
-                MagnitudePruning.Run(session);
-                break;
-            case PruningMethod.Fisher:
-                FisherPruning.Run(session);
-                break;
-            case PruningMethod.L0:
-                L0Pruning.Run(session);
-                break;
-            default:
-                throw new PruningFailedException($"The method '{method}' is not available in this worker yet.");
         }
     }
 

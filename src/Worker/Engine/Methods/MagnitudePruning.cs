@@ -16,6 +16,9 @@ namespace Shears.Worker.Engine.Methods;
 /// </summary>
 public static class MagnitudePruning
 {
+    /// <summary>Magnitude removes in one pass; only its fine-tuning takes steps.</summary>
+    public static void PlanSteps(PruningSession session) => session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningStepsAtMost);
+
     public static void Run(PruningSession session)
     {
         session.Cost.EnsureReachable();
