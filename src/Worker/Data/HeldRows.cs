@@ -51,6 +51,8 @@ public sealed class HeldRows : IRowFeed
 
     public bool HasLabels => labels is not null;
 
+    public bool AugmentsTraining => false;
+
     public Batch Rows(long[] rows) => Gather(tensor(rows, device: device));
 
     public Batch TrainBatch(long index, long[] trainRows, int batchSize, int seed)

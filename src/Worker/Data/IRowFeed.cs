@@ -10,6 +10,9 @@ public interface IRowFeed : IDisposable
 
     bool HasLabels { get; }
 
+    /// <summary>True when training batches are augmented: a row's pixels then differ from batch to batch (image archives).</summary>
+    bool AugmentsTraining { get; }
+
     /// <summary>The given rows, as the network takes them and never augmented (evaluation); call inside a dispose scope.</summary>
     Batch Rows(long[] rows);
 

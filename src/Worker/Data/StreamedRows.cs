@@ -54,6 +54,8 @@ public sealed class StreamedRows : IRowFeed
 
     public bool HasLabels => labels is not null;
 
+    public bool AugmentsTraining => augment;
+
     public Batch Rows(long[] rows) => ToDevice(() => SampleReading.Read(source, [.. rows.Select(r => (int)r)], labels, _ => null));
 
     public Batch TrainBatch(long index, long[] trainRows, int batchSize, int seed)

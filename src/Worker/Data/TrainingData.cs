@@ -59,6 +59,9 @@ public sealed class TrainingData : IDisposable
 
     public bool HasLabels => feed.HasLabels;
 
+    /// <summary>True when training batches are augmented, so a row's network input differs from batch to batch.</summary>
+    public bool AugmentsTraining => feed.AugmentsTraining;
+
     /// <summary>Largest label + 1; 0 without labels.</summary>
     public int NumClasses => feed.NumClasses;
 

@@ -6,11 +6,12 @@ using static TorchSharp.torch;
 namespace Shears.Worker.Engine.Training;
 
 /// <summary>
-/// The original network's outputs, the teacher of distillation: frozen, in evaluation mode, on the worker's device. For
-/// data held in memory they are recorded once per row before training starts (a distillation step then costs what a
-/// plain step does); when that would take more than <see cref="MaxRecordedBytes"/>, a frozen copy of the original
-/// network runs on every batch instead. Also the variance of every output over the training rows, which scales that
-/// output's squared error so that outputs of different scales weigh alike.
+/// The original network's outputs, the teacher of distillation: frozen, in evaluation mode, on the worker's device, seeing
+/// the very batch the student trains on. When a row's input is the same in every batch (no augmentation) they are recorded
+/// once per row before training starts (a distillation step then costs what a plain step does); when training batches are
+/// augmented (a random crop and flip of each image, different every epoch), or recording would take more than
+/// <see cref="MaxRecordedBytes"/>, a frozen copy of the original network runs on every batch instead. Also the variance of
+/// every output over the training rows, which scales that output's squared error so that outputs of different scales weigh alike.
 /// </summary>
 public sealed class TeacherOutputs : IDisposable
 {
@@ -26,7 +27,7 @@ public sealed class TeacherOutputs : IDisposable
     public TeacherOutputs(GraphModule original, TrainingData data)
     {
         var perRow = original.Graph.Outputs.Sum(o => SampleElements(original, o.Name));
-        if ((long)data.Samples * perRow * sizeof(float) <= MaxRecordedBytes)
+        if (!data.AugmentsTraining && (long)data.Samples * perRow * sizeof(float) <= MaxRecordedBytes)
             recorded = Record(original, data);
         else
         {
@@ -42,7 +43,10 @@ public sealed class TeacherOutputs : IDisposable
     /// <summary>Per graph output, the variance of its values over the training rows (1 where the output is constant).</summary>
     public double[] Variances { get; }
 
-    /// <summary>The teacher's outputs for the batch's rows, in the graph's output order; call inside the step's dispose scope.</summary>
+    /// <summary>True when the outputs were recorded per row; false when the original network runs on every batch.</summary>
+    public bool Recorded => recorded is not null;
+
+    /// <summary>The teacher's outputs for the batch, in the graph's output order; call inside the step's dispose scope.</summary>
     public Tensor[] For(Batch batch)
     {
         if (recorded is not null)
