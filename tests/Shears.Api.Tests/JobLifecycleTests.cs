@@ -35,6 +35,36 @@ public sealed class JobLifecycleTests
         Assert.Equal(1, (await client.GetJsonAsync("/v1/models")).GetProperty("count").GetInt32()); // no pruned model registered
     }
 
+    [Theory]
+    [Trait("Category", "Slow")]
+    [InlineData(0)]
+    [InlineData(40)]
+    [InlineData(150)]
+    public async Task A_cancel_racing_the_jobs_end_is_either_accepted_and_wins_or_refused_as_too_late(int delayMs)
+    {
+        using var api = new ShearsApiFactory(withKeys: false);
+        var client = api.ClientFor(null);
+        var jobId = await QueueJobAsync(client, new { epochs = 0.2 });
+        HttpStatusCode? cancel = null;
+
+        // The engine's last progress event ("done") comes just before the worker stores the result.
+        await client.ReadEventsAsync(jobId, TimeSpan.FromMinutes(5), onEvent: async e =>
+        {
+            if (e.Type == "progress" && cancel is null && e.Json.TryGetProperty("message", out var message) && message.GetString() == "done")
+            {
+                await Task.Delay(delayMs);
+                cancel = (await client.PostAsync($"/v1/jobs/{jobId}/cancel", null)).StatusCode;
+            }
+        });
+
+        var job = await client.GetJsonAsync($"/v1/jobs/{jobId}");
+        var status = job.GetProperty("status").GetString();
+        Assert.True(cancel is HttpStatusCode.Accepted or HttpStatusCode.Conflict, $"cancel answered {cancel}");
+        // 202 promises a cancelled job; 409 says it had already succeeded.
+        Assert.Equal(cancel == HttpStatusCode.Accepted ? "cancelled" : "succeeded", status);
+        Assert.Equal(status == "succeeded", job.GetProperty("artifacts").GetArrayLength() > 0);
+    }
+
     [Fact]
     [Trait("Category", "Slow")]
     public async Task A_job_queued_before_a_restart_is_queued_again_by_the_reconciler_and_runs()

@@ -121,12 +121,16 @@ public static class JobsApi
         {
             return NotFound.Problem("job", id);
         }
-        if (job.Status.IsFinal())
+        // One statement that looks at the status as it sets the flag: a worker storing the job's result holds the row, and
+        // this waits for it and then finds the job finished (409) rather than accepting a cancel that cannot happen.
+        var flagged = await db.Jobs.Where(j => j.Id == id && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequested, true), cancellationToken);
+        if (flagged == 0)
         {
+            await db.Entry(job).ReloadAsync(cancellationToken);
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job has already finished.",
                 detail: $"Job {id} is {job.Status.ToWire()}; there is nothing to cancel.");
         }
-        await db.Jobs.Where(j => j.Id == id).ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequested, true), cancellationToken);
         var cancelledWhileQueued = await db.Jobs.Where(j => j.Id == id && j.Status == JobStatus.Queued)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Cancelled).SetProperty(j => j.FinishedAt, DateTime.UtcNow), cancellationToken);
         if (cancelledWhileQueued == 1)

@@ -18,8 +18,9 @@ public sealed class JobEventLog(IDbContextFactory<ShearsDbContext> contexts, Job
     };
 
     /// <summary>
-    /// Appends one event. <paramref name="alsoChange"/> runs on the same context before saving (it is run
-    /// again if two writers raced for the same sequence number). Returns the event's sequence number.
+    /// Appends one event. <paramref name="alsoChange"/> runs on the same context, in one transaction with the event, before
+    /// saving (so a row lock it takes holds until the event commits); it is run again if two writers raced for the same
+    /// sequence number. Returns the event's sequence number.
     /// </summary>
     public async Task<long> AppendAsync(Guid jobId, string tenantId, JobEventType type, object data,
         CancellationToken cancellationToken, Func<ShearsDbContext, Task>? alsoChange = null)
@@ -27,17 +28,28 @@ public sealed class JobEventLog(IDbContextFactory<ShearsDbContext> contexts, Job
         for (var attempt = 1; ; attempt++)
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var last = await db.JobEvents.Where(e => e.JobId == jobId).MaxAsync(e => (long?)e.Sequence, cancellationToken) ?? 0;
-            if (alsoChange is not null)
-            {
-                await alsoChange(db);
-            }
-            db.JobEvents.Add(NewEvent(jobId, tenantId, last + 1, type, data));
             try
             {
-                await db.SaveChangesAsync(cancellationToken);
+                // The execution strategy (retries through a database outage) runs the whole transaction again.
+                var sequence = await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+                {
+                    db.ChangeTracker.Clear();
+                    await using var transaction = alsoChange is null ? null : await db.Database.BeginTransactionAsync(cancellationToken);
+                    var last = await db.JobEvents.Where(e => e.JobId == jobId).MaxAsync(e => (long?)e.Sequence, cancellationToken) ?? 0;
+                    if (alsoChange is not null)
+                    {
+                        await alsoChange(db);
+                    }
+                    db.JobEvents.Add(NewEvent(jobId, tenantId, last + 1, type, data));
+                    await db.SaveChangesAsync(cancellationToken);
+                    if (transaction is not null)
+                    {
+                        await transaction.CommitAsync(cancellationToken);
+                    }
+                    return last + 1;
+                });
                 signal.Notify(jobId);
-                return last + 1;
+                return sequence;
             }
             catch (DbUpdateException) when (attempt < MaxConflictRetries)
             {

@@ -76,6 +76,10 @@ public sealed partial class PruneJobRunner(
         {
             await FinishAsync(job, JobStatus.Cancelled, "Cancelled at the user's request.", CancellationToken.None);
         }
+        catch (CancelledWhileFinishingException)
+        {
+            await FinishAsync(job, JobStatus.Cancelled, "Cancelled at the user's request as it was finishing; its result is discarded.", CancellationToken.None);
+        }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
             // Not the job's failure: the attempt is given back with it, and Hangfire requeues it for another worker.
@@ -222,21 +226,35 @@ public sealed partial class PruneJobRunner(
         var ready = warnings.Count == 0 ? "Pruned network ready." : $"Pruned network ready, with {warnings.Count} warning{(warnings.Count == 1 ? "" : "s")}: {string.Join(" ", warnings)}";
         string? checkpoint = null;
         RecordDuration(job, JobStatus.Succeeded, finishedAt);
-        await events.AppendStatusAsync(job, JobStatus.Succeeded, ready, cancellationToken, async db =>
+        try
         {
-            var row = await db.Jobs.FindAsync([job.Id], cancellationToken);
-            if (row!.WorkerId != WorkerId)
+            await events.AppendStatusAsync(job, JobStatus.Succeeded, ready, cancellationToken, async db =>
             {
-                throw new JobTakenOverException();
-            }
-            checkpoint = await JobCheckpoints.ForgetAsync(db, job.Id, cancellationToken);
-            row.Status = JobStatus.Succeeded;
-            row.Progress = 1;
-            row.FinishedAt = finishedAt;
-            row.ResultJson = JsonSerializer.Serialize(result, JobEventLog.Json);
-            db.Models.AddRange(models);
-            db.JobArtifacts.AddRange(artifacts);
-        });
+                // Locked: a cancel committed before this is seen here; one that comes after finds the job finished (409).
+                var row = await db.FindLockedAsync<PruningJob>(job.TenantId, job.Id, RowLock.Update, cancellationToken);
+                if (row!.WorkerId != WorkerId)
+                {
+                    throw new JobTakenOverException();
+                }
+                if (row.CancelRequested)
+                {
+                    throw new CancelledWhileFinishingException();
+                }
+                checkpoint = await JobCheckpoints.ForgetAsync(db, job.Id, cancellationToken);
+                row.Status = JobStatus.Succeeded;
+                row.Progress = 1;
+                row.FinishedAt = finishedAt;
+                row.ResultJson = JsonSerializer.Serialize(result, JobEventLog.Json);
+                db.Models.AddRange(models);
+                db.JobArtifacts.AddRange(artifacts);
+            });
+        }
+        catch (CancelledWhileFinishingException)
+        {
+            await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+            await db.DeleteUnreferencedAsync(store, [.. artifacts.Select(a => a.Sha256), .. models.Select(m => m.Sha256)], CancellationToken.None);
+            throw;
+        }
         await DeleteCheckpointFileAsync(job.Id, checkpoint);
     }
 
