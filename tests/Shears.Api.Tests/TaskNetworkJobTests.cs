@@ -13,7 +13,7 @@ namespace Shears.Api.Tests;
 /// Label-free pruning through the Api: a network that is not a classifier, with several inputs (a float image and a side
 /// vector), uploaded with an .npz of unlabeled data, pruned by every method against the original network's outputs
 /// (objective distill) and checked in ONNX Runtime; the token network (int64 ids and mask of a dynamic length) is
-/// inspected at upload.
+/// inspected at upload, with its embedding width and MLP units as groups (Worker's TaskNetworkPruningTests prunes it).
 /// </summary>
 public sealed class TaskNetworkJobTests : IDisposable
 {
@@ -79,6 +79,7 @@ public sealed class TaskNetworkJobTests : IDisposable
             $"{t.GetProperty("name").GetString()} {t.GetProperty("elementType").GetString()} [{string.Join(",", t.GetProperty("shape").EnumerateArray())}]"));
         Assert.Equal(inputs, Describe(inspection.GetProperty("inputs")));
         Assert.Equal(outputs, Describe(inspection.GetProperty("outputs")));
+        Assert.True(inspection.GetProperty("prunableGroups").GetInt32() > 0, inspection.ToString());
     }
 
     [Fact]

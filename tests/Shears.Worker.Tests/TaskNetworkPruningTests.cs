@@ -42,4 +42,32 @@ public class TaskNetworkPruningTests
         Assert.True(agreement.RelativeError < 0.6, $"relative error {agreement.RelativeError}; {string.Join(" | ", progress.Logs)}");
         Assert.Contains(progress.Logs, l => l.Contains("Objective: distill"));
     }
+
+    /// <summary>
+    /// The token network (int64 ids and mask into an embedding, masked mean pool, MLP): the embedding's width passes the
+    /// mask and the mean over the tokens to the MLP, so it is a group beside the MLP's hidden units, and every method cuts them.
+    /// Its [N, 16] output is an embedding but has rank 2, so it is distilled by the softened KL, which matches each row's
+    /// softmax and leaves a shift of the row free: its cosine to the original is a loose check here, not two_input_regression's.
+    /// </summary>
+    [Theory]
+    [Trait("Category", "Slow")]
+    [InlineData(PruningMethod.Fisher)]
+    [InlineData(PruningMethod.L0)]
+    [InlineData(PruningMethod.Magnitude)]
+    public void The_token_network_prunes_its_embedding_width_and_mlp_units_by_distillation(PruningMethod method)
+    {
+        var progress = new RecordingProgress();
+        var request = new PruneRequest(Fixtures.Network("token_encoder"), Npz("token_encoder"), method, new PruningTarget(0.5, null), QuickOptions with { Steps = 300 });
+
+        var outcome = new PruningEngine(new EngineSettings(Threads: 1, LatencyRepeats: 3, LatencyRounds: 2)).Run(request, progress, CancellationToken.None);
+
+        var log = string.Join(" | ", progress.Logs);
+        Assert.Equal(Objective.Distill, outcome.Objective);
+        Assert.Equal(["/embedding/Gather", "/fc1/Gemm"], outcome.Layers.Select(l => l.Name));
+        Assert.Contains(outcome.Layers, l => l.ChannelsAfter < l.ChannelsBefore);
+        Assert.True(outcome.After.Flops <= 0.5 * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}; {log}");
+        Assert.True(outcome.After.Params < outcome.Before.Params, log);
+        var agreement = Assert.Single(outcome.After.Agreement!);
+        Assert.True(agreement.Cosine > 0.3, $"cosine {agreement.Cosine}; {log}");
+    }
 }

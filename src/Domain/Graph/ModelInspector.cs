@@ -10,6 +10,9 @@ public static class ModelInspector
     /// <summary>Oldest default-domain opset whose operator semantics Shears follows.</summary>
     public const long MinimumOpset = 7;
 
+    /// <summary>The longest a dynamic token length is counted at upload while looking for one every window fits.</summary>
+    private const int MaxTokenLength = 1024;
+
     /// <summary>
     /// Inspects an ONNX file. A model with unsupported operators is described (with them listed in
     /// <see cref="ModelInspection.UnsupportedOps"/>) but gets no FLOPs or groups.
@@ -30,19 +33,31 @@ public static class ModelInspector
             InitializerValidation.EnsureUsable(graph);
             if (!SampleDimensions.AnyDynamic(graph))
                 return Describe(graph);
-            // A dynamic length (tokens) is counted as 1 here; the inputs are described as declared.
-            try
+            // A dynamic length is counted as 1 here; a token length (of integer ids and masks) also as the shortest power of two
+            // every window fits (a TextCNN's width-5 convolution over time). The job counts the dataset's. The inputs are
+            // described as declared.
+            InvalidModelException? atOne = null; // the error with every length at 1
+            for (var length = 1; length <= MaxTokenLength; length *= 2)
             {
-                return Describe(SampleDimensions.Pin(graph, _ => null)) with
+                var tokens = length;
+                try
                 {
-                    Inputs = [.. graph.Inputs.Select(i => new TensorDescription(i.Name, i.Shape, i.ElementTypeName))],
-                };
+                    return Describe(SampleDimensions.Pin(graph, name => graph.Inputs.First(i => i.Name == name) is { IsInteger: true } ids
+                        ? [.. ids.Shape.Skip(1).Select(d => d > 0 ? (int)d : tokens)]
+                        : null)) with
+                    {
+                        Inputs = [.. graph.Inputs.Select(i => new TensorDescription(i.Name, i.Shape, i.ElementTypeName))],
+                    };
+                }
+                catch (InvalidModelException e)
+                {
+                    atOne ??= e;
+                    if (!graph.Inputs.Any(i => i.IsInteger && i.Shape.Skip(1).Any(d => d <= 0)))
+                        break;
+                }
             }
-            catch (InvalidModelException e)
-            {
-                throw new InvalidModelException($"{e.Message} (its dynamic input dimensions were counted as 1; a dynamic height or width " +
-                    "needs the model exported with a fixed input size)");
-            }
+            throw new InvalidModelException($"{atOne!.Message} (its dynamic input dimensions were counted as 1; a dynamic height or width " +
+                "needs the model exported with a fixed input size)");
         }
         catch (Exception e) when (e is not InvalidModelException and not OutOfMemoryException)
         {

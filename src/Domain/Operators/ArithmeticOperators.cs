@@ -46,14 +46,38 @@ internal static class ArithmeticOperators
         c.Set(node, shape, value);
     }
 
+    /// <summary>
+    /// The one output axis whose channels every other tracked operand is broadcast across (size 1 there: a [N, T, 1] mask
+    /// scaling [N, T, D] embeddings alike in every channel), or null. Those operands' own channels end here, so they are held.
+    /// </summary>
+    private static int? BroadcastAcross(NodeProto node, ChannelGroupAnalysis.Walk walk, List<string> tracked, List<int> axes)
+    {
+        var outputRank = walk.Rank(node.Output[0]);
+        bool IsOne(string operand, int axis) => axis - (outputRank - walk.Rank(operand)) is var at && (at < 0 || walk.Shapes[operand][at] == 1);
+        int AxisOf(string operand) => walk.Layout(operand)!.Axis + outputRank - walk.Rank(operand);
+        var fitting = axes.Where(a => tracked.All(t => AxisOf(t) == a || IsOne(t, a))).ToList();
+        if (fitting.Count > 1)
+            fitting = [.. fitting.Where(a => walk.Shapes[node.Output[0]][a] != 1)]; // a length pinned to 1 at upload fits both ways
+        if (fitting.Count != 1)
+            return null;
+        foreach (var operand in tracked.Where(t => AxisOf(t) != fitting[0]))
+            walk.Hold(walk.Layout(operand)!, operand, $"{node.OpType} '{node.DisplayName()}' applies it alike to every channel of another operand");
+        return fitting[0];
+    }
+
     /// <summary>Tracked inputs must carry the same channels on the same output axis; they merge into one group.</summary>
     public static void Broadcasting(NodeProto node, ChannelGroupAnalysis.Walk walk)
     {
         var shapes = walk.Shapes;
         var output = shapes[node.Output[0]];
         var tracked = node.Input.Where(walk.IsTracked).Distinct().ToList();
+        var axes = tracked.Select(t => walk.Layout(t)!.Axis + output.Length - walk.Rank(t)).Distinct().ToList();
+        if (axes.Count > 1 && BroadcastAcross(node, walk, tracked, axes) is { } channelAxis)
+        {
+            tracked = [.. tracked.Where(t => walk.Layout(t)!.Axis + output.Length - walk.Rank(t) == channelAxis)];
+            axes = [channelAxis];
+        }
         var layouts = tracked.Select(t => walk.Layout(t)!).ToList();
-        var axes = tracked.Select((t, i) => layouts[i].Axis + output.Length - walk.Rank(t)).Distinct().ToList();
         if (axes.Count != 1 || tracked.Where((t, i) => shapes[t][layouts[i].Axis] != output[axes[0]]).Any() || !walk.Align(layouts))
         {
             walk.Opaque(node, $"{node.OpType} '{node.DisplayName()}' combines tensors whose channels do not line up");

@@ -22,7 +22,7 @@ internal static class ShapeOperators
         new("Concat", ConcatShape, ConcatChannels),
         new("Shape", ShapeShape, ChannelRules.OnFirstInput(ShapeChannels)),
         new("ConstantOfShape", ConstantOfShapeShape, ChannelRules.Opaque, constantInputs: [0]),
-        new("Gather", GatherShape, ChannelRules.Opaque, constantInputs: [1]),
+        new("Gather", GatherShape, GatherChannels, constantInputs: [1]),
         new("Unsqueeze", UnsqueezeShape, ChannelRules.OnFirstInput(SqueezeChannels), constantInputs: [1]),
         new("Squeeze", SqueezeShape, ChannelRules.OnFirstInput(SqueezeChannels), constantInputs: [1]),
         new("Cast", CastShape, ChannelRules.Elementwise),
@@ -274,6 +274,29 @@ internal static class ShapeOperators
         if (data.Length == 1 && c.Value(node, 0) is { } source && c.Value(node, 1) is { } picks)
             value = [.. picks.Select(p => source[p < 0 ? p + source.Length : p])];
         c.Set(node, shape, value);
+    }
+
+    /// <summary>
+    /// A lookup in a float [rows, width] initializer (an embedding) produces width channels on the output's last axis,
+    /// each a column of the table; picking along another axis of an activation (a token, a time step) carries its
+    /// channels along. Indices are read as positions, never as channels; anything else is held.
+    /// </summary>
+    private static void GatherChannels(NodeProto node, ChannelGroupAnalysis.Walk walk)
+    {
+        var (data, indices) = (node.Input[0], node.Input[1]);
+        var axis = (int)ShapeInference.Axis(node, node.IntAttribute("axis", 0), walk.Shapes[data].Length);
+        if (walk.Layout(indices) is { } picks)
+            walk.Hold(picks, indices, $"Gather '{node.DisplayName()}' reads them as indices");
+        var outputRank = walk.Rank(node.Output[0]);
+        if (walk.IsFloatInitializer(data) && walk.Dims(data).Length == 2 && axis == 0)
+            walk.Produce(node, [(data, 1)], walk.Dims(data)[1], outputRank - 1);
+        else if (walk.Layout(data) is { } x && x.Axis != axis && x.Block == 1)
+        {
+            var shifted = x.Axis < axis ? x.Axis : x.Axis + walk.Rank(indices) - 1;
+            walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], shifted));
+        }
+        else
+            ChannelRules.Opaque(node, walk);
     }
 
     /// <summary>Axes of Unsqueeze/Squeeze: the attribute before opset 13, the second input after.</summary>

@@ -121,6 +121,31 @@ public class ModelInspectorTests
         Assert.Contains("fixed input size", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// token_encoder: an embedding's columns are channels on the last axis; the [N, T, 1] mask scales them alike, the sum over
+    /// the tokens keeps them, so the width reaches the MLP as a group beside the MLP's hidden units.
+    /// </summary>
+    [Fact]
+    public void AnEmbeddingsWidthPassesTheMaskedMeanPoolToTheMlp()
+    {
+        var inspection = ModelInspector.Inspect(Fixtures.Bytes("token_encoder.onnx"));
+        var embedding = Assert.Single(inspection.Groups, g => g.Name == "/embedding/Gather");
+        Assert.Equal(32, embedding.Channels);
+        Assert.Equal(["embedding.weight axis 1 (producer)", "fc1.weight axis 1 (consumer)"], embedding.Members);
+        Assert.Contains(inspection.Groups, g => g.Name == "/fc1/Gemm" && g.Channels == 64);
+        Assert.Contains(inspection.Held, h => h.Tensor == "/Cast_output_0" && h.Reason.Contains("alike to every channel", StringComparison.Ordinal));
+    }
+
+    /// <summary>A TextCNN's dynamic token length counted as 1 is shorter than its widest convolution: it is counted as long as that needs.</summary>
+    [Fact]
+    public void ADynamicTokenLengthIsCountedAsLongAsItsWindowsNeed()
+    {
+        var inspection = ModelInspector.Inspect(Fixtures.Bytes("zoo/textcnn.onnx"));
+        Assert.Empty(inspection.UnsupportedOps);
+        Assert.Equal([-1L, -1L], inspection.Inputs.Single().Shape);
+        Assert.Equal(["/embedding/Gather", "/convs.0/Conv", "/convs.1/Conv", "/convs.2/Conv"], inspection.Groups.Select(g => g.Name));
+    }
+
     [Fact]
     public void InconsistentShapesAreRefusedNamingTheNode()
     {

@@ -25,6 +25,17 @@ internal static class ShapeKernels
         ("ConstantOfShape", ConstantOfShape),
     ];
 
+    /// <summary>Indices computed on the device (token ids into an embedding): negative ones count from the end.</summary>
+    private static Tensor GatherComputed(Tensor x, long axis, Tensor indices)
+    {
+        var dim = axis < 0 ? axis + x.dim() : axis;
+        using var scope = NewDisposeScope();
+        var flat = indices.to_type(ScalarType.Int64).flatten();
+        flat = where(flat < 0, flat + x.shape[dim], flat);
+        var shape = x.shape.Take((int)dim).Concat(indices.shape).Concat(x.shape.Skip((int)dim + 1)).ToArray();
+        return x.index_select(dim, flat).reshape(shape).MoveToOuterDisposeScope();
+    }
+
     private static Kernel Flatten(long axis) => inputs =>
     {
         var x = inputs[0].Tensor!;
@@ -58,6 +69,8 @@ internal static class ShapeKernels
 
     private static Kernel Gather(long axis, IKernelContext context) => inputs =>
     {
+        if (inputs[1].Tensor is { } computed)
+            return GraphValue.Of(GatherComputed(inputs[0].AsTensor(context.Device), axis, computed));
         var indices = inputs[1].AsInts();
         if (inputs[0].Ints is { } data)
         {
