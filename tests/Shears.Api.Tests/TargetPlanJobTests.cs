@@ -87,9 +87,57 @@ public sealed class TargetPlanJobTests(PostgresServer postgres) : IAsyncLifetime
         Assert.True(chosen.GetProperty("withinBudget").GetBoolean());
         Assert.Equal(after, chosen.GetProperty("figure").GetDouble(), 6);
 
+        // Every candidate lists its figures: cost, the budget's figure and drop, accuracy and its agreement with the original.
+        foreach (var candidate in candidates)
+        {
+            Assert.True(candidate.GetProperty("flops").GetInt64() > 0 && candidate.GetProperty("params").GetInt64() > 0, candidate.ToString());
+            Assert.Equal(candidate.GetProperty("accuracy").GetDouble(), candidate.GetProperty("figure").GetDouble(), 9);
+            Assert.Equal(before - candidate.GetProperty("figure").GetDouble(), candidate.GetProperty("drop").GetDouble(), 9);
+            Assert.Equal(candidate.GetProperty("drop").GetDouble() <= 0.03, candidate.GetProperty("withinBudget").GetBoolean());
+            Assert.InRange(Assert.Single(candidate.GetProperty("agreement").EnumerateArray()).GetProperty("top1Agreement").GetDouble(), 0, 1);
+        }
+
         var jobId = outcome.Job.GetProperty("id").GetGuid();
         var report = JsonDocument.Parse(await Alpha.GetByteArrayAsync($"/v1/jobs/{jobId}/artifacts/report.json")).RootElement;
         Assert.Equal(candidates.Count + 1, report.GetProperty("pareto").GetArrayLength());
+        Assert.Equal(0.03, report.GetProperty("target").GetProperty("accuracyDrop").GetDouble());
+        Assert.Equal(result.GetProperty("candidates").GetRawText(), report.GetProperty("result").GetProperty("candidates").GetRawText());
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task An_agreement_drop_job_on_unlabeled_data_holds_the_agreement_with_the_original_and_lists_it_per_candidate()
+    {
+        using var worker = new WorkerProcess(_connectionString, _api.ArtifactsPath);
+        var modelId = await (await Alpha.UploadModelAsync(await File.ReadAllBytesAsync(RepoPaths.Fixture("two_input_regression.onnx")))).CreatedIdAsync();
+        var datasetId = await (await Alpha.UploadNpzAsync(await File.ReadAllBytesAsync(RepoPaths.Fixture("two_input_regression.npz")))).CreatedIdAsync();
+        var jobId = await (await Alpha.CreateJobAsync(modelId, datasetId, new { agreementDrop = 0.1 },
+            new { steps = 20, batchSize = 50, stepsPerPrune = 2 }, "fisher")).CreatedIdAsync();
+        await Alpha.ReadEventsAsync(jobId, TimeSpan.FromMinutes(15));
+        var job = await Alpha.GetJsonAsync($"/v1/jobs/{jobId}");
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+
+        var result = job.GetProperty("result");
+        Assert.Equal("distill", result.GetProperty("objective").GetString());
+        var candidates = result.GetProperty("candidates").EnumerateArray().ToList();
+        Assert.NotEmpty(candidates);
+        foreach (var candidate in candidates)
+        {
+            // No labels: no accuracy. The output is [N, 4], so its figure is top-1 agreement with the original (the rank-2 rule
+            // every figure follows), with its relative error and cosine beside it; the drop is 1 − agreement.
+            Assert.False(candidate.TryGetProperty("accuracy", out _), candidate.ToString());
+            var agreement = Assert.Single(candidate.GetProperty("agreement").EnumerateArray());
+            Assert.Equal(agreement.GetProperty("top1Agreement").GetDouble(), candidate.GetProperty("figure").GetDouble(), 9);
+            Assert.True(agreement.GetProperty("relativeError").GetDouble() > 0, agreement.ToString());
+            Assert.Equal(1 - candidate.GetProperty("figure").GetDouble(), candidate.GetProperty("drop").GetDouble(), 9);
+            Assert.Equal(candidate.GetProperty("drop").GetDouble() <= 0.1, candidate.GetProperty("withinBudget").GetBoolean());
+        }
+        var chosen = Assert.Single(candidates, c => c.GetProperty("chosen").GetBoolean());
+        Assert.True(chosen.GetProperty("figure").GetDouble() >= 0.9, chosen.ToString());
+        var after = result.GetProperty("after");
+        Assert.Equal(chosen.GetProperty("flops").GetInt64(), after.GetProperty("flops").GetInt64());
+        Assert.Equal(chosen.GetProperty("figure").GetDouble(), after.GetProperty("agreement")[0].GetProperty("top1Agreement").GetDouble(), 6);
+        Assert.True(after.GetProperty("flops").GetInt64() < result.GetProperty("before").GetProperty("flops").GetInt64());
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

@@ -22,7 +22,6 @@ public sealed class TargetPlanValidationTests : IDisposable
     [InlineData("fisher", """{"flops": [0.5, 0.25], "params": 0.5}""", "target", "not both")]
     [InlineData("l0", """{"flops": [0.5, 0.25]}""", "target.flops", "l0 reaches one size per training")]
     [InlineData("l0", """{"accuracyDrop": 0.01}""", "target.accuracyDrop", "use fisher or magnitude")]
-    [InlineData("fisher", """{"agreementDrop": 0.01}""", "target.agreementDrop", "no distillation objective")]
     [InlineData("fisher", """{"accuracyDrop": 1.5}""", "target.accuracyDrop", "strictly between 0 and 1")]
     [InlineData("fisher", """{"accuracyDrop": 0}""", "target.accuracyDrop", "strictly between 0 and 1")]
     [InlineData("fisher", """{"accuracyDrop": -0.01}""", "target.accuracyDrop", "strictly between 0 and 1")]
@@ -40,6 +39,36 @@ public sealed class TargetPlanValidationTests : IDisposable
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out var messages), problem.ToString());
         Assert.Contains(mention, messages[0].GetString(), StringComparison.Ordinal);
         Assert.Equal(0, (await Client.GetJsonAsync("/v1/jobs")).GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task An_agreement_budget_on_a_job_that_does_not_distil_is_a_422_naming_the_objective()
+    {
+        var response = await PostJobAsync("fisher", """{"agreementDrop": 0.02}""", """{"objective": "labels"}""");
+        var problem = await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("objective 'labels' does not", problem.GetProperty("errors").GetProperty("target.agreementDrop")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_accuracy_budget_without_labels_or_a_class_output_is_a_422_and_an_agreement_budget_is_accepted()
+    {
+        var modelId = await (await Client.UploadModelAsync(await File.ReadAllBytesAsync(RepoPaths.Fixture("two_input_regression.onnx")))).CreatedIdAsync();
+        var unlabeled = await (await Client.UploadNpzAsync(await File.ReadAllBytesAsync(RepoPaths.Fixture("two_input_regression.npz")))).CreatedIdAsync();
+        var lenet = await (await Client.UploadModelAsync(await File.ReadAllBytesAsync(RepoPaths.Fixture("tiny_cnn.onnx")))).CreatedIdAsync();
+        var images = Npz.Archive(Npz.Float32("input", [4, 1, 28, 28], new float[4 * 784]));
+        var unlabeledImages = await (await Client.UploadNpzAsync(images, "images.npz")).CreatedIdAsync();
+
+        await (await Client.CreateJobAsync(modelId, unlabeled, new { accuracyDrop = 0.01 }, method: "fisher"))
+            .AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "target.accuracyDrop", $"dataset {unlabeled}", "has no labels", "agreementDrop");
+        await (await Client.CreateJobAsync(lenet, unlabeledImages, new { accuracyDrop = 0.01 }, method: "magnitude"))
+            .AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "has no labels");
+        Assert.Equal(0, (await Client.GetJsonAsync("/v1/jobs")).GetProperty("count").GetInt32());
+
+        var accepted = await Client.CreateJobAsync(modelId, unlabeled, new { agreementDrop = 0.3 }, method: "fisher");
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var job = await Client.GetJsonAsync($"/v1/jobs/{await accepted.CreatedIdAsync()}");
+        Assert.Equal("""{"agreementDrop":0.3,"by":"flops"}""", job.GetProperty("target").GetRawText());
+        await Client.PostAsync($"/v1/jobs/{job.GetProperty("id").GetGuid()}/cancel", null);
     }
 
     private Task<HttpResponseMessage> PostJobAsync(string method, string target, string options = "null")

@@ -1,6 +1,7 @@
 using Shears.Domain.Jobs;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Checkpoints;
+using Shears.Worker.Engine.Training;
 
 namespace Shears.Worker.Tests;
 
@@ -72,6 +73,37 @@ public class TargetPlanJobTests
         Assert.All(outcome.Candidates.Where(c => c.FlopsFraction < chosen.FlopsFraction), c => Assert.False(c.WithinBudget));
         Assert.InRange(outcome.Candidates.Count, 2, 5);
         Assert.True(chosen.FlopsFraction < 0.9, $"chosen at {chosen.FlopsFraction:P1}");
+        // Every candidate carries all its figures, not just the budget's.
+        Assert.All(outcome.Candidates, c =>
+        {
+            Assert.Equal(c.Accuracy, c.Figure);
+            Assert.Equal(outcome.Before.Accuracy!.Value - c.Figure, c.Drop, 9);
+            Assert.InRange(Assert.Single(c.Agreement).Top1Agreement!.Value, 0, 1);
+            Assert.Equal(c.FlopsFraction, (double)c.Flops / outcome.Before.Flops, 9);
+        });
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void An_agreement_budget_job_holds_top1_agreement_with_the_original_and_refuses_nothing_for_want_of_labels()
+    {
+        var target = new PruningTarget(null, null) { Budget = new QualityBudget(BudgetFigure.Agreement, 0.05, CostMetric.Flops) };
+        var progress = new RecordingProgress();
+        var outcome = new PruningEngine(Settings).Run(Request(PruningMethod.Magnitude, target, Options with { Scope = "layer" }), progress, CancellationToken.None);
+
+        Assert.Equal(Objective.Both, outcome.Objective);
+        var chosen = Assert.Single(outcome.Candidates!, c => c.Chosen);
+        var agreement = Assert.Single(outcome.After.Agreement!).Top1Agreement!.Value;
+        Assert.Equal(chosen.Figure, agreement, 6);
+        Assert.True(agreement >= 0.95, $"top-1 agreement {agreement:P2}");
+        Assert.All(outcome.Candidates!, c =>
+        {
+            Assert.Equal(1 - Assert.Single(c.Agreement).Top1Agreement!.Value, c.Drop, 9);
+            Assert.Equal(c.Drop <= 0.05, c.WithinBudget);
+            Assert.NotNull(c.Accuracy); // labelled data: accuracy is measured too
+        });
+        Assert.All(outcome.Candidates!.Where(c => c.FlopsFraction < chosen.FlopsFraction), c => Assert.False(c.WithinBudget));
+        Assert.Contains(progress.Logs, l => l.Contains("top-1 agreement with the original", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -11,12 +11,13 @@ namespace Shears.Api.Apis;
 /// <summary>
 /// Whether a job can run before it is queued: every network input is fed by a dataset array of a fitting type and
 /// shape (<see cref="DatasetFit"/>; an image archive's images are resized for its one image input), in the training and the evaluation dataset alike; an objective on labels has labels
-/// and one class-score output with enough classes; <c>outputWeights</c> name outputs the network has.
+/// and one class-score output with enough classes; <c>outputWeights</c> name outputs the network has; an
+/// <c>accuracyDrop</c> budget has labels and a class output to measure accuracy with.
 /// </summary>
 public static class JobFit
 {
     /// <summary>What does not fit, in words that name the input, dataset or option; null when the job can run.</summary>
-    public static string? Problem(StoredModel model, StoredDataset dataset, StoredDataset? evalDataset, PruningOptions options)
+    public static string? Problem(StoredModel model, StoredDataset dataset, StoredDataset? evalDataset, PruningTarget target, PruningOptions options)
     {
         var inspection = JsonSerializer.Deserialize<ModelInspection>(model.InspectionJson, JobEventLog.Json);
         if (inspection is null)
@@ -55,6 +56,18 @@ public static class JobFit
             return $"The model's output '{classOutputs[0].Name}' has {width} classes, but the dataset's labels go up to class {dataset.NumClasses - 1}.";
         if (options.OutputWeights?.Keys.FirstOrDefault(k => inspection.Outputs.All(o => o.Name != k)) is { } unknown)
             return $"options.outputWeights names '{unknown}', which is not an output of the network (its outputs: {string.Join(", ", inspection.Outputs.Select(o => $"'{o.Name}'"))}).";
+        return target.Budget is { Figure: BudgetFigure.Accuracy } ? AccuracyBudgetProblem(inspection, evalDataset ?? dataset, classOutputs) : null;
+    }
+
+    /// <summary>An accuracy budget measures held-out accuracy: the dataset the figures are measured on needs labels, the network one class output.</summary>
+    private static string? AccuracyBudgetProblem(ModelInspection inspection, StoredDataset measuredOn, List<TensorDescription> classOutputs)
+    {
+        if (!measuredOn.HasLabels)
+            return $"target.accuracyDrop holds held-out accuracy, but dataset {measuredOn.Id}, where the job's figures are measured, has no labels; " +
+                "upload labels, or give target.agreementDrop (agreement with the original network, no labels needed).";
+        if (classOutputs.Count != 1)
+            return "target.accuracyDrop holds held-out accuracy, which needs one class-score output of shape [N, C]; the network's outputs are " +
+                $"{string.Join(", ", inspection.Outputs.Select(o => $"'{o.Name}' [{string.Join(", ", o.Shape)}]"))}. Give target.agreementDrop instead.";
         return null;
     }
 

@@ -63,7 +63,7 @@ public static class JobsApi
         {
             return NotFound.Problem("dataset", missing);
         }
-        if (JobFit.Problem(model, dataset, evalDataset, spec.Options) is { } problem)
+        if (JobFit.Problem(model, dataset, evalDataset, spec.Target, spec.Options) is { } problem)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The model and the dataset do not fit together.", detail: problem);
         }

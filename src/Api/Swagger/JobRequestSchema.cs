@@ -41,9 +41,12 @@ public static class JobRequestSchema
     {
         Type = JsonSchemaType.Object,
         Description = "What to keep. flops and/or params: fractions of the original cost to keep (0 < f < 1), or one of them as a list of " +
-            "levels (fisher, magnitude: one network per level from one trajectory). Or a budget: accuracyDrop (labels) or agreementDrop " +
-            "(agreement with the original), the smallest network whose held-out figure after fine-tuning is within the drop, " +
-            "smallest by flops or by params (\"by\"). Required unless an l0 job gives options.lambda.",
+            "levels (fisher, magnitude: one network per level from one trajectory). Or a budget, the smallest network whose held-out figure " +
+            "after fine-tuning is within the drop, smallest by flops or by params (\"by\"): accuracyDrop, held-out accuracy at least the " +
+            "original's minus the drop (needs labels and one [N, C] class output); or agreementDrop, agreement with the original network " +
+            "(no labels needed; not with objective labels): every class output [N, C] agrees with the original's top-1 on at least " +
+            "1 - drop of the held-out rows, every other output within a relative error ||s - t||/||t|| of the drop. " +
+            "Required unless an l0 job gives options.lambda.",
         AdditionalPropertiesAllowed = false,
         Properties = JobRequestParser.TargetFields.ToDictionary(name => name, TargetField),
     };
@@ -63,6 +66,17 @@ public static class JobRequestSchema
             {
                 Description = "One fraction to keep, or a list of levels.",
                 AnyOf = [fraction, new OpenApiSchema { Type = JsonSchemaType.Array, Items = fraction, MinItems = 1, MaxItems = TargetLevels.MaxCount }],
+            },
+            "accuracyDrop" => new OpenApiSchema
+            {
+                Type = JsonSchemaType.Number, ExclusiveMinimum = "0", ExclusiveMaximum = "1",
+                Description = "A budget: the largest drop of held-out accuracy from the original's (0.01: one point). Needs labels.",
+            },
+            "agreementDrop" => new OpenApiSchema
+            {
+                Type = JsonSchemaType.Number, ExclusiveMinimum = "0", ExclusiveMaximum = "1",
+                Description = "A budget: the largest shortfall from the original network, per output 1 - top-1 agreement (class outputs [N, C]) " +
+                    "or the relative error (other outputs). Needs no labels.",
             },
             _ => fraction,
         };

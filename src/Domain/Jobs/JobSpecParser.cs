@@ -86,9 +86,9 @@ public static class JobSpecParser
             var field = $"target.{budget.FieldName}";
             if (!(budget.Drop > 0 && budget.Drop < 1))
                 yield return (field, $"{field} is {Format(budget.Drop)}; it must be a fraction strictly between 0 and 1 (0.01: one point of {(budget.Figure == BudgetFigure.Accuracy ? "accuracy" : "agreement")}).");
-            if (budget.Figure == BudgetFigure.Agreement)
-                yield return (field, "target.agreementDrop holds the agreement with the original network, which only a job that distils from it measures; this service has no distillation objective yet: use target.accuracyDrop.");
-            else if (method == PruningMethod.L0)
+            if (budget.Figure == BudgetFigure.Agreement && options.Objective == "labels")
+                yield return (field, "target.agreementDrop holds the agreement with the original network, which a job holds to when it distils from it; objective 'labels' does not: use objective 'distill' or 'both' (or leave it out), or target.accuracyDrop.");
+            if (method == PruningMethod.L0)
                 yield return (field, $"{field} searches along one pruning trajectory, which l0 does not have (it reaches one size per training); use fisher or magnitude.");
         }
     }

@@ -91,10 +91,23 @@ public sealed record FineTuningRun(int Steps, double Epochs, string Stopped, int
 public sealed record LevelOutcome(double Target, FinishedNetwork Network);
 
 /// <summary>
-/// One size a budget job fine-tuned and measured: where the trajectory was, the held-out figure after fine-tuning, whether
-/// that is within the budget, and whether it is the network the job hands back.
+/// One size a budget job fine-tuned and measured: its cost (counts and fractions of the original's), the budget's figure
+/// after fine-tuning (<see cref="Budgets.BudgetFigures"/>: held-out accuracy, or the agreement of the output furthest from
+/// the original's) and its <paramref name="Drop"/> from the original's, whether that is within the budget, whether it is the
+/// network the job hands back, and every held-out figure measured: accuracy (with labels) and each output's agreement with
+/// the original.
 /// </summary>
-public sealed record BudgetCandidate(double FlopsFraction, double ParamsFraction, double Figure, bool WithinBudget, bool Chosen);
+public sealed record BudgetCandidate(long Flops, long Params, double FlopsFraction, double ParamsFraction, double Figure, double Drop,
+    bool WithinBudget, bool Chosen, double? Accuracy, IReadOnlyList<OutputAgreement> Agreement)
+{
+    /// <summary>Equal figures are equal candidates: the agreement list compares by its items, not by reference.</summary>
+    public bool Equals(BudgetCandidate? other) => other is not null &&
+        (Flops, Params, FlopsFraction, ParamsFraction, Figure, Drop, WithinBudget, Chosen, Accuracy) ==
+        (other.Flops, other.Params, other.FlopsFraction, other.ParamsFraction, other.Figure, other.Drop, other.WithinBudget, other.Chosen, other.Accuracy) &&
+        Agreement.SequenceEqual(other.Agreement);
+
+    public override int GetHashCode() => HashCode.Combine(Flops, Params, Figure, Drop, WithinBudget, Chosen, Agreement.Count);
+}
 
 /// <summary>
 /// What an unstructured (weight-granularity) job reached: exact zeros among the gated weights, and the

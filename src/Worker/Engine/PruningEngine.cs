@@ -83,7 +83,8 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         }
         else if (request.Target.Budget is { } budget)
         {
-            (network, candidates) = BudgetSearch.Run(session, budget, budgetSizes!, before, Prune, Finish);
+            (network, candidates) = BudgetSearch.Run(session, budget, budgetSizes!, before, Prune,
+                () => Evaluation.Measure(session.Module, figuresData, teacher), Finish);
         }
         else
         {

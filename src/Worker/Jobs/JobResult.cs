@@ -19,7 +19,8 @@ public sealed record JobResult(Guid ModelId, NetworkMetrics Before, NetworkMetri
 public sealed record JobLevel(double Target, Guid ModelId, NetworkMetrics After, IReadOnlyList<LayerWidth> Layers);
 
 /// <summary>
-/// What <c>report.json</c> holds: the request, the result and the pruning trajectory; for an unstructured
+/// What <c>report.json</c> holds: the request (<paramref name="Target"/> as the job gave it: a fraction, levels or a
+/// budget), the result (a budget job's every candidate with its figures) and the pruning trajectory; for an unstructured
 /// (weight-granularity) job also the sparsity reached and why it does not make dense kernels faster.
 /// </summary>
 public sealed record JobReport(
@@ -29,6 +30,7 @@ public sealed record JobReport(
     string Method,
     double? TargetFlops,
     double? TargetParams,
+    object? Target,
     object Options,
     JobResult Result,
     IReadOnlyList<TrajectoryPoint> Trajectory,

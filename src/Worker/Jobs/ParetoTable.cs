@@ -21,8 +21,8 @@ public static class ParetoTable
         {
             rows.Add(candidate.Chosen
                 ? Row("chosen candidate", outcome.After, before, modelId)
-                : new ParetoPoint(candidate.WithinBudget ? "candidate within the budget" : "candidate outside the budget", null, candidate.FlopsFraction,
-                    null, candidate.ParamsFraction, candidate.Figure, null, null));
+                : new ParetoPoint(candidate.WithinBudget ? "candidate within the budget" : "candidate outside the budget", candidate.Flops, candidate.FlopsFraction,
+                    candidate.Params, candidate.ParamsFraction, candidate.Accuracy, null, null));
         }
         return rows;
     }

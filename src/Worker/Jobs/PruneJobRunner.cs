@@ -205,6 +205,7 @@ public sealed partial class PruneJobRunner(
             outcome.Levels is null ? null : levels, outcome.Candidates);
         var finishedAt = DateTime.UtcNow;
         var report = new JobReport(job.Id, job.ModelId, job.DatasetId, job.Method, job.TargetFlops, job.TargetParams,
+            job.TargetJson is { } target ? (object)JsonSerializer.Deserialize<JsonElement>(target) : null,
             JsonSerializer.Deserialize<JsonElement>(job.OptionsJson), result, outcome.Trajectory, finishedAt, outcome.Sparsity,
             ParetoTable.For(outcome, levels, prunedModel.Id));
         var artifacts = new List<JobArtifact>

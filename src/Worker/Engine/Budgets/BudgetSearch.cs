@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Shears.Domain.Jobs;
 using Shears.Worker.Engine.Checkpoints;
 using Shears.Worker.Engine.Training;
@@ -5,11 +6,11 @@ using Shears.Worker.Engine.Training;
 namespace Shears.Worker.Engine.Budgets;
 
 /// <summary>
-/// A budget job (<c>{"accuracyDrop": 0.01}</c>): the smallest network whose held-out figure after fine-tuning is at most the
-/// drop below the original's. The method prunes once down to the smallest candidate size (<see cref="Sizes"/>), capturing
+/// A budget job (<c>{"accuracyDrop": 0.01}</c>, <c>{"agreementDrop": 0.02}</c>): the smallest network whose held-out figure
+/// after fine-tuning is at most the drop below the original's (<see cref="BudgetFigures"/>). The method prunes once down to the smallest candidate size (<see cref="Sizes"/>), capturing
 /// the network at every size on the way; then a bisection over the candidates, largest to smallest, fine-tunes and measures
 /// one at a time (a candidate within the budget moves the search to smaller ones, one outside it to larger ones), and the
-/// smallest candidate found within the budget is finished. Every candidate tried is reported with its figure. The search
+/// smallest candidate found within the budget is finished. Every candidate tried is reported with its figures. The search
 /// is kept in the job's checkpoints, so an interrupted job resumes at the candidate it was fine-tuning.
 /// </summary>
 public sealed class BudgetSearch : ICheckpointed
@@ -17,15 +18,14 @@ public sealed class BudgetSearch : ICheckpointed
     /// <summary>Candidate sizes, fractions of the original's cost: finer where small networks are decided.</summary>
     public static readonly IReadOnlyList<double> Sizes = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1, 0.07, 0.05];
 
+    /// <summary>One candidate fine-tuned and measured: its stop on the trajectory and its figures.</summary>
+    private sealed record Tried(int Stop, BudgetCandidate Candidate);
+
     private readonly TrajectoryStops stops;
-    private readonly List<(int Stop, double Figure)> tried = [];
+    private readonly List<Tried> tried = [];
     private NetworkSnapshot? best;
 
-    /// <summary>The lowest figure within the budget: the original's minus the drop.</summary>
-    private readonly double threshold;
-
-    private BudgetSearch(QualityBudget budget, IReadOnlyList<double> sizes, double threshold) =>
-        (stops, this.threshold) = (new TrajectoryStops(budget.By, sizes), threshold);
+    private BudgetSearch(QualityBudget budget, IReadOnlyList<double> sizes) => stops = new TrajectoryStops(budget.By, sizes);
 
     /// <summary>
     /// The candidate sizes this network can reach with the job's width rules (the narrowest reachable is the last), and the
@@ -43,13 +43,14 @@ public sealed class BudgetSearch : ICheckpointed
 
     /// <param name="before">The original network's figures.</param>
     /// <param name="prune">The method's pruning without its fine-tuning.</param>
+    /// <param name="measure">The session's current network's held-out figures, its agreement with the original's included.</param>
     /// <param name="finish">Shrinks, checks and measures the session's current network.</param>
     public static (FinishedNetwork Network, IReadOnlyList<BudgetCandidate> Candidates) Run(PruningSession session, QualityBudget budget,
-        IReadOnlyList<double> sizes, NetworkMetrics before, Action prune, Func<FinishedNetwork> finish)
+        IReadOnlyList<double> sizes, NetworkMetrics before, Action prune, Func<NetworkFigures> measure, Func<FinishedNetwork> finish)
     {
-        var original = Figure(budget, before);
-        var floor = original - budget.Drop;
-        var search = new BudgetSearch(budget, sizes, floor - 1e-12);
+        if (budget.Figure == BudgetFigure.Accuracy && before.Accuracy is null)
+            throw BudgetFigures.NoAccuracy();
+        var search = new BudgetSearch(budget, sizes);
         session.Checkpoints.Attach(search);
         if (!session.Checkpoints.ResumesIn(TrainingPhase.FineTuning))
             search.stops.Follow(session, prune);
@@ -60,48 +61,40 @@ public sealed class BudgetSearch : ICheckpointed
             session.Progress.Log($"Candidate at {stop.FlopsFraction:P1} of the FLOPs, {stop.ParamsFraction:P1} of the parameters: fine-tuning to measure it against the budget ({budget.FieldName} {budget.Drop:G3}).");
             stop.Network!.RestoreInto(session);
             FineTuning.Run(session, session.FineTuningSteps);
-            var figure = Evaluation.Accuracy(session.Module, session.Data) ?? throw NoLabels();
-            var within = figure >= search.threshold;
-            search.tried.Add((next, figure));
+            var figures = measure();
+            var (figure, drop) = BudgetFigures.Of(budget, figures, before.Accuracy);
+            var within = drop <= budget.Drop + 1e-12;
+            search.tried.Add(new Tried(next, new BudgetCandidate(session.Cost.Current.Flops, session.Cost.Current.Params, session.Cost.FlopsFraction,
+                session.Cost.ParamsFraction, figure, drop, within, Chosen: false, figures.Accuracy, figures.Agreement)));
             if (within)
                 search.best = NetworkSnapshot.Capture(session);
             search.DropOutside();
-            session.Progress.Log($"Candidate at {stop.FlopsFraction:P1} of the FLOPs: {Describe(budget)} {figure:P2} ({(within ? "within" : "outside")} the budget: at least {floor:P2}).");
+            session.Progress.Log($"Candidate at {stop.FlopsFraction:P1} of the FLOPs: {BudgetFigures.Describe(budget, figures, figure)}, {drop:G3} from the original " +
+                $"({(within ? "within" : "outside")} the budget of {budget.Drop:G3}).");
         }
         var chosen = search.Lowest();
         if (chosen < 0 || search.best is null)
         {
-            var largest = search.tried.MinBy(t => t.Stop);
-            throw new PruningFailedException($"No candidate holds the budget: the largest tried, {search.stops.Taken[largest.Stop].FlopsFraction:P1} of the FLOPs, " +
-                $"came to {Describe(budget)} {largest.Figure:P2} after fine-tuning, below {floor:P2} (the original's {original:P2} minus {budget.Drop:G3}). " +
+            var largest = search.tried.MinBy(t => t.Stop)!.Candidate;
+            throw new PruningFailedException($"No candidate holds the budget: the largest tried, {largest.FlopsFraction:P1} of the FLOPs, " +
+                $"came {largest.Drop:G3} from the original after fine-tuning ({budget.FieldName} {budget.Drop:G3}; its figure {largest.Figure:G4}). " +
                 "Give a larger drop, or more fine-tuning (options.epochs).");
         }
         search.best.RestoreInto(session);
         session.Progress.Plan.Enter("finishing");
         var network = finish();
         var candidates = search.tried
-            .Select(t => new BudgetCandidate(search.stops.Taken[t.Stop].FlopsFraction, search.stops.Taken[t.Stop].ParamsFraction, t.Figure, t.Figure >= search.threshold, t.Stop == chosen))
+            .Select(t => t.Candidate with { Chosen = t.Stop == chosen })
             .OrderByDescending(c => budget.By == CostMetric.Flops ? c.FlopsFraction : c.ParamsFraction)
             .ToList();
         return (network, candidates);
     }
 
-    private static double Figure(QualityBudget budget, NetworkMetrics metrics) => budget.Figure switch
-    {
-        BudgetFigure.Accuracy => metrics.Accuracy ?? throw NoLabels(),
-        _ => throw new PruningFailedException("agreementDrop needs the agreement with the original network, which this worker does not measure yet."),
-    };
-
-    private static PruningFailedException NoLabels() =>
-        new("accuracyDrop measures held-out accuracy, which needs labels; the dataset has none. Upload labels, or give a target of FLOPs or parameters.");
-
-    private static string Describe(QualityBudget budget) => budget.Figure == BudgetFigure.Accuracy ? "held-out accuracy" : "agreement with the original";
-
     /// <summary>The smallest candidate within the budget so far (−1: none yet).</summary>
-    private int Lowest() => tried.Where(t => t.Figure >= threshold).Select(t => t.Stop).DefaultIfEmpty(-1).Max();
+    private int Lowest() => tried.Where(t => t.Candidate.WithinBudget).Select(t => t.Stop).DefaultIfEmpty(-1).Max();
 
     /// <summary>The largest candidate outside the budget so far (the count of stops: none yet).</summary>
-    private int Highest() => tried.Where(t => t.Figure < threshold).Select(t => t.Stop).DefaultIfEmpty(stops.Taken.Count).Min();
+    private int Highest() => tried.Where(t => !t.Candidate.WithinBudget).Select(t => t.Stop).DefaultIfEmpty(stops.Taken.Count).Min();
 
     /// <summary>The bisection's next candidate between the smallest within and the largest outside the budget; null when they are neighbours.</summary>
     private int? Next()
@@ -122,12 +115,7 @@ public sealed class BudgetSearch : ICheckpointed
     public void Save(CheckpointData data)
     {
         stops.Save(data);
-        data.Counters["budget/tried"] = tried.Count;
-        for (var i = 0; i < tried.Count; i++)
-        {
-            data.Counters[$"budget/{i}/stop"] = tried[i].Stop;
-            data.Numbers[$"budget/{i}/figure"] = tried[i].Figure;
-        }
+        data.PutBytes("budget/tried", JsonSerializer.SerializeToUtf8Bytes(tried));
         best?.SaveInto(data, "budget/best");
     }
 
@@ -135,9 +123,7 @@ public sealed class BudgetSearch : ICheckpointed
     {
         stops.Restore(data);
         tried.Clear();
-        var count = (int)data.Counter("budget/tried");
-        for (var i = 0; i < count; i++)
-            tried.Add(((int)data.Counter($"budget/{i}/stop"), data.Number($"budget/{i}/figure")));
+        tried.AddRange(JsonSerializer.Deserialize<List<Tried>>(data.Bytes("budget/tried")) ?? []);
         best = data.Part("budget/best").Tensors.Count > 0 ? NetworkSnapshot.Load(data, "budget/best") : null;
     }
 }
