@@ -69,12 +69,16 @@ public static class JobRequestSchema
             },
             "accuracyDrop" => new OpenApiSchema
             {
-                Type = JsonSchemaType.Number, ExclusiveMinimum = "0", ExclusiveMaximum = "1",
+                Type = JsonSchemaType.Number,
+                ExclusiveMinimum = "0",
+                ExclusiveMaximum = "1",
                 Description = "A budget: the largest drop of held-out accuracy from the original's (0.01: one point). Needs labels.",
             },
             "agreementDrop" => new OpenApiSchema
             {
-                Type = JsonSchemaType.Number, ExclusiveMinimum = "0", ExclusiveMaximum = "1",
+                Type = JsonSchemaType.Number,
+                ExclusiveMinimum = "0",
+                ExclusiveMaximum = "1",
                 Description = "A budget: the largest shortfall from the original network, per output 1 - top-1 agreement (class outputs [N, C]) " +
                     "or the relative error (other outputs). Needs no labels.",
             },
