@@ -19,13 +19,26 @@ namespace Shears.Domain.Graph;
 /// the <see cref="SliceRole.Consumer"/> slices.
 /// </param>
 /// <param name="SplitParts">The Split outputs the group's channels pass through: removing a channel shrinks each such output's size.</param>
+/// <param name="ReshapeSites">The Reshapes whose target surgery rewrites (attention heads split off and merged back).</param>
+/// <param name="SliceSites">The Slices that cut the group's channels out of a wider tensor (a fused QKV projection): surgery moves their bounds.</param>
+/// <param name="ScaledCosts">Products between activations (attention scores) whose FLOPs shrink with the group's kept channels.</param>
 public sealed record ChannelGroup(
     int Id,
     string Name,
     int Channels,
     IReadOnlyList<ParameterSlice> Members,
     IReadOnlyList<GateSite> GateSites,
-    IReadOnlyList<SplitPart>? SplitParts = null);
+    IReadOnlyList<SplitPart>? SplitParts = null,
+    IReadOnlyList<ReshapeSite>? ReshapeSites = null,
+    IReadOnlyList<SliceSite>? SliceSites = null,
+    IReadOnlyList<ScaledCost>? ScaledCosts = null)
+{
+    /// <summary>
+    /// Indices one channel owns in its producer's weight: 1 for a unit or a convolution channel, head_dim for an
+    /// attention head. The methods score and remove whole channels; this says how wide each is.
+    /// </summary>
+    public int UnitWidth => Members.Where(m => m.Role == SliceRole.Producer).Select(m => m.BlockSize).DefaultIfEmpty(1).Max();
+}
 
 /// <summary>
 /// Channel k of a group owns indices [Offset + k·BlockSize, Offset + (k+1)·BlockSize) along
@@ -49,12 +62,32 @@ public enum SliceRole
 /// <summary>
 /// Tensor <paramref name="Tensor"/>, as node <paramref name="Reader"/> (named by its first output) reads it
 /// at its first input, carries the group's channels on <paramref name="Axis"/> at indices
-/// [Offset, Offset + Channels) (Offset is non-zero after a Concat).
+/// [Offset, Offset + Channels·Block) (Offset is non-zero after a Concat), each channel <paramref name="Block"/>
+/// consecutive indices (an attention head's head_dim where the heads are merged back).
 /// </summary>
-public sealed record GateSite(string Tensor, int Axis, int Offset, string Reader);
+public sealed record GateSite(string Tensor, int Axis, int Offset, string Reader, int Block = 1);
 
 /// <summary>
 /// Output <paramref name="Output"/> of the Split node named by its first output <paramref name="Split"/> carries
 /// the group's channels, each <paramref name="Block"/> indices wide: surgery shrinks that output's size.
 /// </summary>
 public sealed record SplitPart(string Split, int Output, int Block);
+
+/// <summary>
+/// Reshape <paramref name="Reshape"/> (by its first output) reads the group's channels on <paramref name="InputAxis"/> and
+/// writes them on output axis <paramref name="Axis"/>, which holds <paramref name="Total"/> channels in all: surgery
+/// rewrites its target with that axis shrunk in proportion to the channels kept (the head count, or the merged width).
+/// </summary>
+public sealed record ReshapeSite(string Reshape, int InputAxis, int Axis, long Total);
+
+/// <summary>
+/// Slice <paramref name="Slice"/> (by its first output) cuts <paramref name="Axis"/> of a tensor where channel k of the group
+/// sits at indices [Offset + k·Block, Offset + (k+1)·Block): surgery moves its bounds past the removed indices.
+/// </summary>
+public sealed record SliceSite(string Slice, int Axis, int Offset, int Block);
+
+/// <summary>
+/// Node <paramref name="Node"/> (by its first output) multiplies activations that carry <paramref name="Total"/> channels
+/// on a batch axis (attention scores, one product per head): its FLOPs shrink by 1/Total per removed channel.
+/// </summary>
+public sealed record ScaledCost(string Node, long Total);

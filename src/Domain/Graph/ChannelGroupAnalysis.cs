@@ -8,7 +8,9 @@ namespace Shears.Domain.Graph;
 /// Finds the channel groups of a graph: follows every channel from the node that creates it
 /// (Conv, Gemm, MatMul) through the nodes it passes (BatchNormalization, activations, pooling, Pad,
 /// Transpose, Flatten/Reshape into blocks, depthwise Conv, Concat at offsets) to the consumers that
-/// read it. Residual Add/Sub/Mul/Div merge the channels of their inputs into one group. Whatever
+/// read it. Residual Add/Sub/Mul/Div merge the channels of their inputs into one group. A Reshape into
+/// heads × head_dim makes each attention head one channel, followed through the score and value products
+/// to the output projection (<see cref="Operators.HeadRules"/>). Whatever
 /// cannot be proven safe — the graph input and output, unknown operators, grouped convolutions,
 /// Reshapes that are not flattens, Softmax over channels — holds the channels it touches fixed.
 /// </summary>
@@ -26,6 +28,10 @@ public static class ChannelGroupAnalysis
         private readonly List<(int Source, ParameterSlice Slice)> slices = [];
         private readonly List<(int Source, GateSite Site)> gates = [];
         private readonly List<(int Source, SplitPart Part)> splitParts = [];
+        private readonly List<(int Source, ReshapeSite Site)> reshapeSites = [];
+        private readonly List<(int Source, SliceSite Site)> sliceSites = [];
+        private readonly List<(int Source, ScaledCost Cost)> scaledCosts = [];
+        private readonly List<(NodeProto Shape, string Tensor, string Reason)> channelCountReads = [];
         private readonly Dictionary<string, string> held = [];
         private readonly HashSet<string> frozen = [];
 
@@ -48,14 +54,18 @@ public static class ChannelGroupAnalysis
             foreach (var graphOutput in graph.Outputs)
                 if (layouts.TryGetValue(graphOutput.Name, out var output))
                     Hold(output, graphOutput.Name, "it is a graph output");
+            HoldChannelCountReads();
             ResolveSharedInitializers();
             return Build();
         }
 
         private void Visit(NodeProto node)
         {
-            if (OperatorRegistry.Find(node) is { } facts)
+            var facts = OperatorRegistry.Find(node);
+            if (facts is not null && (facts.FollowsHeads || !node.Input.Any(i => Layout(i) is { Spread: true })))
                 facts.Channels(node, this);
+            else if (facts is not null)
+                Opaque(node, $"{node.OpType} '{node.DisplayName()}' reads channels spread over several axes (attention heads), which Shears cannot follow through it");
             else
                 Opaque(node, $"{OperatorRegistry.Describe(node)} '{node.DisplayName()}' is not something Shears can prune through");
         }
@@ -112,11 +122,11 @@ public static class ChannelGroupAnalysis
             {
                 slices.Add((segment.Source, new ParameterSlice(weight, axis, (int)offset, (int)segment.Block, SliceRole.Consumer)));
                 if (x.GateTensor is { } gate)
-                    gates.Add((segment.Source, new GateSite(gate, x.GateAxis, (int)channelOffset, x.GateReader ?? reader)));
+                    gates.Add((segment.Source, new GateSite(gate, x.GateAxis, (int)channelOffset, x.GateReader ?? reader, (int)segment.GateBlock)));
                 else
                     Hold(x, tensor, "no tensor exists where a gate could scale these channels");
                 offset += Channels(segment.Source) * segment.Block;
-                channelOffset += Channels(segment.Source);
+                channelOffset += Channels(segment.Source) * segment.GateBlock;
             }
         }
 
@@ -195,8 +205,11 @@ public static class ChannelGroupAnalysis
                     Union(parts[members[0]][i], parts[m][i]);
 
             Redistribute(slices, parts, (slice, i) => slice with { Offset = slice.Offset + (int)(starts[i] * slice.BlockSize) });
-            Redistribute(gates, parts, (site, i) => site with { Offset = site.Offset + (int)starts[i] });
+            Redistribute(gates, parts, (site, i) => site with { Offset = site.Offset + (int)(starts[i] * site.Block) });
             Redistribute(splitParts, parts, (part, _) => part);
+            Redistribute(reshapeSites, parts, (site, _) => site);
+            Redistribute(sliceSites, parts, (site, i) => site with { Offset = site.Offset + (int)(starts[i] * site.Block) });
+            Redistribute(scaledCosts, parts, (cost, _) => cost);
             foreach (var (tensor, layout) in layouts.ToList())
                 if (layout.Segments.Any(s => parts.ContainsKey(s.Source)))
                     layouts[tensor] = layout with
@@ -207,6 +220,148 @@ public static class ChannelGroupAnalysis
             foreach (var m in members)
                 sources[m] = sources[m] with { Divided = true };
             return parts[source];
+        }
+
+        /// <summary>
+        /// Divides the sources of <paramref name="layout"/> (block 1, the layout of <paramref name="tensor"/>) so that each
+        /// channel position in <paramref name="cuts"/> begins a segment; returns the tensor's layout after the cuts.
+        /// </summary>
+        public ChannelLayout CutAt(ChannelLayout layout, string tensor, IEnumerable<long> cuts)
+        {
+            var at = cuts.ToHashSet();
+            long start = 0;
+            foreach (var segment in layout.Segments)
+            {
+                var channels = Channels(segment.Source);
+                var inside = at.Where(c => c > start && c < start + channels).Order().Prepend(start).Append(start + channels).ToList();
+                if (inside.Count > 2)
+                    Divide(segment.Source, [.. inside.Zip(inside.Skip(1), (a, b) => b - a)]);
+                start += channels;
+            }
+            return layouts[tensor];
+        }
+
+        /// <summary>
+        /// Makes every <paramref name="unit"/> consecutive channels of the layout's sources (and of every source merged
+        /// with them) one channel: a Reshape that splits the channel axis into heads × head_dim shows the channels are
+        /// heads. Every slice, gate and site recorded for them so far covers <paramref name="unit"/> times the indices;
+        /// false (nothing changed) when some source's width is not a multiple of the unit.
+        /// </summary>
+        public bool Coarsen(ChannelLayout layout, long unit)
+        {
+            var roots = layout.Segments.Select(s => Find(s.Source)).ToHashSet();
+            var members = Enumerable.Range(0, sources.Count).Where(s => !sources[s].Divided && roots.Contains(Find(s))).ToHashSet();
+            if (layout.Segments.Any(s => s.Block != 1) || members.Any(m => sources[m].Channels % unit != 0))
+                return false;
+            foreach (var m in members)
+                sources[m] = sources[m] with { Channels = sources[m].Channels / unit };
+            var times = (int)unit;
+            Scale(slices, members, slice => slice with { BlockSize = slice.BlockSize * times });
+            Scale(gates, members, site => site with { Block = site.Block * times });
+            Scale(splitParts, members, part => part with { Block = part.Block * times });
+            Scale(reshapeSites, members, site => site with { Total = site.Total / unit });
+            Scale(sliceSites, members, site => site with { Block = site.Block * times });
+            Scale(scaledCosts, members, cost => cost with { Total = cost.Total / unit });
+            foreach (var (tensor, existing) in layouts.ToList())
+                if (existing.Segments.Any(s => members.Contains(s.Source)))
+                    layouts[tensor] = existing with
+                    {
+                        Segments = [.. existing.Segments.Select(s => members.Contains(s.Source) ? s with { Block = s.Block * unit, GateBlock = s.GateBlock * unit } : s)],
+                    };
+            return true;
+        }
+
+        private static void Scale<T>(List<(int Source, T Item)> records, HashSet<int> members, Func<T, T> scaled)
+        {
+            for (var i = 0; i < records.Count; i++)
+                if (members.Contains(records[i].Source))
+                    records[i] = (records[i].Source, scaled(records[i].Item));
+        }
+
+        public void RecordReshape(ChannelLayout layout, ReshapeSite site)
+        {
+            var total = layout.Segments.Sum(s => Channels(s.Source));
+            foreach (var segment in layout.Segments)
+                reshapeSites.Add((segment.Source, site with { Total = total }));
+        }
+
+        /// <summary>Slice <paramref name="slice"/> cuts the layout's axis: each segment's channels sit at their offset there.</summary>
+        public void RecordSlice(ChannelLayout layout, NodeProto slice)
+        {
+            long offset = 0;
+            foreach (var segment in layout.Segments)
+            {
+                sliceSites.Add((segment.Source, new SliceSite(slice.Output[0], layout.Axis, (int)offset, (int)segment.Block)));
+                offset += Channels(segment.Source) * segment.Block;
+            }
+        }
+
+        /// <summary>Node <paramref name="node"/> multiplies activations once per channel of the layout (attention scores per head).</summary>
+        public void RecordScaledCost(ChannelLayout layout, NodeProto node)
+        {
+            var total = layout.Segments.Sum(s => Channels(s.Source));
+            foreach (var segment in layout.Segments)
+                scaledCosts.Add((segment.Source, new ScaledCost(node.Output[0], total)));
+        }
+
+        /// <summary>
+        /// Shape node <paramref name="shape"/> reads the channel count of <paramref name="tensor"/>. Harmless when that count
+        /// only reaches targets surgery rewrites for the same channels (the Reshapes into heads and back, the Slices of a
+        /// fused projection); decided once the whole graph is walked, else the channels are held for <paramref name="reason"/>.
+        /// </summary>
+        public void ReadsChannelCount(NodeProto shape, string tensor, string reason) =>
+            channelCountReads.Add((shape, tensor, reason));
+
+        private void HoldChannelCountReads()
+        {
+            var rewritten = new Dictionary<(string Node, int Input), List<int>>();
+            foreach (var (source, site) in reshapeSites)
+                Rewritten(rewritten, (site.Reshape, 1)).Add(source);
+            foreach (var (source, site) in sliceSites)
+            {
+                Rewritten(rewritten, (site.Slice, 1)).Add(source);
+                Rewritten(rewritten, (site.Slice, 2)).Add(source);
+            }
+            foreach (var (shape, tensor, reason) in channelCountReads)
+            {
+                // The tensor's layout now, after any Split or Slice divided its sources.
+                var readSources = layouts[tensor].Segments.Select(s => s.Source).ToList();
+                if (!OnlyReachesRewrites(shape.Output[0], rewritten, [.. readSources.Select(Find)]))
+                    foreach (var source in readSources)
+                        HoldOnce(source, tensor, reason);
+            }
+        }
+
+        private static List<int> Rewritten(Dictionary<(string, int), List<int>> rewritten, (string, int) key) =>
+            rewritten.TryGetValue(key, out var list) ? list : rewritten[key] = [];
+
+        /// <summary>True when every path of shape arithmetic from <paramref name="value"/> ends in an input surgery rewrites for one of <paramref name="roots"/>.</summary>
+        private bool OnlyReachesRewrites(string value, Dictionary<(string Node, int Input), List<int>> rewritten, HashSet<int> roots)
+        {
+            var pending = new Stack<string>([value]);
+            var seen = new HashSet<string>();
+            while (pending.TryPop(out var current))
+            {
+                if (graph.IsOutput(current))
+                    return false;
+                if (!seen.Add(current))
+                    continue;
+                foreach (var reader in graph.ReadersOf(current))
+                {
+                    for (var i = 0; i < reader.Input.Count; i++)
+                    {
+                        if (reader.Input[i] != current)
+                            continue;
+                        if (rewritten.TryGetValue((reader.Output[0], i), out var owners) && owners.Any(o => roots.Contains(Find(o))))
+                            continue;
+                        if (reader.Output.Any(o => !shapes.Values.ContainsKey(o)))
+                            return false;
+                        foreach (var output in reader.Output)
+                            pending.Push(output);
+                    }
+                }
+            }
+            return true;
         }
 
         private static void Redistribute<T>(List<(int Source, T Item)> records, Dictionary<int, List<int>> parts, Func<T, int, T> atPart)
@@ -301,7 +456,11 @@ public static class ChannelGroupAnalysis
                 groups.Add(new ChannelGroup(id, name, (int)Channels(root),
                     [.. slices.Where(s => members.Contains(s.Source)).Select(s => s.Slice).Distinct()],
                     [.. gates.Where(g => members.Contains(g.Source)).Select(g => g.Site).Distinct()],
-                    [.. splitParts.Where(p => members.Contains(p.Source)).Select(p => p.Part).Distinct()]));
+                    [.. splitParts.Where(p => members.Contains(p.Source)).Select(p => p.Part).Distinct()],
+                    // One site per source: parts of one fused projection (Q, K and V) each shrink the axis they share.
+                    [.. reshapeSites.Where(r => members.Contains(r.Source)).Select(r => r.Site)],
+                    [.. sliceSites.Where(r => members.Contains(r.Source)).Select(r => r.Site).Distinct()],
+                    [.. scaledCosts.Where(r => members.Contains(r.Source)).Select(r => r.Cost)]));
             }
             return new ChannelAnalysis(groups, [.. held.Select(h => new HeldTensor(h.Key, h.Value))]);
         }

@@ -49,12 +49,15 @@ public sealed class CostModel
             foreach (var slice in groups[g].Members)
                 tensorList[TensorIndex(slice.Initializer)].Shrinks.Add(new Shrink(g, slice.Axis, slice.BlockSize));
 
+        var scaled = groups.SelectMany((g, index) => (g.ScaledCosts ?? []).Select(c => (c.Node, Share: new Share(index, c.Total))))
+            .GroupBy(c => c.Node).ToDictionary(c => c.Key, c => c.Select(s => s.Share).ToArray());
         var costs = new List<NodeCost>();
         for (var n = 0; n < graph.Nodes.Count; n++)
         {
             var node = graph.Nodes[n];
             if (OperatorRegistry.Find(node)?.Cost?.Invoke(node, graph) is { } count)
-                costs.Add(count.Weight is { } weight ? new NodeCost(n, TensorIndex(weight), count.PerWeight, 0) : new NodeCost(n, -1, 0, count.Fixed));
+                costs.Add(count.Weight is { } weight ? new NodeCost(n, TensorIndex(weight), count.PerWeight, 0, [])
+                    : new NodeCost(n, -1, 0, count.Fixed, scaled.GetValueOrDefault(node.Output[0], [])));
         }
         tensors = [.. tensorList];
         nodes = [.. costs];
@@ -103,6 +106,8 @@ public sealed class CostModel
         foreach (var cost in nodes)
         {
             var value = cost.Weight >= 0 ? checked(2 * sizes[cost.Weight] * cost.PerWeight) : cost.Fixed;
+            foreach (var share in cost.Shares)
+                value -= checked(cost.Fixed * removed[share.Group] / share.Total);
             nodeFlops[cost.Node] = value;
             flops += value;
         }
@@ -147,6 +152,12 @@ public sealed class CostModel
         }
     }
 
-    /// <summary>FLOPs = 2 × elements(Weight) × PerWeight, or Fixed when Weight is -1.</summary>
-    private readonly record struct NodeCost(int Node, int Weight, long PerWeight, long Fixed);
+    /// <summary>
+    /// FLOPs = 2 × elements(Weight) × PerWeight, or Fixed when Weight is -1, less Fixed/Total for each channel removed from
+    /// a group that shares the node's channel axis (a product between activations, once per head).
+    /// </summary>
+    private readonly record struct NodeCost(int Node, int Weight, long PerWeight, long Fixed, Share[] Shares);
+
+    /// <summary>The group at position <paramref name="Group"/> holds some of the <paramref name="Total"/> channels a node's cost is spread over.</summary>
+    private readonly record struct Share(int Group, long Total);
 }

@@ -33,6 +33,7 @@ public static class Surgery
         UpdateGroupedConvolutions(model.Graph, dims, graph);
         RewriteFlattenReshapes(model.Graph, graph.Shapes);
         RewriteSplitSizes(model.Graph, graph, groups, removedChannels);
+        HeadShapes.Rewrite(model.Graph, graph, groups, removedChannels);
         model.Graph.ValueInfo.Clear();
         foreach (var input in model.Graph.Input.Where(i => dims.ContainsKey(i.Name)))
             SetShape(input, dims[input.Name]);

@@ -27,7 +27,7 @@ internal static class ArithmeticOperators
     }
 
     private static OperatorFacts Binary(string name, Func<long, long, long> onValues) =>
-        new(name, (node, c) => Shape(node, c, onValues), Broadcasting);
+        new(name, (node, c) => Shape(node, c, onValues), Broadcasting, followsHeads: true);
 
     private static void Shape(NodeProto node, ShapeContext c, Func<long, long, long> onValues)
     {
@@ -71,6 +71,12 @@ internal static class ArithmeticOperators
         var shapes = walk.Shapes;
         var output = shapes[node.Output[0]];
         var tracked = node.Input.Where(walk.IsTracked).Distinct().ToList();
+        if (tracked.Any(t => walk.Layout(t)!.Spread))
+        {
+            if (!HeadRules.Broadcast(node, walk))
+                walk.Opaque(node, $"{node.OpType} '{node.DisplayName()}' combines attention heads with tensors that do not line up with them");
+            return;
+        }
         var axes = tracked.Select(t => walk.Layout(t)!.Axis + output.Length - walk.Rank(t)).Distinct().ToList();
         if (axes.Count > 1 && BroadcastAcross(node, walk, tracked, axes) is { } channelAxis)
         {

@@ -23,5 +23,5 @@ internal static class ElementwiseOperators
 
     /// <summary>A pointwise operator; <paramref name="constantInputs"/> are its attribute-like inputs (bounds, ratios).</summary>
     public static OperatorFacts Unary(string name, int[]? constantInputs = null) =>
-        new(name, (node, c) => c.Set(node, c.Shape(node, 0)), ChannelRules.Elementwise, constantInputs: constantInputs);
+        new(name, (node, c) => c.Set(node, c.Shape(node, 0)), ChannelRules.Elementwise, constantInputs: constantInputs, followsHeads: true);
 }

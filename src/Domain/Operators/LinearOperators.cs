@@ -10,7 +10,7 @@ internal static class LinearOperators
     public static IEnumerable<OperatorFacts> All =>
     [
         new("Gemm", GemmShape, ChannelRules.OnFirstInput(GemmChannels), GemmCost),
-        new("MatMul", (node, c) => c.Set(node, MatMulShape(node, c.Shape(node, 0), c.Shape(node, 1))), MatMulChannels, MatMulCost),
+        new("MatMul", (node, c) => c.Set(node, MatMulShape(node, c.Shape(node, 0), c.Shape(node, 1))), MatMulChannels, MatMulCost, followsHeads: true),
     ];
 
     private static void GemmShape(NodeProto node, ShapeContext c)
@@ -71,10 +71,11 @@ internal static class LinearOperators
         var weight = node.InputOrEmpty(1);
         if (walk.Layout(node.Input[0]) is not { } x || !walk.IsFloatInitializer(weight))
         {
-            ChannelRules.Opaque(node, walk);
+            if (!HeadRules.MatMulOfActivations(node, walk))
+                ChannelRules.Opaque(node, walk);
             return;
         }
-        if (x.Axis != walk.Rank(node.Input[0]) - 1 || walk.Dims(weight).Length != 2)
+        if (x.Spread || x.Axis != walk.Rank(node.Input[0]) - 1 || walk.Dims(weight).Length != 2)
         {
             walk.Opaque(node, $"MatMul '{node.DisplayName()}' does not read its features on the last axis");
             return;

@@ -12,7 +12,7 @@ internal static class NormalizationOperators
         new("BatchNormalization", SameShape, PerChannelParameters(4), bufferInputs: [3, 4]),
         new("InstanceNormalization", SameShape, PerChannelParameters(2)),
         new("LayerNormalization", SameShape, ChannelRules.OnFirstInput(LayerNormalizationChannels)),
-        new("Softmax", SameShape, ChannelRules.OnFirstInput(SoftmaxChannels)),
+        new("Softmax", SameShape, ChannelRules.OnFirstInput(SoftmaxChannels), followsHeads: true),
         new("LogSoftmax", SameShape, ChannelRules.OnFirstInput(SoftmaxChannels)),
     ];
 
@@ -63,7 +63,7 @@ internal static class NormalizationOperators
     {
         var opset = walk.Graph.Opset;
         var axis = ShapeInference.Axis(node, node.IntAttribute("axis", opset >= 13 ? -1 : 1), walk.Rank(node.Input[0]));
-        if (axis == x.Axis || opset < 13 || x.Block != 1)
+        if (axis == x.Axis || axis == x.Outer || opset < 13 || x.Block != 1)
             walk.Opaque(node, $"{node.OpType} '{node.DisplayName()}' normalizes over the channels");
         else
             ChannelRules.PassElementwise(node, walk, x);

@@ -24,9 +24,10 @@ public sealed class OperatorFacts
     private readonly HashSet<int> bufferInputs;
 
     internal OperatorFacts(string name, ShapeRule shape, ChannelRule channels, CostRule? cost = null,
-        int[]? constantInputs = null, int[]? bufferInputs = null)
+        int[]? constantInputs = null, int[]? bufferInputs = null, bool followsHeads = false)
     {
         Name = name;
+        FollowsHeads = followsHeads;
         Shape = shape;
         Channels = channels;
         Cost = cost;
@@ -41,6 +42,12 @@ public sealed class OperatorFacts
     internal ChannelRule Channels { get; }
 
     internal CostRule? Cost { get; }
+
+    /// <summary>
+    /// Its channel rule follows channels spread over several axes (attention heads: <see cref="ChannelLayout.Within"/>,
+    /// <see cref="ChannelLayout.Outer"/>, <see cref="ChannelLayout.Batched"/>); any other operator holds them.
+    /// </summary>
+    internal bool FollowsHeads { get; }
 
     /// <summary>What a float initializer read at input <paramref name="index"/> is: trained, a running statistic, or a constant (a bound, a ratio, a pad value).</summary>
     public InitializerRole RoleOfInput(int index) =>

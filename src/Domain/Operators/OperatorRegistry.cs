@@ -20,6 +20,7 @@ public static class OperatorRegistry
             ReductionOperators.All,
             ShapeOperators.All,
             [SplitOperator.Facts],
+            [EinsumOperator.Facts],
             ResizeOperator.All,
             SelectionOperators.All,
             RecurrentOperators.All,

@@ -15,17 +15,17 @@ internal static class ShapeOperators
         new("Constant", (_, _) => { }, ChannelRules.Opaque),
         new("Flatten", FlattenShape, ChannelRules.OnFirstInput((node, walk, x) =>
             Flatten(node, walk, x, ShapeInference.Axis(node, node.IntAttribute("axis", 1), walk.Rank(node.Input[0]) + 1)))),
-        new("Reshape", ReshapeShape, ChannelRules.OnFirstInput(ReshapeChannels), constantInputs: [1]),
-        new("Transpose", TransposeShape, ChannelRules.OnFirstInput(TransposeChannels)),
-        new("Slice", SliceShape, ChannelRules.Opaque, constantInputs: [1, 2, 3, 4]),
+        new("Reshape", ReshapeShape, ChannelRules.OnFirstInput(ReshapeChannels), constantInputs: [1], followsHeads: true),
+        new("Transpose", TransposeShape, ChannelRules.OnFirstInput(TransposeChannels), followsHeads: true),
+        new("Slice", SliceShape, ChannelRules.OnFirstInput(SliceChannels), constantInputs: [1, 2, 3, 4]),
         new("Pad", PadShape, ChannelRules.OnFirstInput(PadChannels), constantInputs: [1, 2, 3]),
         new("Concat", ConcatShape, ConcatChannels),
-        new("Shape", ShapeShape, ChannelRules.OnFirstInput(ShapeChannels)),
+        new("Shape", ShapeShape, ChannelRules.OnFirstInput(ShapeChannels), followsHeads: true),
         new("ConstantOfShape", ConstantOfShapeShape, ChannelRules.Opaque, constantInputs: [0]),
         new("Gather", GatherShape, GatherChannels, constantInputs: [1]),
-        new("Unsqueeze", UnsqueezeShape, ChannelRules.OnFirstInput(SqueezeChannels), constantInputs: [1]),
-        new("Squeeze", SqueezeShape, ChannelRules.OnFirstInput(SqueezeChannels), constantInputs: [1]),
-        new("Cast", CastShape, ChannelRules.Elementwise),
+        new("Unsqueeze", UnsqueezeShape, ChannelRules.OnFirstInput(SqueezeChannels), constantInputs: [1], followsHeads: true),
+        new("Squeeze", SqueezeShape, ChannelRules.OnFirstInput(SqueezeChannels), constantInputs: [1], followsHeads: true),
+        new("Cast", CastShape, ChannelRules.Elementwise, followsHeads: true),
     ];
 
     private static void FlattenShape(NodeProto node, ShapeContext c)
@@ -76,7 +76,8 @@ internal static class ShapeOperators
         var symbolicOut = result.Count(d => d < 0);
         if (inferred >= 0)
         {
-            if (knownOut == 0 || known % knownOut != 0)
+            // The inferred dimension takes the batch along (heads folded into it): the fixed factors need not divide then.
+            if (knownOut == 0 || (symbolicIn <= symbolicOut && known % knownOut != 0))
                 throw new InvalidModelException($"Reshape '{node.DisplayName()}' cannot reshape [{string.Join(",", input)}] to [{string.Join(",", target.Select(Show))}].");
             result[inferred] = symbolicIn > symbolicOut ? -1 : known / knownOut;
         }
@@ -97,13 +98,18 @@ internal static class ShapeOperators
         var output = walk.Shapes[node.Output[0]];
         if (input.SequenceEqual(output))
             ChannelRules.PassElementwise(node, walk, x);
+        else if (x.Spread)
+        {
+            if (!HeadRules.MergeHeads(node, walk, x))
+                walk.Opaque(node, $"Reshape '{node.DisplayName()}' to [{string.Join(",", output)}] does not merge attention heads back into channels");
+        }
         else if (output.Length == 2 && x.Axis == 1 && output[0] == input[0] && output[1] == input.Skip(1).Aggregate(1L, (a, d) => d < 0 ? -1 : a * d))
             Flatten(node, walk, x, 1);
         else if (x.Block == 1 && x.Axis < output.Length && input.Take(x.Axis + 1).SequenceEqual(output.Take(x.Axis + 1)) && x.Axis < input.Length - 1)
             walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], x.Axis)); // regroups the axes after the channels (ViT's patches: [N, C, H, W] → [N, C, H·W])
         else if (x.Block == 1 && x.Axis == input.Length - 1 && output.Length >= 2 && output[^1] == input[^1])
             walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], output.Length - 1)); // regroups the leading axes (tokens, batch), channels last
-        else
+        else if (!HeadRules.SplitIntoHeads(node, walk, x))
             walk.Opaque(node, $"Reshape '{node.DisplayName()}' to [{string.Join(",", output)}] is not a flatten; Shears cannot follow channels through it");
     }
 
@@ -128,8 +134,7 @@ internal static class ShapeOperators
             walk.Opaque(node, $"Transpose '{node.DisplayName()}' moves flattened channel blocks");
             return;
         }
-        var axis = Array.IndexOf(Permutation(node, walk.Rank(node.Input[0])), (long)x.Axis);
-        walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], axis));
+        walk.SetLayout(node.Output[0], HeadRules.Permuted(x, node.Output[0], Permutation(node, walk.Rank(node.Input[0]))));
     }
 
     private static void SliceShape(NodeProto node, ShapeContext c)
@@ -144,6 +149,56 @@ internal static class ShapeOperators
         c.Set(node, shape, c.Value(node, 0) is { } values && shape.All(d => d >= 0) && x.All(d => d >= 0)
             ? ShapeArithmetic.SliceValues(values, x, shape, firsts, strides)
             : null);
+    }
+
+    /// <summary>Starts, ends, axes and steps of a Slice (attributes before opset 10, inputs after); null when one is computed at run time.</summary>
+    public static (long[] Starts, long[] Ends, long[]? Axes, long[]? Steps)? SliceArguments(NodeProto node, IReadOnlyDictionary<string, long[]> values)
+    {
+        if (node.Has("starts"))
+            return (node.IntsAttribute("starts")!, node.IntsAttribute("ends")!, node.IntsAttribute("axes"), null);
+        long[]? Optional(int input) => node.InputOrEmpty(input) == "" ? null : values.GetValueOrDefault(node.Input[input]);
+        if (values.GetValueOrDefault(node.InputOrEmpty(1)) is not { } starts || values.GetValueOrDefault(node.InputOrEmpty(2)) is not { } ends
+            || (node.InputOrEmpty(3) != "" && Optional(3) is null) || (node.InputOrEmpty(4) != "" && Optional(4) is null))
+            return null;
+        return (starts, ends, Optional(3), Optional(4));
+    }
+
+    /// <summary>
+    /// Slicing other axes passes the channels; slicing the channel axis with step 1 cuts its sources where the slice
+    /// begins and ends (a fused QKV projection cut into Q, K and V), and surgery moves the bounds past removed channels.
+    /// </summary>
+    private static void SliceChannels(NodeProto node, ChannelGroupAnalysis.Walk walk, ChannelLayout x)
+    {
+        var input = walk.Shapes[node.Input[0]];
+        if (SliceArguments(node, walk.Shapes.Values) is not var (starts, ends, axes, steps) || x.Spread)
+        {
+            ChannelRules.Opaque(node, walk);
+            return;
+        }
+        var (_, firsts, strides) = ShapeArithmetic.Slice(node, input, starts, ends, axes, steps);
+        var output = walk.Shapes[node.Output[0]];
+        if (output[x.Axis] == input[x.Axis] && firsts[x.Axis] == 0)
+        {
+            ChannelRules.PassElementwise(node, walk, x);
+            return;
+        }
+        if (x.Block != 1 || strides[x.Axis] != 1)
+        {
+            walk.Opaque(node, $"Slice '{node.DisplayName()}' takes every other channel or cuts flattened channel blocks");
+            return;
+        }
+        var (first, count) = (firsts[x.Axis], output[x.Axis]);
+        var divided = walk.CutAt(x, node.Input[0], [first, first + count]);
+        walk.RecordSlice(divided, node);
+        long at = 0;
+        var inside = new List<ChannelSegment>();
+        foreach (var segment in divided.Segments)
+        {
+            if (at >= first && at < first + count)
+                inside.Add(segment);
+            at += walk.Channels(segment.Source);
+        }
+        walk.SetLayout(node.Output[0], new ChannelLayout(x.Axis, inside, node.Output[0], x.Axis));
     }
 
     /// <summary>Begin and end pads for every axis of the input (from the attribute before opset 11, the input after).</summary>
@@ -239,10 +294,12 @@ internal static class ShapeOperators
         var shapes = walk.Shapes;
         var start = node.IntAttribute("start", 0);
         var readers = walk.Graph.ReadersOf(node.Output[0]);
+        var rank = walk.Rank(node.Input[0]);
         var safe = start == 0 && node.IntAttribute("end", long.MaxValue) == long.MaxValue && readers.All(r =>
-            r.OpType == "Gather" && r.Input[0] == node.Output[0] && shapes.Values.TryGetValue(r.InputOrEmpty(1), out var picks) && !picks.Contains(x.Axis));
+            r.OpType == "Gather" && r.Input[0] == node.Output[0] && shapes.Values.TryGetValue(r.InputOrEmpty(1), out var picks)
+            && !picks.Select(p => p < 0 ? p + rank : p).Any(p => p == x.Axis || p == x.Outer));
         if (!safe)
-            walk.Hold(x, node.Input[0], $"its channel count is read by Shape '{node.DisplayName()}'");
+            walk.ReadsChannelCount(node, node.Input[0], $"its channel count is read by Shape '{node.DisplayName()}'");
     }
 
     private static void ConstantOfShapeShape(NodeProto node, ShapeContext c)
@@ -330,22 +387,23 @@ internal static class ShapeOperators
         var input = walk.Shapes[node.Input[0]];
         var output = walk.Shapes[node.Output[0]];
         var axes = SqueezeAxes(node, walk.Shapes.Values);
-        int axis;
+        Func<int, int> map;
         if (node.OpType == "Squeeze")
         {
             var removed = axes?.Select(a => ShapeInference.Axis(node, a, input.Length)).ToHashSet()
                 ?? [.. Enumerable.Range(0, input.Length).Where(i => input[i] == 1).Select(i => (long)i)];
-            axis = removed.Contains(x.Axis) ? -1 : x.Axis - removed.Count(a => a < x.Axis);
+            map = a => removed.Contains(a) ? -1 : a - removed.Count(r => r < a);
         }
         else
         {
             var inserted = axes!.Select(a => ShapeInference.Axis(node, a, output.Length)).ToHashSet();
-            axis = Enumerable.Range(0, output.Length).Where(i => !inserted.Contains(i)).ElementAt(x.Axis);
+            var kept = Enumerable.Range(0, output.Length).Where(i => !inserted.Contains(i)).ToList();
+            map = a => kept[a];
         }
-        if (axis < 0)
-            walk.Opaque(node, $"Squeeze '{node.DisplayName()}' removes the channel axis");
+        if (HeadRules.Remapped(x, node.Output[0], map) is { } layout)
+            walk.SetLayout(node.Output[0], layout);
         else
-            walk.SetLayout(node.Output[0], x.Block == 1 ? x.GatedAt(node.Output[0], axis) : x with { Axis = axis });
+            walk.Opaque(node, $"Squeeze '{node.DisplayName()}' removes the channel axis");
     }
 
     private static void CastShape(NodeProto node, ShapeContext c)

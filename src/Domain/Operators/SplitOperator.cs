@@ -11,7 +11,7 @@ namespace Shears.Domain.Operators;
 /// </summary>
 internal static class SplitOperator
 {
-    public static OperatorFacts Facts => new("Split", Shape, ChannelRules.OnFirstInput(Channels), constantInputs: [1]);
+    public static OperatorFacts Facts => new("Split", Shape, ChannelRules.OnFirstInput(Channels), constantInputs: [1], followsHeads: true);
 
     /// <summary>Each output's size along the axis: the attribute (before opset 13), the constant second input, or equal parts (num_outputs from opset 18).</summary>
     public static long[] Sizes(NodeProto node, long length, IReadOnlyDictionary<string, long[]> values, long opset)
@@ -50,6 +50,14 @@ internal static class SplitOperator
     {
         var input = node.Input[0];
         var axis = Axis(node, walk.Rank(input));
+        if (x.Spread && (axis == x.Outer || axis == x.Axis || x.Within.Contains(axis)))
+        {
+            if (axis == x.Outer && !x.Batched)
+                SplitParts(node, walk, walk.Shapes[input][x.Axis]);
+            else
+                walk.Opaque(node, $"Split '{node.DisplayName()}' cuts attention heads apart");
+            return;
+        }
         if (axis != x.Axis)
         {
             foreach (var output in node.Output.Where(o => o != ""))
@@ -61,19 +69,25 @@ internal static class SplitOperator
             walk.Opaque(node, $"Split '{node.DisplayName()}' splits flattened channel blocks");
             return;
         }
-        var sizes = Sizes(node, walk.Shapes[input][axis], walk.Shapes.Values, walk.Graph.Opset);
-        var cuts = sizes.Select((_, i) => sizes.Take(i + 1).Sum()).ToHashSet();
-        long start = 0;
-        foreach (var segment in x.Segments)
-        {
-            var channels = walk.Channels(segment.Source);
-            var inside = cuts.Where(c => c > start && c < start + channels).Order().Prepend(start).Append(start + channels).ToList();
-            if (inside.Count > 2)
-                walk.Divide(segment.Source, [.. inside.Zip(inside.Skip(1), (a, b) => b - a)]);
-            start += channels;
-        }
+        var parts = SplitParts(node, walk, 1);
+        for (var i = 0; i < parts.Count; i++)
+            if (parts[i] is { } layout)
+                walk.PassThroughSplit(layout, node, i);
+    }
 
-        var divided = walk.Layout(input)!;
+    /// <summary>
+    /// Cuts the channels of the Split's input where its outputs begin (each index on the split axis holds
+    /// <paramref name="channelsPerIndex"/> channels: 1 on the channel axis, the heads on a fused projection's outer axis)
+    /// and gives each output its part; returns the outputs' layouts (null for an unused or empty output).
+    /// </summary>
+    private static List<ChannelLayout?> SplitParts(NodeProto node, ChannelGroupAnalysis.Walk walk, long channelsPerIndex)
+    {
+        var input = node.Input[0];
+        var axis = Axis(node, walk.Rank(input));
+        var sizes = Sizes(node, walk.Shapes[input][axis], walk.Shapes.Values, walk.Graph.Opset).Select(s => s * channelsPerIndex).ToArray();
+        var x = walk.Layout(input)!;
+        var divided = walk.CutAt(x, input, sizes.Select((_, i) => sizes.Take(i + 1).Sum()));
+        var parts = new List<ChannelLayout?>();
         var next = 0;
         for (var i = 0; i < sizes.Length; i++)
         {
@@ -85,11 +99,14 @@ internal static class SplitOperator
                 taken += walk.Channels(segment.Source);
             }
             var output = node.Output[i];
-            if (output == "" || segments.Count == 0)
-                continue;
-            var layout = new ChannelLayout(axis, segments, output, axis);
-            walk.SetLayout(output, layout);
-            walk.PassThroughSplit(layout, node, i);
+            ChannelLayout? layout = null;
+            if (output != "" && segments.Count > 0)
+            {
+                layout = x.Spread ? divided with { Segments = segments, GateTensor = null } : new ChannelLayout(axis, segments, output, axis);
+                walk.SetLayout(output, layout);
+            }
+            parts.Add(layout);
         }
+        return parts;
     }
 }

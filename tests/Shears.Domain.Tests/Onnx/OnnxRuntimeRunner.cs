@@ -18,6 +18,18 @@ internal static class OnnxRuntimeRunner
         return [.. results[0].AsEnumerable<float>()];
     }
 
+    /// <summary>
+    /// Every element within <paramref name="relative"/> of the expected one, measured against its own size or, for elements
+    /// near zero, a thousandth of the largest expected magnitude (outputs can be large or tiny).
+    /// </summary>
+    public static void AssertRelativelyClose(float[] expected, float[] actual, float relative)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        var floor = 1e-3f * expected.Max(Math.Abs);
+        var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a) / Math.Max(Math.Abs(e), floor)).Max();
+        Assert.True(worst <= relative, $"outputs differ by up to {worst:G3} of their size, more than {relative}");
+    }
+
     public static void AssertClose(float[] expected, float[] actual, float tolerance)
     {
         Assert.Equal(expected.Length, actual.Length);

@@ -31,7 +31,7 @@ public sealed class ChannelGates : IDisposable
             {
                 if (!sites.TryGetValue(site.Reader, out var tensor))
                     sites[site.Reader] = tensor = new SiteTensor(site.Reader, site.Axis, module.ProbedShape(site.Tensor));
-                tensor.Segments.Add((site.Offset, group.Id));
+                tensor.Segments.Add((site.Offset, group.Id, site.Block));
             }
         foreach (var site in sites.Values)
             site.Segments.Sort();
@@ -85,7 +85,7 @@ public sealed class ChannelGates : IDisposable
         foreach (var site in sites.Values)
         {
             Tensor combined;
-            if (site.Segments is [(0, var only)] && groups[only].Channels == site.Shape[site.Axis])
+            if (site.Segments is [(0, var only, 1)] && groups[only].Channels == site.Shape[site.Axis])
             {
                 // A channel axis that is the last one broadcasts as it is ([N, C] features).
                 combined = flat.narrow(0, flatOffsets[only], groups[only].Channels);
@@ -115,7 +115,10 @@ public sealed class ChannelGates : IDisposable
             var tensor = sites[site.Reader];
             var product = gated.detach() * gated.grad!;
             var perChannel = tensor.ReducedDimensions.Length == 0 ? product : product.sum(tensor.ReducedDimensions);
-            var slice = perChannel.narrow(1, site.Offset, groups[groupId].Channels);
+            var channels = groups[groupId].Channels;
+            var slice = perChannel.narrow(1, site.Offset, (long)channels * site.Block);
+            if (site.Block > 1)
+                slice = slice.view(slice.shape[0], channels, site.Block).sum(2);
             total = total is null ? slice : total.add(slice, LiveScalars.One);
         }
         return total ?? throw new InvalidOperationException($"Group {groupId} has no gate sites.");
@@ -150,19 +153,21 @@ public sealed class ChannelGates : IDisposable
         var axisSize = site.Shape[site.Axis];
         var device = module.Device;
         Tensor combined;
-        if (site.Segments is [(0, var only)] && groups[only].Channels == axisSize)
+        if (site.Segments is [(0, var only, 1)] && groups[only].Channels == axisSize)
             combined = multiplierByGroup[only] is { } m ? m.view(site.BroadcastShape) : ones(site.BroadcastShape, device: device);
         else
         {
             var pieces = new List<Tensor>();
             long at = 0;
-            foreach (var (offset, groupId) in site.Segments)
+            foreach (var (offset, groupId, block) in site.Segments)
             {
                 if (offset > at)
                     pieces.Add(ones(offset - at, device: device));
                 var channels = groups[groupId].Channels;
-                pieces.Add(multiplierByGroup[groupId] ?? ones(channels, device: device));
-                at = offset + channels;
+                var multiplier = multiplierByGroup[groupId] ?? ones(channels, device: device);
+                // An attention head scales its head_dim columns alike.
+                pieces.Add(block == 1 ? multiplier : multiplier.repeat_interleave(block));
+                at = offset + ((long)channels * block);
             }
             if (axisSize > at)
                 pieces.Add(ones(axisSize - at, device: device));
@@ -188,7 +193,8 @@ public sealed class ChannelGates : IDisposable
         public string Name { get; } = name;
         public int Axis { get; } = axis;
         public long[] Shape { get; } = shape;
-        public List<(int Offset, int GroupId)> Segments { get; } = [];
+        /// <summary>Where each group's channels begin on the axis, and how many indices each channel spans there.</summary>
+        public List<(int Offset, int GroupId, int Block)> Segments { get; } = [];
 
         /// <summary>[1, …, C, …, 1]: the multiplier's shape for broadcasting along the axis.</summary>
         public long[] BroadcastShape { get; } = [.. shape.Select((d, i) => i == axis ? d : 1L)];
@@ -202,9 +208,9 @@ public sealed class ChannelGates : IDisposable
             if (flatIndex is not null)
                 return flatIndex;
             var index = Enumerable.Repeat((long)total, (int)Shape[Axis]).ToArray();
-            foreach (var (offset, groupId) in Segments)
-                for (var k = 0; k < groups[groupId].Channels; k++)
-                    index[offset + k] = offsets[groupId] + k;
+            foreach (var (offset, groupId, block) in Segments)
+                for (var k = 0; k < groups[groupId].Channels * block; k++)
+                    index[offset + k] = offsets[groupId] + (k / block);
             return flatIndex = tensor(index, device: device).DetachFromDisposeScope();
         }
 

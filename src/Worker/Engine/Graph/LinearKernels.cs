@@ -5,14 +5,22 @@ using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Graph;
 
-/// <summary>Gemm and MatMul.</summary>
+/// <summary>Gemm, MatMul and Einsum.</summary>
 internal static class LinearKernels
 {
     public static IEnumerable<(string, KernelBuilder)> All =>
     [
         ("Gemm", (node, _) => Gemm(node)),
         ("MatMul", (_, _) => inputs => GraphValue.Of(matmul(inputs[0].Tensor!, inputs[1].Tensor!))),
+        ("Einsum", (node, _) => Einsum(node)),
     ];
+
+    /// <summary>The equation as written (the Domain's inspection has checked it: explicit letters, no ellipsis).</summary>
+    private static Kernel Einsum(NodeProto node)
+    {
+        var equation = (node.Attribute.FirstOrDefault(a => a.Name == "equation")?.S.ToStringUtf8() ?? "").Replace(" ", "", StringComparison.Ordinal);
+        return inputs => GraphValue.Of(einsum(equation, [.. inputs.Select(i => i.Tensor!)]));
+    }
 
     private static Kernel Gemm(NodeProto node)
     {
