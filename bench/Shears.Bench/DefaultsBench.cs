@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Shears.Domain.Datasets;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
@@ -21,9 +22,12 @@ internal sealed record DefaultsCase(string Network, PruningMethod Method, double
     public string Name => $"{Network} {Method.ToWire()} {(Flops is { } f ? $"{f:P0} FLOPs" : $"{Params:P0} params")}";
 }
 
-/// <summary>What one default-options job reached: test accuracy before and after, cost, ORT speed-up, wall time, narrowest layer.</summary>
+/// <summary>
+/// What one default-options job reached: test accuracy before and after, cost, ORT speed-up, wall time, the machine's load
+/// average (1 min) when the job started and ended, narrowest layer.
+/// </summary>
 internal sealed record DefaultsRow(string Case, string Asked, int TrainSamples, int TestSamples, double OriginalAccuracy, double Accuracy, double FlopsFraction,
-    double ParamsFraction, double SpeedUp, double WallSeconds, double NarrowestShare, string NarrowestLayer, string FineTuning, IReadOnlyList<string> Warnings);
+    double ParamsFraction, double SpeedUp, double WallSeconds, string Load, double NarrowestShare, string NarrowestLayer, string FineTuning, IReadOnlyList<string> Warnings);
 
 /// <summary>
 /// <c>--defaults</c>: issue 17's list of jobs run with default options only (no epochs, steps or learning rate), one after
@@ -75,8 +79,9 @@ internal static class DefaultsBench
         var train = GrayscaleResizing.To(Take(FashionMnist.Train(), job.TrainSamples), sampleShape);
         var test = GrayscaleResizing.To(Take(FashionMnist.Test(), job.TestSamples), sampleShape);
 
+        var loadBefore = MachineFacts.LoadAverage();
         var started = Stopwatch.StartNew();
-        var request = new PruneRequest(original, train, job.Method, new PruningTarget(job.Flops, job.Params), new PruningOptions());
+        var request = new PruneRequest(original, train, job.Method, new PruningTarget(job.Flops, job.Params), JobOptions(job.Method, options.JobOptions));
         var outcome = new PruningEngine(new EngineSettings(options.Threads, LatencyRepeats: 25, LatencyRounds: 20))
             .Run(request, new SilentProgress(verbose: true), CancellationToken.None);
         var wall = started.Elapsed.TotalSeconds;
@@ -85,11 +90,11 @@ internal static class DefaultsBench
         var fineTuning = outcome.FineTuning is { } run ? $"{run.Steps} steps ({run.Epochs} epochs), {run.Stopped}" : "";
         return new DefaultsRow(job.Name, job.Asked, train.Samples, test.Samples, PruningSweep.TestAccuracy(original, test), PruningSweep.TestAccuracy(outcome.PrunedOnnx, test),
             (double)outcome.After.Flops / outcome.Before.Flops, (double)outcome.After.Params / outcome.Before.Params, outcome.Before.LatencyMs / outcome.After.LatencyMs,
-            wall, (double)narrowest.ChannelsAfter / narrowest.ChannelsBefore, $"{narrowest.Name} {narrowest.ChannelsBefore} → {narrowest.ChannelsAfter}", fineTuning,
+            wall, $"{loadBefore} → {MachineFacts.LoadAverage()}", (double)narrowest.ChannelsAfter / narrowest.ChannelsBefore, $"{narrowest.Name} {narrowest.ChannelsBefore} → {narrowest.ChannelsAfter}", fineTuning,
             JobWarnings.For(outcome.Before, outcome.After, train.NumClasses));
     }
 
-    public static string Markdown(IReadOnlyList<DefaultsRow> rows, string[] args)
+    public static string Markdown(IReadOnlyList<DefaultsRow> rows, string? jobOptions, string[] args)
     {
         var ic = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
@@ -101,18 +106,32 @@ internal static class DefaultsBench
         md.AppendLine($"dotnet run -c Release --project bench/Shears.Bench -- {string.Join(' ', args)}".TrimEnd());
         md.AppendLine("```");
         md.AppendLine();
-        md.AppendLine("Every job: `PruningEngine.Run` with `new PruningOptions()` (no epochs, steps or learning rate), Fashion-MNIST from Debian's dataset-fashion-mnist " +
+        var given = jobOptions is null ? "`new PruningOptions()` (no epochs, steps or learning rate)" : $"the default options overlaid with `{jobOptions}` (a variant measured against the defaults, not the defaults)";
+        md.AppendLine($"Every job: `PruningEngine.Run` with {given}, Fashion-MNIST from Debian's dataset-fashion-mnist " +
             "(1×28×28 networks: all 60,000 training and 10,000 test images unless the row says fewer; the untrained 3×64×64 fixtures mobilenet_v2 and resnet18 read " +
             $"the images upscaled and repeated on 3 channels, {LargeInputTrainSamples:N0} training and {LargeInputTestSamples:N0} test images, so their accuracy is that of " +
             "a network trained only by the job's fine-tuning). Accuracy: the shrunk ONNX in ONNX Runtime on the test images. Speed-up: original over shrunk ONNX Runtime " +
-            "latency, batch 64, timed by the engine in alternating rounds (median). Wall: the whole job, ONNX in to ONNX out.");
+            "latency, batch 64, timed by the engine in alternating rounds (median). Wall: the whole job, ONNX in to ONNX out; load: the 1-minute load average " +
+            $"of the machine ({Environment.ProcessorCount} cores) when the job started and when it ended.");
         md.AppendLine();
-        md.AppendLine("| job | asked | train / test | accuracy before → after (Δ pt) | FLOPs | params | ORT speed-up | wall | narrowest layer | fine-tuning | warnings |");
-        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        md.AppendLine("| job | asked | train / test | accuracy before → after (Δ pt) | FLOPs | params | ORT speed-up | wall | load | narrowest layer | fine-tuning | warnings |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var r in rows)
             md.AppendLine(ic, $"| {r.Case} | {r.Asked} | {r.TrainSamples:N0} / {r.TestSamples:N0} | {r.OriginalAccuracy:P2} → {r.Accuracy:P2} ({(r.Accuracy - r.OriginalAccuracy) * 100:+0.00;-0.00}) | " +
-                $"{r.FlopsFraction:P1} | {r.ParamsFraction:P1} | {r.SpeedUp:0.00}× | {r.WallSeconds:0} s | {r.NarrowestLayer} ({r.NarrowestShare:P0}) | {r.FineTuning} | {string.Join(" ", r.Warnings)} |");
+                $"{r.FlopsFraction:P1} | {r.ParamsFraction:P1} | {r.SpeedUp:0.00}× | {r.WallSeconds:0} s | {r.Load} | {r.NarrowestLayer} ({r.NarrowestShare:P0}) | {r.FineTuning} | {string.Join(" ", r.Warnings)} |");
         return md.ToString();
+    }
+
+    /// <summary>
+    /// The default options, or with <c>--options</c> those options over the defaults (to measure a variant against the
+    /// defaults; the report then says which), read by the API's own parser.
+    /// </summary>
+    internal static PruningOptions JobOptions(PruningMethod method, string? extra)
+    {
+        if (extra is null)
+            return new PruningOptions();
+        var (parsed, errors) = PruningOptionsParser.Parse(method, JsonSerializer.SerializeToElement(JsonNode.Parse(extra)));
+        return errors.Count == 0 ? parsed : throw new ArgumentException(string.Join(" ", errors.Select(e => $"{e.Name}: {e.Message}")));
     }
 
     /// <summary>The first <paramref name="count"/> samples (null: all).</summary>

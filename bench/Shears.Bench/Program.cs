@@ -38,7 +38,7 @@ if (options.BudgetsCase is { } budgetsCase)
 if (options.Budgets)
     return Publish(BudgetsBench.Markdown(BudgetsBench.Run(args), args));
 if (options.Defaults)
-    return Publish(DefaultsBench.Markdown(DefaultsBench.Run(options, args), args));
+    return Publish(DefaultsBench.Markdown(DefaultsBench.Run(options, args), options.JobOptions, args));
 if (options.Zoo)
     return Publish(ZooTable.Markdown(ZooTable.Run(options), args));
 

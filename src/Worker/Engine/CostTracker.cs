@@ -192,6 +192,9 @@ public sealed class CostTracker
             throw new PruningFailedException($"Target unreachable: with every prunable group at its narrowest allowed width the network still has {parameters:P1} of its parameters (target {p:P1}); the rest is in layers Shears holds fixed{HeldBecause}{Limits}.");
     }
 
+    /// <summary>The narrowest width the group may take (<c>minWidth</c>, and below that what <c>channelMultiple</c> allows).</summary>
+    public int NarrowestWidth(int groupId) => Narrowest(groups[groupId]);
+
     private int Narrowest(ChannelGroup group)
     {
         var width = group.Channels;

@@ -64,6 +64,33 @@ public class L0PruningTests
         Assert.True(worst < 1e-3f, $"shrunk vs gated: {worst}");
     }
 
+    /// <summary>
+    /// A group's gates all shut: the expected removals stop at what minWidth lets the group lose, and the penalty no longer
+    /// pushes its gates (the final projection would keep the group at that width and take the cost elsewhere), while a
+    /// group with open gates still feels it.
+    /// </summary>
+    [Fact]
+    public void The_penalty_counts_no_removals_below_a_groups_narrowest_allowed_width()
+    {
+        using var fixture = new RandomGates("tiny_cnn", seed: 5);
+        var (groups, session, gates) = (fixture.Groups, fixture.Session, fixture.Gates);
+        var shut = groups.MaxBy(g => g.Channels)!;
+        var open = groups.First(g => g.Id != shut.Id);
+        gates.SetLogAlpha(shut.Id, [.. Enumerable.Repeat(-4f, shut.Channels)]);
+        gates.SetLogAlpha(open.Id, [.. Enumerable.Repeat(1f, open.Channels)]);
+
+        using var scope = NewDisposeScope();
+        var expected = gates.ExpectedRemoved();
+        expected.sum().backward();
+        var gradient = gates.LogAlphas.Single().grad!;
+
+        var narrowest = session.Cost.NarrowestWidth(shut.Id);
+        Assert.True(narrowest > 1, $"minWidth 0.25 keeps {narrowest} of {shut.Name}'s {shut.Channels} channels");
+        Assert.Equal(shut.Channels - narrowest, expected[shut.Id].item<float>(), 4);
+        Assert.Equal(0f, gradient.narrow(0, session.Gates.FlatOffset(shut.Id), shut.Channels).abs().max().item<float>());
+        Assert.True(gradient.narrow(0, session.Gates.FlatOffset(open.Id), open.Channels).abs().min().item<float>() > 0);
+    }
+
     [Theory]
     [Trait("Category", "Slow")]
     [InlineData("tiny_mlp", null, 0.5)]

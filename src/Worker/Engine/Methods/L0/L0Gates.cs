@@ -21,7 +21,11 @@ public sealed class L0Gates : ICheckpointed, IDisposable
     /// <summary>[groups, channels of all groups]: row g sums group g's entries of a flat per-channel tensor.</summary>
     private readonly Tensor membership;
 
-    /// <summary>[groups]: the most a group may lose (all but one channel).</summary>
+    /// <summary>
+    /// [groups]: the most a group may lose, down to its narrowest allowed width (<c>minWidth</c>). The penalty counts no
+    /// removals beyond it: they would not happen (the final projection keeps the group at that width and takes the cost
+    /// from other groups, whose gates were trained open), so the penalty must not keep pushing such a group's gates shut.
+    /// </summary>
     private readonly Tensor removable;
 
     public L0Gates(PruningSession session, HardConcrete gate)
@@ -39,7 +43,7 @@ public sealed class L0Gates : ICheckpointed, IDisposable
             for (var k = 0; k < group.Channels; k++)
                 rows[group.Id, session.Gates.FlatOffset(group.Id) + k] = 1;
         membership = tensor(rows, device: device).DetachFromDisposeScope();
-        removable = tensor(groups.Select(g => g.Channels - 1f).ToArray(), device: device).DetachFromDisposeScope();
+        removable = tensor(groups.Select(g => (float)(g.Channels - session.Cost.NarrowestWidth(g.Id))).ToArray(), device: device).DetachFromDisposeScope();
     }
 
     public IEnumerable<Parameter> LogAlphas => [logAlpha];
@@ -47,10 +51,13 @@ public sealed class L0Gates : ICheckpointed, IDisposable
     /// <summary>One gate sample per channel for this mini-batch, laid on the network in the current dispose scope.</summary>
     public void Sample() => session.Gates.SetAll(flat.Sample(), keep: false);
 
-    /// <summary>E[r_g] = Σ_k P(z_gk = 0): the expected number of removed channels per group, differentiable.</summary>
-    public Tensor ExpectedRemoved() => membership.mv(gate.ClosedProbability(logAlpha));
+    /// <summary>
+    /// E[r_g] = Σ_k P(z_gk = 0): the expected number of removed channels per group, differentiable, at most what the group
+    /// may lose (beyond that the penalty has no gradient).
+    /// </summary>
+    public Tensor ExpectedRemoved() => minimum(membership.mv(gate.ClosedProbability(logAlpha)), removable);
 
-    /// <summary>Channels per group whose test-time gate is 0 (log α at or below ln(−γ/ζ)), at most all but one; on the device, no gradient.</summary>
+    /// <summary>Channels per group whose test-time gate is 0 (log α at or below ln(−γ/ζ)), at most what the group may lose; on the device, no gradient.</summary>
     public Tensor ClosedRemoved()
     {
         using var noGrad = no_grad();
