@@ -20,8 +20,6 @@ public sealed class TargetPlanValidationTests : IDisposable
     [InlineData("fisher", """{"flops": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1]}""", "target.flops", "at most 8")]
     [InlineData("fisher", """{"flops": [0.5, 0.25], "params": [0.5]}""", "target", "not both")]
     [InlineData("fisher", """{"flops": [0.5, 0.25], "params": 0.5}""", "target", "not both")]
-    [InlineData("l0", """{"flops": [0.5, 0.25]}""", "target.flops", "l0 reaches one size per training")]
-    [InlineData("l0", """{"accuracyDrop": 0.01}""", "target.accuracyDrop", "use fisher or magnitude")]
     [InlineData("fisher", """{"accuracyDrop": 1.5}""", "target.accuracyDrop", "strictly between 0 and 1")]
     [InlineData("fisher", """{"accuracyDrop": 0}""", "target.accuracyDrop", "strictly between 0 and 1")]
     [InlineData("fisher", """{"accuracyDrop": -0.01}""", "target.accuracyDrop", "strictly between 0 and 1")]
@@ -39,6 +37,17 @@ public sealed class TargetPlanValidationTests : IDisposable
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out var messages), problem.ToString());
         Assert.Contains(mention, messages[0].GetString(), StringComparison.Ordinal);
         Assert.Equal(0, (await Client.GetJsonAsync("/v1/jobs")).GetProperty("count").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("""{"flops": [0.5, 0.25]}""", "target.flops")]
+    [InlineData("""{"params": [0.5, 0.25]}""", "target.params")]
+    [InlineData("""{"accuracyDrop": 0.01}""", "target.accuracyDrop")]
+    public async Task Levels_and_budgets_of_l0_by_single_weights_are_a_422_since_weight_sparsity_changes_no_size(string target, string field)
+    {
+        var response = await PostJobAsync("l0", target, """{"granularity": "weight"}""");
+        var problem = await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("granularity \"channel\"", problem.GetProperty("errors").GetProperty(field)[0].GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

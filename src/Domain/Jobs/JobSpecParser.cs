@@ -78,8 +78,8 @@ public static class JobSpecParser
                 yield return (field, $"{field}[{outside}] is {Format(levels.Fractions[outside])}; every level must be a fraction strictly between 0 and 1.");
             if (levels.Fractions.GroupBy(f => f).FirstOrDefault(g => g.Count() > 1) is { } twice)
                 yield return (field, $"{field} lists {Format(twice.Key)} twice; each level is one network.");
-            if (method == PruningMethod.L0)
-                yield return (field, "l0 reaches one size per training, so it cannot hand back several from one job: use fisher or magnitude (one trajectory through every level), or one l0 job per level.");
+            if (method == PruningMethod.L0 && options.Granularity == "weight")
+                yield return (field, "granularity \"weight\" keeps every tensor's shape, so it has no sizes to hand back: levels need granularity \"channel\".");
         }
         if (target?.Budget is { } budget)
         {
@@ -88,8 +88,8 @@ public static class JobSpecParser
                 yield return (field, $"{field} is {Format(budget.Drop)}; it must be a fraction strictly between 0 and 1 (0.01: one point of {(budget.Figure == BudgetFigure.Accuracy ? "accuracy" : "agreement")}).");
             if (budget.Figure == BudgetFigure.Agreement && options.Objective == "labels")
                 yield return (field, "target.agreementDrop holds the agreement with the original network, which a job holds to when it distils from it; objective 'labels' does not: use objective 'distill' or 'both' (or leave it out), or target.accuracyDrop.");
-            if (method == PruningMethod.L0)
-                yield return (field, $"{field} searches along one pruning trajectory, which l0 does not have (it reaches one size per training); use fisher or magnitude.");
+            if (method == PruningMethod.L0 && options.Granularity == "weight")
+                yield return (field, $"{field} searches sizes, which granularity \"weight\" does not change (every tensor keeps its shape); use granularity \"channel\".");
         }
     }
 

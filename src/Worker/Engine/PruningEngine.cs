@@ -71,8 +71,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         session.Progress.Report(loss: null, before.Accuracy, "measured the original network");
 
         FinishedNetwork Finish() => this.Finish(session, request.OnnxModel, probe, figuresData, teacher);
-        void Prune() => (method.PruneAlongTrajectory ?? throw new PruningFailedException(
-            $"{request.Method.ToWire()} does not prune along one trajectory; levels and budgets need fisher or magnitude."))(session);
+        void Prune(TrajectoryStops stops) => method.PruneAlongTrajectory(session, stops);
         FinishedNetwork network;
         IReadOnlyList<LevelOutcome>? levels = null;
         IReadOnlyList<BudgetCandidate>? candidates = null;

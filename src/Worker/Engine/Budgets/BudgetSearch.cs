@@ -46,7 +46,7 @@ public sealed class BudgetSearch : ICheckpointed
     /// <param name="measure">The session's current network's held-out figures, its agreement with the original's included.</param>
     /// <param name="finish">Shrinks, checks and measures the session's current network.</param>
     public static (FinishedNetwork Network, IReadOnlyList<BudgetCandidate> Candidates) Run(PruningSession session, QualityBudget budget,
-        IReadOnlyList<double> sizes, NetworkMetrics before, Action prune, Func<NetworkFigures> measure, Func<FinishedNetwork> finish)
+        IReadOnlyList<double> sizes, NetworkMetrics before, Action<TrajectoryStops> prune, Func<NetworkFigures> measure, Func<FinishedNetwork> finish)
     {
         if (budget.Figure == BudgetFigure.Accuracy && before.Accuracy is null)
             throw BudgetFigures.NoAccuracy();

@@ -19,7 +19,7 @@ public sealed class PruningLevels : ICheckpointed
 
     /// <param name="prune">The method's pruning without its fine-tuning.</param>
     /// <param name="finish">Shrinks, checks and measures the session's current network.</param>
-    public static IReadOnlyList<LevelOutcome> Run(PruningSession session, TargetLevels levels, Action prune, Func<FinishedNetwork> finish)
+    public static IReadOnlyList<LevelOutcome> Run(PruningSession session, TargetLevels levels, Action<TrajectoryStops> prune, Func<FinishedNetwork> finish)
     {
         var job = new PruningLevels(levels);
         session.Checkpoints.Attach(job);

@@ -27,13 +27,19 @@ public sealed class TrajectoryStops(CostMetric metric, IReadOnlyList<double> fra
 
     public bool AllTaken => taken.Count == fractions.Count;
 
-    /// <summary>Runs the method's pruning (<paramref name="prune"/>, no fine-tuning) and takes every stop on its way.</summary>
-    public void Follow(PruningSession session, Action prune)
+    /// <summary>The next stop to take (a fraction of the original's <see cref="Metric"/>), or null when all are taken.</summary>
+    public double? Next => AllTaken ? null : fractions[taken.Count];
+
+    /// <summary>
+    /// Runs the method's pruning (<paramref name="prune"/>, no fine-tuning) and takes every stop on its way: after each
+    /// removal, or when the method itself calls <see cref="TakeDue"/> (L0, whose trajectory is its gate training).
+    /// </summary>
+    public void Follow(PruningSession session, Action<TrajectoryStops> prune)
     {
         session.ChannelRemoved = () => TakeDue(session);
         try
         {
-            prune();
+            prune(this);
         }
         finally
         {
@@ -47,7 +53,8 @@ public sealed class TrajectoryStops(CostMetric metric, IReadOnlyList<double> fra
     /// <summary>Forgets the network of stop <paramref name="index"/> (its figures stay): it will not be fine-tuned again.</summary>
     public void Drop(int index) => taken[index].Network = null;
 
-    private void TakeDue(PruningSession session)
+    /// <summary>Takes the next stops when the session's network is at or below them, at allowed widths.</summary>
+    public void TakeDue(PruningSession session)
     {
         if (taken.Count == fractions.Count || session.Cost.Fraction(metric) > fractions[taken.Count] || !session.Cost.AtAllowedWidths)
             return;

@@ -1,4 +1,5 @@
 using Shears.Domain.Graph;
+using Shears.Domain.Jobs;
 using Shears.Worker.Engine.Training;
 using static TorchSharp.torch;
 
@@ -60,7 +61,7 @@ public static class L0Pruning
         session.Progress.Plan.Plan(TrainingPhase.FineTuning, fineTuningSteps ?? session.FineTuningStepsAtMost);
     }
 
-    private static (int GateSteps, int? FineTuningSteps) Steps(PruningSession session)
+    internal static (int GateSteps, int? FineTuningSteps) Steps(PruningSession session)
     {
         if (session.FineTuningSteps is not { } totalSteps)
             return (Math.Max(1, session.Data.StepsPerEpoch), null);
@@ -68,13 +69,15 @@ public static class L0Pruning
         return (Math.Max(1, totalSteps - fineTuningSteps), fineTuningSteps);
     }
 
-    internal static void TrainGates(PruningSession session, IL0GateSet gates, double? target, int steps)
+    /// <param name="afterStep">Called after every step (a levels or budget job's stops are taken there).</param>
+    internal static void TrainGates(PruningSession session, IL0GateSet gates, double? target, int steps, Action<int>? afterStep = null)
     {
         using var training = new L0GateTraining(session, gates, target, steps);
         var interval = Math.Max(1, steps / 20);
         PhaseLoop.Run(session, TrainingPhase.L0Gates, training, step => step <= steps, step =>
         {
             var loss = training.Step(step);
+            afterStep?.Invoke(step);
             if (step % interval == 0 || step == steps)
             {
                 var accuracy = step == steps || step % (interval * 5) == 0 ? gates.AccuracyWithTestTimeGates() : (double?)null;
@@ -92,9 +95,15 @@ public static class L0Pruning
     /// are reopened at 1 and fine-tuning takes them back in. Kept fractional gates fold into the consumers'
     /// weights, which is exact because a gate scales only what its consumer reads (<see cref="Graph.ChannelGates"/>).
     /// Returns the gates the network now carries (0 removed, 1 kept, ẑ folded), which the shrunk network computes exactly.
+    /// <paramref name="target"/>: a fraction of the target's metric to project to instead of the session's target (a levels or
+    /// budget job's stop).
     /// </summary>
-    internal static float[][] RemoveClosedChannels(PruningSession session, L0Gates gates)
+    internal static float[][] RemoveClosedChannels(PruningSession session, L0Gates gates, double? target = null)
     {
+        var aim = target ?? session.Cost.TargetFraction;
+        Func<bool> reached = target is { } stop
+            ? () => session.Cost.Fraction(session.Cost.HasFlopsTarget ? CostMetric.Flops : CostMetric.Params) <= stop
+            : () => session.Cost.TargetReached;
         var testTime = gates.TestTimeGates();
         var logAlpha = gates.LogAlphaValues();
         var byLogAlpha = session.Groups
@@ -103,14 +112,14 @@ public static class L0Pruning
             .ToList();
 
         gates.RestoreMasks();
-        var chosen = session.Cost.TargetFraction is { } target
-            ? ChannelsForTarget(session, byLogAlpha, target)
+        var chosen = aim is { } fraction
+            ? ChannelsForTarget(session, byLogAlpha, fraction)
             : byLogAlpha.TakeWhile(c => testTime[c.Group][c.Channel] == 0f);
         foreach (var (group, channel) in AtAllowedWidths(session, chosen))
             session.Remove(group, channel);
         foreach (var (group, _) in byLogAlpha.Where(c => session.Masks.Kept[c.Group][c.Channel]))
         {
-            if (session.Cost.TargetFraction is null || session.Cost.TargetReached)
+            if (aim is null || reached())
                 break;
             foreach (var channel in byLogAlpha.Where(c => c.Group == group && session.Masks.Kept[group][c.Channel])
                          .Take(session.Cost.ChannelsToShrink(group)).Select(c => c.Channel).ToList())
