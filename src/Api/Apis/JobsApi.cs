@@ -36,7 +36,7 @@ public static class JobsApi
 
     /// <summary>The body is read by <see cref="JobRequestParser"/>, which names every wrong, unknown or missing field.</summary>
     public static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> CreateAsync(HttpRequest httpRequest, ShearsDbContext db,
-        JobDispatcher dispatcher, LiveWorkers liveWorkers, DatasetMemoryLimit memoryLimit, ClaimsPrincipal user, CancellationToken cancellationToken)
+        JobDispatcher dispatcher, LiveWorkers liveWorkers, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var request = JobRequestParser.Parse(await JsonRequestBody.ReadAsync(httpRequest, cancellationToken));
         var spec = request.Spec;
@@ -66,10 +66,6 @@ public static class JobsApi
         if (JobFit.Problem(model, dataset, evalDataset, spec.Target, spec.Options) is { } problem)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The model and the dataset do not fit together.", detail: problem);
-        }
-        if ((memoryLimit.Problem(dataset) ?? (evalDataset is null ? null : memoryLimit.Problem(evalDataset))) is { } tooLarge)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The dataset does not fit in a worker's memory.", detail: tooLarge);
         }
 
         var job = new PruningJob

@@ -59,7 +59,6 @@ public static class Extensions
             services.AddShearsJobServer(configuration.GetWorkerQueues(JobQueues.Cpu, JobQueues.Gpu));
         }
         services.AddSingleton(ReconcilerSettings.From(configuration));
-        services.TryAddSingleton(DatasetMemoryLimit.From(configuration));
         services.AddHostedService<JobReconciler>();
     }
 

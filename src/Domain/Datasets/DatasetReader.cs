@@ -15,7 +15,7 @@ public static class DatasetReader
     /// <summary>Throws <see cref="InvalidDatasetException"/> with a message a person can act on.</summary>
     public static Dataset Read(Stream inputs, string inputsFileName, Stream? labels, string? labelsFileName, DatasetLimits limits)
     {
-        var sources = Sources.Of(inputs, inputsFileName, labels, labelsFileName, limits);
+        var sources = ArraySources.Of(inputs, inputsFileName, labels, labelsFileName, limits);
         var arrays = new List<DatasetArray>();
         var samples = new SampleCount(inputsFileName, limits);
         foreach (var source in sources.Inputs)
@@ -56,7 +56,7 @@ public static class DatasetReader
     /// </summary>
     public static DatasetDescription Describe(Stream inputs, string inputsFileName, Stream? labels, string? labelsFileName, DatasetLimits limits)
     {
-        var sources = Sources.Of(inputs, inputsFileName, labels, labelsFileName, limits);
+        var sources = ArraySources.Of(inputs, inputsFileName, labels, labelsFileName, limits);
         var arrays = new List<ArrayDescription>();
         var samples = new SampleCount(inputsFileName, limits);
         foreach (var source in sources.Inputs)
@@ -92,55 +92,6 @@ public static class DatasetReader
             classes = indices.Count;
         }
         return new DatasetDescription(samples.Value, arrays, classes, sources.Labels is not null);
-    }
-
-    /// <summary>One array file to read: the array's name, the name errors give it, and how to open it (once).</summary>
-    private sealed record Source(string Name, string FileName, Func<Stream> Open);
-
-    private sealed record Sources(IReadOnlyList<Source> Inputs, Source? Labels, bool IsArchive)
-    {
-        public static Sources Of(Stream inputs, string inputsFileName, Stream? labels, string? labelsFileName, DatasetLimits limits)
-        {
-            var labelsPart = labels is null ? null : new Source(LabelsArrayName, labelsFileName ?? "labels", () => new KeptOpen(labels));
-            var seekable = Seekable(inputs, inputsFileName, limits);
-            var head = new byte[4];
-            var read = seekable.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-            seekable.Position = 0;
-            var archive = NpzArchive.HasMagic(head.AsSpan(0, read)) ? NpzArchive.Members(seekable, inputsFileName, limits)
-                : SafetensorsArchive.HasMagic(seekable) ? SafetensorsArchive.Members(seekable, inputsFileName)
-                : null;
-            if (archive is null)
-                return new Sources([new Source(DatasetArray.SingleName, inputsFileName, () => new KeptOpen(seekable))], labelsPart, IsArchive: false);
-
-            var members = archive.Select(m => new Source(m.Name, $"{inputsFileName}:{m.Name}", m.Open)).ToList();
-            var labelsArray = members.FirstOrDefault(m => m.Name == LabelsArrayName);
-            if (labelsArray is not null && labelsPart is not null)
-            {
-                throw new InvalidDatasetException(
-                    $"{inputsFileName} holds a '{LabelsArrayName}' array and a labels file was uploaded too; give the labels once.");
-            }
-            var inputArrays = members.Where(m => m != labelsArray).ToList();
-            if (inputArrays.Count == 0)
-                throw new InvalidDatasetException($"{inputsFileName}: the archive holds only labels; add the input arrays, named like the network's inputs.");
-            return new Sources(inputArrays, labelsArray ?? labelsPart, IsArchive: true);
-        }
-
-        /// <summary>The stream itself when it can seek (a stored file), else its bytes in memory (bounded by the limits).</summary>
-        private static Stream Seekable(Stream stream, string fileName, DatasetLimits limits)
-        {
-            if (stream.CanSeek)
-                return stream;
-            var copy = new MemoryStream();
-            new DecodedSizeLimitStream(new KeptOpen(stream), limits.MaxDecodedBytes, fileName).CopyTo(copy);
-            copy.Position = 0;
-            return copy;
-        }
-    }
-
-    /// <summary>A caller's stream handed to a reader that disposes what it reads: disposing this leaves the stream open.</summary>
-    private sealed class KeptOpen(Stream inner) : ForwardOnlyReadStream
-    {
-        public override int Read(Span<byte> buffer) => inner.Read(buffer);
     }
 
     /// <summary>The samples every input array must agree on: the first array's, checked against the limits.</summary>

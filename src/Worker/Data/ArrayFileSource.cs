@@ -1,59 +1,60 @@
 using Shears.Domain.Datasets;
-using Shears.Worker.Engine;
 
 namespace Shears.Worker.Data;
 
 /// <summary>
-/// The rows of an IDX or .npy array file (gzipped or not) as samples: its data bytes, unpacked once into a local scratch
-/// file a chunk at a time, are read a row at a time from there, × <c>scale</c>. Memory holds a row, never the array.
+/// The rows of one array file as samples: an IDX or .npy file (gzipped or not), or one member of a .npz or .safetensors
+/// file. Its data bytes, unpacked once into a local scratch file a chunk at a time (a deflated .npz member cannot be read
+/// at an offset, and a stored one shares its file's position), are then read a row at a time from there, by any number of
+/// loader threads at once: floats × <c>scale</c>, or integers (ids, masks) as they are. Memory holds a row, never the array.
 /// </summary>
 public sealed class ArrayFileSource : ISampleSource
 {
     private readonly LocalScratchFile _data = new("array");
-    private readonly ArrayHeader _header;
     private readonly int _rowBytes;
     private readonly float _scale;
 
-    /// <param name="modelInputShape">The network's input shape, whose per-sample part a row takes when it is fixed; null for the file's.</param>
     /// <param name="scale">Null: 1/255 for byte data, else 1.</param>
-    public ArrayFileSource(Stream raw, string fileName, IReadOnlyList<long>? modelInputShape, double? scale)
+    public ArrayFileSource(Stream raw, string fileName, double? scale)
     {
-        using var reader = NumericArrayReader.Open(raw, fileName, new DatasetLimits());
-        _header = reader.Header;
-        foreach (var chunk in ReadChunks(reader))
+        using (var reader = NumericArrayReader.Open(raw, fileName, new DatasetLimits()))
         {
-            _data.Append(chunk);
+            Header = reader.Header;
+            var chunk = new byte[1 << 20];
+            while (reader.Read(chunk) is var n and > 0)
+                _data.Append(chunk.AsSpan(0, n)); // the file's bytes, byte order and all: a row becomes a NumericArray when read
         }
-        Count = _header.Shape[0];
-        var rowValues = _header.Shape[1..].Aggregate(1L, (a, b) => a * b);
-        _rowBytes = (int)(rowValues * _header.ElementType.SizeInBytes());
-        SampleShape = ModelSampleShape.For(_header.Shape[1..], modelInputShape);
-        _scale = (float)(scale ?? (_header.ElementType == ElementType.UInt8 ? 1.0 / 255.0 : 1.0));
+        Count = Header.Shape[0];
+        SampleShape = [.. Header.Shape[1..].Select(d => (long)d)];
+        _rowBytes = (int)(SampleShape.Aggregate(1L, (a, b) => a * b) * Header.ElementType.SizeInBytes());
+        _scale = (float)(scale ?? (Header.ElementType == ElementType.UInt8 ? 1.0 / 255.0 : 1.0));
     }
+
+    public ArrayHeader Header { get; }
 
     public int Count { get; }
 
+    /// <summary>The file's own per-sample shape.</summary>
     public long[] SampleShape { get; }
+
+    /// <summary>The array as the upload's check described it, under <paramref name="name"/>.</summary>
+    public ArrayDescription Describe(string name) => new(name, Header.ElementType.WireName(), Header.Shape[1..]);
 
     public void Read(int row, Span<float> destination, Random? augmentation)
     {
+        var values = ReadRow(row).ToFloats();
+        for (var i = 0; i < values.Length; i++)
+            destination[i] = values[i] * _scale;
+    }
+
+    public void ReadIntegers(int row, Span<long> destination) => ReadRow(row).ToLongs().CopyTo(destination);
+
+    private NumericArray ReadRow(int row)
+    {
         var bytes = new byte[_rowBytes];
         _data.ReadAt((long)row * _rowBytes, bytes);
-        var values = new NumericArray(_header, bytes).ToFloats();
-        for (var i = 0; i < values.Length; i++)
-        {
-            destination[i] = values[i] * _scale;
-        }
+        return new NumericArray(Header, bytes);
     }
 
     public void Dispose() => _data.Dispose();
-
-    private static IEnumerable<byte[]> ReadChunks(NumericArrayReader reader)
-    {
-        var chunk = new byte[1 << 20];
-        while (reader.Read(chunk) is var n and > 0)
-        {
-            yield return chunk[..n];
-        }
-    }
 }

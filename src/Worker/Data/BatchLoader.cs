@@ -3,7 +3,7 @@ using System.Threading.Channels;
 namespace Shears.Worker.Data;
 
 /// <summary>
-/// Training batches read from a <see cref="ISampleSource"/> ahead of the training loop: background tasks build the next
+/// Training batches read from the sources of a dataset's graph inputs (<see cref="SampleColumn"/>) ahead of the training loop: background tasks build the next
 /// batches (read, decode, augment) while the current one trains, at most <c>prefetch</c> waiting, so memory holds a few
 /// batches whatever the dataset's size. The order is fixed by the seed: each epoch a seeded shuffle of the training rows
 /// (last partial batch dropped), each sample's augmentation seeded by (seed, epoch, row); so batch k is the same whichever
@@ -11,7 +11,7 @@ namespace Shears.Worker.Data;
 /// </summary>
 public sealed class BatchLoader : IDisposable
 {
-    private readonly ISampleSource _source;
+    private readonly IReadOnlyList<SampleColumn> _columns;
     private readonly int[] _trainRows;
     private readonly long[]? _labels;
     private readonly int _batchSize;
@@ -23,10 +23,10 @@ public sealed class BatchLoader : IDisposable
     private int[]? _epochOrder;
     private long _orderEpoch = -1;
 
-    public BatchLoader(ISampleSource source, IReadOnlyList<int> trainRows, long[]? labels, int batchSize, int seed, bool augment,
+    public BatchLoader(IReadOnlyList<SampleColumn> columns, IReadOnlyList<int> trainRows, long[]? labels, int batchSize, int seed, bool augment,
         long firstBatch = 0, int prefetch = 4)
     {
-        (_source, _trainRows, _labels, _batchSize, _seed, _augment) = (source, [.. trainRows], labels, batchSize, seed, augment);
+        (_columns, _trainRows, _labels, _batchSize, _seed, _augment) = (columns, [.. trainRows], labels, batchSize, seed, augment);
         StepsPerEpoch = _trainRows.Length / batchSize;
         if (StepsPerEpoch < 1)
         {
@@ -51,7 +51,7 @@ public sealed class BatchLoader : IDisposable
         var epoch = index / StepsPerEpoch;
         var order = EpochOrder(epoch);
         var rows = order.AsSpan((int)(index % StepsPerEpoch) * _batchSize, _batchSize).ToArray();
-        return SampleReading.Read(_source, rows, _labels, row => _augment ? SampleSeed.For(_seed, epoch, row) : null);
+        return SampleReading.Read(_columns, rows, _labels, row => _augment ? SampleSeed.For(_seed, epoch, row) : null);
     }
 
     private int[] EpochOrder(long epoch)

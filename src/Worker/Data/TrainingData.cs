@@ -10,7 +10,7 @@ namespace Shears.Worker.Data;
 /// A job's dataset split into a training and a held-out part by a seeded shuffle, or held out whole (an evaluation set),
 /// handed out in batches shaped for the graph's inputs: from tensors held on the device (<see cref="HeldRows"/>: any
 /// number of named arrays), or read from the stored files a batch at a time (<see cref="StreamedRows"/>: image archives,
-/// large array files; one input).
+/// large array files, as many inputs).
 /// </summary>
 public sealed class TrainingData : IDisposable
 {
@@ -26,9 +26,7 @@ public sealed class TrainingData : IDisposable
         feed = dataset switch
         {
             JobDataset.Held held => new HeldRows(held.Dataset, graphInputs, options, device),
-            JobDataset.Stored stored => graphInputs.Count == 1
-                ? new StreamedRows(stored.Files, graphInputs[0].Shape, options, device)
-                : throw new PruningFailedException($"The network takes {graphInputs.Count} inputs; a dataset read a batch at a time (an image archive, a large array file) feeds one."),
+            JobDataset.Stored stored => new StreamedRows(stored.Files, graphInputs, options, device),
             _ => throw new ArgumentOutOfRangeException(nameof(dataset)),
         };
         inputNames = [.. graphInputs.Select(i => i.Name)];
@@ -58,6 +56,9 @@ public sealed class TrainingData : IDisposable
     public int BatchSize { get; }
 
     public bool HasLabels => feed.HasLabels;
+
+    /// <summary>True when the rows are read from the stored files a batch at a time, false when they are held on the device.</summary>
+    public bool IsStreamed => feed is StreamedRows;
 
     /// <summary>True when training batches are augmented, so a row's network input differs from batch to batch.</summary>
     public bool AugmentsTraining => feed.AugmentsTraining;

@@ -54,12 +54,14 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         using var session = new PruningSession(graph, groups, module, data, target, request.Options, progress, cancellationToken);
         session.KeepCheckpointsIn(request.Checkpoints, Fingerprint(request));
         var figuresData = evalData ?? data;
-        using var ownTeacher = evalData is null && session.Objective.Teacher is not null ? null : new TeacherOutputs(module, figuresData);
+        using var ownTeacher = evalData is null && session.Objective.Teacher is not null ? null : TeacherOutputs.ForFigures(module);
         var teacher = ownTeacher ?? session.Objective.Teacher!;
         var evaluatedOn = evalData is null
             ? $"validationFraction: {data.ValidationCount} held-out samples of the dataset"
             : $"evalDataset: {evalData.Samples} samples";
         progress.Log($"Objective: {session.Objective.Kind}; figures on {evaluatedOn}.");
+        progress.Log($"Dataset: {data.Samples} samples, {(data.IsStreamed ? "read from the stored files a batch at a time" : "held in memory")}" +
+            $"{(data.AugmentsTraining ? ", training batches augmented" : "")}.");
 
         var probe = LatencyBatchInputs(figuresData);
         if (request.Options.Cost == "latency")
@@ -156,11 +158,21 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         }
     }
 
-    /// <summary>The per-sample shape of the dataset array that feeds a graph input, by the input's name (dynamic lengths are pinned to it).</summary>
-    /// A dataset read a batch at a time (an image archive, a large array file) pins nothing: its rows take the network's shape.
-    private static Func<string, IReadOnlyList<int>?> SampleShapeIn(JobDataset dataset) => name => dataset is JobDataset.Held { Dataset: var held }
-        ? (held.Arrays.FirstOrDefault(a => a.Name == name) ?? (held.Arrays.Count == 1 ? held.Arrays[0] : null))?.SampleShape
-        : null;
+    /// <summary>
+    /// The per-sample shape of the dataset array that feeds a graph input, by the input's name (dynamic lengths are pinned
+    /// to it); stored array files say theirs as the upload's check described them. An image archive pins nothing: its rows
+    /// take the network's shape.
+    /// </summary>
+    private static Func<string, IReadOnlyList<int>?> SampleShapeIn(JobDataset dataset)
+    {
+        IReadOnlyList<(string Name, int[] SampleShape)> arrays = dataset switch
+        {
+            JobDataset.Held { Dataset: var held } => [.. held.Arrays.Select(a => (a.Name, a.SampleShape))],
+            JobDataset.Stored { Files.Arrays: { } described } => [.. described.Select(a => (a.Name, a.SampleShape))],
+            _ => [],
+        };
+        return name => arrays.Where(a => a.Name == name).Select(a => a.SampleShape).FirstOrDefault() ?? (arrays.Count == 1 ? arrays[0].SampleShape : null);
+    }
 
     private static GraphModule CreateModule(OnnxGraph graph, Device device)
     {

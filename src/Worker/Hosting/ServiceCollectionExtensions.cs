@@ -55,7 +55,6 @@ public static class ServiceCollectionExtensions
     public static IServiceCollection AddShearsJobServer(this IServiceCollection services, string[] queues)
     {
         services.AddSingleton(provider => provider.GetRequiredService<IConfiguration>().GetSection("Engine").Get<EngineSettings>() ?? new EngineSettings());
-        services.TryAddSingleton(provider => DatasetMemoryLimit.From(provider.GetRequiredService<IConfiguration>()));
         services.AddScoped<IPruneJob, PruneJobRunner>();
         services.AddHangfireServer(options =>
         {

@@ -21,7 +21,6 @@ public sealed partial class PruneJobRunner(
     JobEventLog events,
     EngineSettings engineSettings,
     ReconcilerSettings settings,
-    DatasetMemoryLimit datasetMemory,
     ILogger<PruneJobRunner> logger) : IPruneJob
 {
     /// <summary>Starts of one job (first run plus retries) before an infrastructure failure fails it for good.</summary>
@@ -147,28 +146,23 @@ public sealed partial class PruneJobRunner(
     }
 
     /// <summary>
-    /// Image archives, and one unnamed IDX/.npy array taking more than <see cref="EngineSettings.MaxHeldDatasetBytes"/>, are
-    /// read a batch at a time from the store; smaller ones, and files of named arrays (.npz, .safetensors), are read whole
-    /// and held on the device (faster steps).
+    /// Image archives, and array files (IDX, .npy, .npz, .safetensors) taking more than <see cref="EngineSettings.MaxHeldDatasetBytes"/>,
+    /// are read a batch at a time from the store; smaller ones are read whole and held on the device (faster steps).
     /// </summary>
     private async Task<(JobDataset Dataset, int NumClasses)> DatasetForAsync(ShearsDbContext db, Guid id, CancellationToken cancellationToken)
     {
         var row = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken)
             ?? throw new PruningFailedException($"Dataset {id} no longer exists.");
-        if (datasetMemory.Problem(row) is { } tooLarge)
-        {
-            throw new PruningFailedException(tooLarge); // this worker's limit may be lower than the Api's
-        }
         Stream Open(string sha256) => store.OpenReadAsync(sha256, cancellationToken).GetAwaiter().GetResult(); // opened on the engine's thread
         if (row.IsImageArchive)
         {
             return (new JobDataset.Stored(new StoredDatasetFiles(() => Open(row.InputsSha256), row.InputsFileName, null, null)), row.NumClasses);
         }
-        if (row.Arrays() is [{ Name: DatasetArray.SingleName }] && DatasetMemoryLimit.HeldBytes(row) > engineSettings.MaxHeldDatasetBytes)
+        if (HeldDatasetSize.Bytes(row) > engineSettings.MaxHeldDatasetBytes)
         {
             var labelsSha256 = row.LabelsSha256;
             return (new JobDataset.Stored(new StoredDatasetFiles(() => Open(row.InputsSha256), row.InputsFileName,
-                labelsSha256 is null ? null : () => Open(labelsSha256), row.LabelsFileName)), row.NumClasses);
+                labelsSha256 is null ? null : () => Open(labelsSha256), row.LabelsFileName, row.Arrays())), row.NumClasses);
         }
         await using var inputs = await store.OpenReadAsync(row.InputsSha256, cancellationToken);
         await using var labels = row.LabelsSha256 is null ? null : await store.OpenReadAsync(row.LabelsSha256, cancellationToken);

@@ -31,7 +31,7 @@ public sealed class BatchLoaderTests
     {
         using var source = IdxSource();
         var rows = Enumerable.Range(100, 900).ToArray();
-        using var loader = new BatchLoader(source, rows, labels: null, batchSize: 64, seed: 3, augment: false);
+        using var loader = new BatchLoader(Columns(source), rows, labels: null, batchSize: 64, seed: 3, augment: false);
         Assert.Equal(14, loader.StepsPerEpoch);
         var epochs = Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, 14).SelectMany(_ => loader.Next().Rows).ToList()).ToList();
         Assert.All(epochs, epoch => Assert.Equal(14 * 64, epoch.Distinct().Count()));
@@ -45,14 +45,14 @@ public sealed class BatchLoaderTests
         using var source = IdxSource();
         var rows = Enumerable.Range(0, 1000).ToArray();
         var labels = Enumerable.Range(0, 1000).Select(i => (long)(i % 10)).ToArray();
-        using var fromStart = new BatchLoader(source, rows, labels, 50, seed: 7, augment: true, prefetch: 1);
+        using var fromStart = new BatchLoader(Columns(source), rows, labels, 50, seed: 7, augment: true, prefetch: 1);
         var all = Enumerable.Range(0, 25).Select(_ => fromStart.Next()).ToList();
-        using var resumed = new BatchLoader(source, rows, labels, 50, seed: 7, augment: true, firstBatch: 18, prefetch: 6);
+        using var resumed = new BatchLoader(Columns(source), rows, labels, 50, seed: 7, augment: true, firstBatch: 18, prefetch: 6);
         for (var k = 18; k < 25; k++)
         {
             var batch = resumed.Next();
             Assert.Equal(all[k].Rows, batch.Rows);
-            Assert.Equal(all[k].Inputs, batch.Inputs);
+            Assert.Equal((float[])all[k].Inputs[0], (float[])batch.Inputs[0]);
             Assert.Equal(all[k].Labels, batch.Labels);
             Assert.Equal(batch.Rows.Select(r => (long)(r % 10)), batch.Labels!);
         }
@@ -62,7 +62,7 @@ public sealed class BatchLoaderTests
     public void A_row_that_cannot_be_read_fails_the_batch_that_needs_it()
     {
         using var source = new FailingSource();
-        using var loader = new BatchLoader(source, Enumerable.Range(0, 20).ToArray(), null, 10, seed: 1, augment: false);
+        using var loader = new BatchLoader(Columns(source), Enumerable.Range(0, 20).ToArray(), null, 10, seed: 1, augment: false);
         var error = Assert.Throws<InvalidDataException>(() => { loader.Next(); loader.Next(); });
         Assert.Contains("row 13", error.Message);
     }
@@ -70,8 +70,10 @@ public sealed class BatchLoaderTests
     private static ArrayFileSource IdxSource()
     {
         using var file = File.OpenRead(Fixtures.PathOf(Images));
-        return new ArrayFileSource(file, Images, modelInputShape: null, scale: null);
+        return new ArrayFileSource(file, Images, scale: null);
     }
+
+    private static SampleColumn[] Columns(ISampleSource source) => [new SampleColumn(source, source.SampleShape, null)];
 
     private sealed class FailingSource : ISampleSource
     {

@@ -1,4 +1,6 @@
+using System.IO.Compression;
 using Shears.Domain.Jobs;
+using Shears.Domain.Onnx;
 using Shears.Testing;
 using Shears.Worker.Data;
 using Shears.Worker.Engine;
@@ -97,6 +99,57 @@ public sealed class StreamedTrainingDataTests
         Assert.Contains(resumedProgress.Logs, l => l.StartsWith("Resumed from the checkpoint saved after fine-tuning step 8 ", StringComparison.Ordinal));
         Assert.Equal(uninterrupted.After with { LatencyMs = 0 }, resumed.After with { LatencyMs = 0 });
         Assert.Equal(uninterrupted.WeightsSafetensors, resumed.WeightsSafetensors);
+    }
+
+    [Theory]
+    [InlineData("token_encoder", false)]
+    [InlineData("token_encoder", true)]
+    [InlineData("two_input_regression", false)]
+    public void A_npz_of_deflated_or_stored_arrays_read_a_batch_at_a_time_feeds_every_input_what_the_dataset_held_in_memory_does(string network, bool stored)
+    {
+        var graph = OnnxGraph.Parse(Fixtures.Network(network));
+        var options = new PruningOptions { ValidationFraction = 0.2, BatchSize = 32, Seed = 5 };
+        var npz = File.ReadAllBytes(Fixtures.PathOf($"{network}.npz"));
+        var bytes = stored ? Rezipped(npz, CompressionLevel.NoCompression) : npz;
+        using var held = new TrainingData(TaskNetworkPruningTests.Npz(network), graph.Inputs, options, CPU);
+        using var streamed = new TrainingData(new JobDataset.Stored(new StoredDatasetFiles(() => new MemoryStream(bytes), $"{network}.npz", null, null)),
+            graph.Inputs, options, CPU);
+        Assert.True(streamed.IsStreamed);
+        Assert.Equal(held.Samples, streamed.Samples);
+        Assert.False(streamed.HasLabels);
+
+        using var scope = NewDisposeScope();
+        foreach (var range in held.ValidationRanges(50))
+        {
+            var (heldBatch, streamedBatch) = (held.ValidationBatch(range), streamed.ValidationBatch(range));
+            Assert.Equal(graph.Inputs.Count, streamedBatch.Inputs.Length);
+            for (var i = 0; i < graph.Inputs.Count; i++)
+            {
+                Assert.Equal(heldBatch.Inputs[i].dtype, streamedBatch.Inputs[i].dtype); // int64 ids stay integers
+                Assert.Equal(heldBatch.Inputs[i].shape, streamedBatch.Inputs[i].shape);
+                Assert.Equal(Values(heldBatch.Inputs[i]), Values(streamedBatch.Inputs[i]));
+            }
+        }
+        var batch = streamed.NextTrainBatch();
+        Assert.Equal([.. graph.Inputs.Select(i => i.IsInteger ? ScalarType.Int64 : ScalarType.Float32)], batch.Inputs.Select(x => x.dtype));
+        Assert.All(batch.Inputs, x => Assert.Equal(32, x.shape[0]));
+    }
+
+    /// <summary>The archive's members written again at <paramref name="level"/> (NoCompression: stored, as numpy.savez writes them).</summary>
+    private static byte[] Rezipped(byte[] npz, CompressionLevel level)
+    {
+        using var output = new MemoryStream();
+        using (var source = new ZipArchive(new MemoryStream(npz), ZipArchiveMode.Read))
+        using (var target = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var entry in source.Entries)
+            {
+                using var from = entry.Open();
+                using var to = target.CreateEntry(entry.FullName, level).Open();
+                from.CopyTo(to);
+            }
+        }
+        return output.ToArray();
     }
 
     private static double[] Values(Tensor t) => [.. t.to_type(ScalarType.Float64).data<double>()];

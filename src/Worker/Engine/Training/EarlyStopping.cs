@@ -62,7 +62,7 @@ public sealed class EarlyStopping : ICheckpointed, IDisposable
     /// <summary>Why training stopped, for the result (after the loop ended at <paramref name="steps"/>).</summary>
     public FineTuningRun Outcome(int steps) =>
         new(steps, Math.Round((double)steps / Math.Max(1, session.Data.StepsPerEpoch), 2),
-            MeasuredSinceBest >= Patience ? $"held-out accuracy did not improve in {Patience} measurements {Interval} steps apart" : $"reached the upper bound of {MaxEpochs} epochs",
+            MeasuredSinceBest >= Patience ? $"{(Evaluation.HasAccuracy(session.Module, session.Data) ? "held-out accuracy" : "agreement with the original")} did not improve in {Patience} measurements {Interval} steps apart" : $"reached the upper bound of {MaxEpochs} epochs",
             BestStep, BestAccuracy);
 
     private double Measure(int step)

@@ -12,7 +12,10 @@ public static class Evaluation
 
     /// <summary>Top-1 accuracy of the class output on the held-out labels; null when the data has no labels (or the network no class output).</summary>
     public static double? Accuracy(GraphModule module, TrainingData data) =>
-        data.HasLabels && Objective.ClassOutput(module.Graph) is not null ? Measure(module, data, teacher: null).Accuracy : null;
+        HasAccuracy(module, data) ? Measure(module, data, teacher: null).Accuracy : null;
+
+    /// <summary>True when the data has labels and the network one class output, so that accuracy can be measured.</summary>
+    public static bool HasAccuracy(GraphModule module, TrainingData data) => data.HasLabels && Objective.ClassOutput(module.Graph) is not null;
 
     /// <summary>
     /// With labels, top-1 accuracy (and top-5 with more than 10 classes); with <paramref name="teacher"/> (the original

@@ -33,7 +33,8 @@ public sealed class Objective : IDisposable
     private readonly Scalar? labelsShare;
     private readonly Scalar? distillShare;
 
-    public Objective(GraphModule module, TrainingData data, PruningOptions options)
+    /// <param name="maxRecordedBytes">How much of the teacher's outputs may be recorded (see <see cref="TeacherOutputs"/>).</param>
+    public Objective(GraphModule module, TrainingData data, PruningOptions options, long maxRecordedBytes = TeacherOutputs.MaxRecordedBytes)
     {
         var graph = module.Graph;
         Kind = Resolve(options, graph, data.HasLabels);
@@ -43,7 +44,7 @@ public sealed class Objective : IDisposable
         if (Kind == Labels)
             return;
 
-        teacher = new TeacherOutputs(module, data);
+        teacher = new TeacherOutputs(module, data, maxRecordedBytes);
         var weights = graph.Outputs.Select(o => options.OutputWeights?.GetValueOrDefault(o.Name, 1.0) ?? 1.0).ToArray();
         distillTerms = [.. graph.Outputs.Select((o, i) => graph.Shapes[o.Name].Length == 2
             ? SoftenedKl(module.OutputOp(i), options.DistillTemperature, weights[i])

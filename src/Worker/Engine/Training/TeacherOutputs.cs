@@ -12,6 +12,8 @@ namespace Shears.Worker.Engine.Training;
 /// augmented (a random crop and flip of each image, different every epoch), or recording would take more than
 /// <see cref="MaxRecordedBytes"/>, a frozen copy of the original network runs on every batch instead. Also the variance of
 /// every output over the training rows, which scales that output's squared error so that outputs of different scales weigh alike.
+/// A teacher for the figures alone (<see cref="ForFigures"/>) records nothing: it runs on the held-out batches it is asked
+/// about, so a large dataset read a batch at a time is not read whole for it.
 /// </summary>
 public sealed class TeacherOutputs : IDisposable
 {
@@ -23,24 +25,29 @@ public sealed class TeacherOutputs : IDisposable
     private readonly Tensor[]? recorded;
     private readonly GraphModule? frozen;
 
+    /// <summary>The teacher that distillation trains against, on <paramref name="data"/>'s training batches.</summary>
     /// <param name="original">The network before any training or pruning (its gates all open).</param>
-    public TeacherOutputs(GraphModule original, TrainingData data)
+    /// <param name="maxRecordedBytes">Largest recording; 0 runs the original on every batch (the benchmark's other side).</param>
+    public TeacherOutputs(GraphModule original, TrainingData data, long maxRecordedBytes = MaxRecordedBytes)
     {
         var perRow = original.Graph.Outputs.Sum(o => SampleElements(original, o.Name));
-        if (!data.AugmentsTraining && (long)data.Samples * perRow * sizeof(float) <= MaxRecordedBytes)
+        if (!data.AugmentsTraining && (long)data.Samples * perRow * sizeof(float) <= maxRecordedBytes)
             recorded = Record(original, data);
         else
-        {
-            frozen = new GraphModule(original.Graph, original.Device);
-            foreach (var parameter in frozen.Parameters.Values)
-                parameter.requires_grad = false;
-            frozen.load_state_dict(original.state_dict());
-            frozen.eval();
-        }
+            frozen = Frozen(original);
         Variances = OutputVariances(data);
     }
 
-    /// <summary>Per graph output, the variance of its values over the training rows (1 where the output is constant).</summary>
+    private TeacherOutputs(GraphModule original)
+    {
+        frozen = Frozen(original);
+        Variances = [];
+    }
+
+    /// <summary>The original network for the agreement figures only: run on each held-out batch, no variances.</summary>
+    public static TeacherOutputs ForFigures(GraphModule original) => new(original);
+
+    /// <summary>Per graph output, the variance of its values over the training rows (1 where the output is constant); empty for <see cref="ForFigures"/>.</summary>
     public double[] Variances { get; }
 
     /// <summary>True when the outputs were recorded per row; false when the original network runs on every batch.</summary>
@@ -53,6 +60,16 @@ public sealed class TeacherOutputs : IDisposable
             return [.. recorded.Select(r => r.index_select(0, batch.Rows))];
         using var noGrad = no_grad();
         return frozen!.Run(batch.Inputs);
+    }
+
+    private static GraphModule Frozen(GraphModule original)
+    {
+        var copy = new GraphModule(original.Graph, original.Device);
+        foreach (var parameter in copy.Parameters.Values)
+            parameter.requires_grad = false;
+        copy.load_state_dict(original.state_dict());
+        copy.eval();
+        return copy;
     }
 
     private static long SampleElements(GraphModule module, string output) =>
