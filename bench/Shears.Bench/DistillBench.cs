@@ -8,7 +8,6 @@ using Shears.Domain.Onnx;
 using Shears.Worker.Data;
 using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
-using Shears.Worker.Engine.Runtime;
 using Shears.Worker.Engine.Training;
 using static TorchSharp.torch;
 
@@ -84,7 +83,7 @@ internal static class DistillBench
     }
 
     /// <summary>Median ms per step of each kind: plain cross-entropy, distillation from recorded outputs, distillation running the teacher.</summary>
-    private static (double Plain, double Recorded, double TeacherRun) StepCosts(byte[] original, Dataset train, int rounds, int steps)
+    private static (StepCost Plain, StepCost Recorded, StepCost TeacherRun) StepCosts(byte[] original, Dataset train, int rounds, int steps)
     {
         var graph = OnnxGraph.Parse(original);
         var options = new PruningOptions { BatchSize = 100, ValidationFraction = 0 };
@@ -100,38 +99,25 @@ internal static class DistillBench
         using var plain = new Trainer(plainModule, options, plainObjective);
         using var recorded = new Trainer(recordedModule, options, recordedObjective);
         using var run = new Trainer(runModule, options, runObjective);
-        var sides = new (Trainer Trainer, List<double> Rounds)[] { (plain, []), (recorded, []), (run, []) };
+        var sides = new (Trainer Trainer, List<StepCost> Rounds)[] { (plain, []), (recorded, []), (run, []) };
         for (var round = 0; round < rounds; round++)
         {
             foreach (var (trainer, times) in sides)
-                times.Add(MedianStepMs(steps, () =>
+                times.Add(StepBenchmark.MedianStep(steps, () =>
                 {
                     using var scope = NewDisposeScope();
                     trainer.Step(data.NextTrainBatch());
                 }));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  round {round + 1}: plain {sides[0].Rounds[^1]:F2} ms, distill recorded {sides[1].Rounds[^1]:F2} ms, distill running the teacher {sides[2].Rounds[^1]:F2} ms"));
+                $"  round {round + 1}: plain {sides[0].Rounds[^1]}, distill recorded {sides[1].Rounds[^1]}, distill running the teacher {sides[2].Rounds[^1]}"));
         }
-        return (LatencyComparison.Median(sides[0].Rounds), LatencyComparison.Median(sides[1].Rounds), LatencyComparison.Median(sides[2].Rounds));
-    }
-
-    private static double MedianStepMs(int steps, Action step)
-    {
-        step(); // warm-up
-        var times = new List<double>(steps);
-        for (var i = 0; i < steps; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            step();
-            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-        return LatencyComparison.Median(times);
+        return (StepBenchmark.MedianOf(sides[0].Rounds), StepBenchmark.MedianOf(sides[1].Rounds), StepBenchmark.MedianOf(sides[2].Rounds));
     }
 
     private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
     private static string Markdown(string[] args, string load, int trainSamples, int testSamples, double originalAccuracy, IReadOnlyList<JobRow> jobs,
-        (double Plain, double Recorded, double TeacherRun) steps)
+        (StepCost Plain, StepCost Recorded, StepCost TeacherRun) steps)
     {
         var ic = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
@@ -154,13 +140,18 @@ internal static class DistillBench
         foreach (var job in jobs)
             md.AppendLine(ic, $"| {job.Objective} | {job.Data} | {job.FlopsFraction:P1} | {job.TestAccuracy:P2} | {(job.TestAccuracy - labels) * 100:+0.00;-0.00;0.00} | {job.PruningSteps} + {job.FineTuningSteps} | {job.WallSeconds:0} s |");
         md.AppendLine();
-        md.AppendLine("Training step (batch 100, median of the rounds' medians, rounds alternating the three):");
+        md.AppendLine("Training step (batch 100, rounds alternating the three; wall: median of the rounds' medians; CPU: process user+system time per step, " +
+            "the figure to compare on a shared machine, since wall time also counts the time other processes held the cores):");
         md.AppendLine();
-        md.AppendLine("| step | ms | × plain |");
-        md.AppendLine("| --- | --- | --- |");
-        md.AppendLine(ic, $"| plain (cross-entropy on labels) | {steps.Plain:F2} | 1.00 |");
-        md.AppendLine(ic, $"| distillation, teacher outputs recorded per row (data held in memory, not augmented) | {steps.Recorded:F2} | {steps.Recorded / steps.Plain:F2} |");
-        md.AppendLine(ic, $"| distillation, teacher forward on every batch (augmented batches) | {steps.TeacherRun:F2} | {steps.TeacherRun / steps.Plain:F2} |");
+        md.AppendLine("| step | CPU ms | wall ms | × plain (CPU) | × plain (wall) |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var (name, cost) in new[]
+        {
+            ("plain (cross-entropy on labels)", steps.Plain),
+            ("distillation, teacher outputs recorded per row (data held in memory, not augmented)", steps.Recorded),
+            ("distillation, teacher forward on every batch (augmented batches)", steps.TeacherRun),
+        })
+            md.AppendLine(ic, $"| {name} | {cost.CpuMs:F2} | {cost.WallMs:F2} | {cost.CpuMs / steps.Plain.CpuMs:F2} | {cost.WallMs / steps.Plain.WallMs:F2} |");
         return md.ToString();
     }
 }
