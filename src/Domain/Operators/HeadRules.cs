@@ -168,12 +168,14 @@ internal static class HeadRules
     public static bool Broadcast(NodeProto node, ChannelGroupAnalysis.Walk walk)
     {
         var output = walk.Shapes[node.Output[0]];
-        var tracked = node.Input.Where(walk.IsTracked).Distinct().Select(i => walk.Layout(i)!).ToList();
-        var x = tracked[0];
-        if (node.Input.Where(walk.IsTracked).Any(i => walk.Rank(i) != output.Length)
+        var spread = node.Input.Where(i => walk.Layout(i) is { Spread: true }).Distinct().ToList();
+        var x = walk.Layout(spread[0])!;
+        var tracked = spread.Select(i => walk.Layout(i)!).ToList();
+        if (spread.Any(i => walk.Rank(i) != output.Length)
             || tracked.Any(l => l.Axis != x.Axis || l.Outer != x.Outer || l.Batched != x.Batched || l.Block != x.Block || !l.Within.SequenceEqual(x.Within)))
             return false;
-        foreach (var operand in node.Input.Where(i => !walk.IsTracked(i)))
+        var others = node.Input.Where(i => i != "" && !spread.Contains(i)).Distinct().ToList();
+        foreach (var operand in others)
         {
             var shape = walk.Shapes[operand];
             var offset = output.Length - shape.Length;
@@ -182,6 +184,9 @@ internal static class HeadRules
         }
         if (!walk.Align(tracked))
             return false;
+        // A mask tracked from the graph's inputs is applied alike to every head: its own channels are held.
+        foreach (var operand in others.Where(walk.IsTracked))
+            walk.Hold(walk.Layout(operand)!, operand, $"{node.OpType} '{node.DisplayName()}' applies it alike to every attention head");
         walk.SetLayout(node.Output[0], x with { GateTensor = null, GateReader = null });
         return true;
     }

@@ -75,13 +75,21 @@ internal static class LinearOperators
                 ChannelRules.Opaque(node, walk);
             return;
         }
-        if (x.Spread || x.Axis != walk.Rank(node.Input[0]) - 1 || walk.Dims(weight).Length != 2)
+        var output = node.Output[0];
+        if (walk.Dims(weight).Length != 2)
         {
-            walk.Opaque(node, $"MatMul '{node.DisplayName()}' does not read its features on the last axis");
+            walk.Opaque(node, $"MatMul '{node.DisplayName()}' multiplies by a weight of rank {walk.Dims(weight).Length}");
+            return;
+        }
+        if (x.Spread || x.Axis != walk.Rank(node.Input[0]) - 1)
+        {
+            // Its input's tracked axis is not the one it mixes (a residual stream some earlier node left on the tokens'
+            // axis): that axis is held, and the layer still makes new features on the last axis.
+            walk.Hold(x, node.Input[0], $"MatMul '{node.DisplayName()}' does not read these channels on the last axis");
+            walk.Produce(node, [(weight, 1)], walk.Shapes[output][^1], walk.Rank(output) - 1);
             return;
         }
         walk.Consume(x, node.Input[0], weight, 0, node.Output[0]);
-        var output = node.Output[0];
         walk.Produce(node, [(weight, 1)], walk.Shapes[output][^1], walk.Rank(output) - 1);
     }
 

@@ -22,6 +22,7 @@ internal static class ShapeOperators
         new("Concat", ConcatShape, ConcatChannels),
         new("Shape", ShapeShape, ChannelRules.OnFirstInput(ShapeChannels), followsHeads: true),
         new("ConstantOfShape", ConstantOfShapeShape, ChannelRules.Opaque, constantInputs: [0]),
+        new("Range", RangeShape, ChannelRules.Opaque, constantInputs: [0, 1, 2]),
         new("Gather", GatherShape, GatherChannels, constantInputs: [1]),
         new("Unsqueeze", UnsqueezeShape, ChannelRules.OnFirstInput(SqueezeChannels), constantInputs: [1], followsHeads: true),
         new("Squeeze", SqueezeShape, ChannelRules.OnFirstInput(SqueezeChannels), constantInputs: [1], followsHeads: true),
@@ -320,6 +321,25 @@ internal static class ShapeOperators
             : null;
         c.Set(node, shape, values, isInt64: fill?.DataType == ShapeContext.Int64Type);
     }
+
+    /// <summary>Positions 0..T−1 of a token sequence (BERT's position ids): the bounds follow from the input's shape.</summary>
+    private static void RangeShape(NodeProto node, ShapeContext c)
+    {
+        var (start, limit, delta) = (Scalar(node, c, 0, "start"), Scalar(node, c, 1, "limit"), Scalar(node, c, 2, "delta"));
+        if (delta == 0)
+            throw new InvalidModelException($"Range '{node.DisplayName()}' has a step of 0.");
+        if (start == TensorShapes.SymbolicValue || limit == TensorShapes.SymbolicValue || delta == TensorShapes.SymbolicValue)
+        {
+            c.Set(node, [-1]);
+            return;
+        }
+        var count = Math.Max(0, (limit - start + delta - (Math.Sign(delta))) / delta);
+        c.Set(node, [count], [.. Enumerable.Range(0, (int)Math.Min(count, ShapeContext.MaxTrackedValues + 1)).Select(i => start + (i * delta))]);
+    }
+
+    private static long Scalar(NodeProto node, ShapeContext c, int input, string what) =>
+        c.RequiredValue(node, input, what) is [var value] ? value
+            : throw new InvalidModelException($"Range '{node.DisplayName()}' has a {what} that is not a scalar.");
 
     private static void GatherShape(NodeProto node, ShapeContext c)
     {

@@ -18,6 +18,14 @@ internal static class OnnxRuntimeRunner
         return [.. results[0].AsEnumerable<float>()];
     }
 
+    /// <summary>Every output of the model, one after another, for the given inputs.</summary>
+    public static float[] Run(byte[] model, IReadOnlyCollection<NamedOnnxValue> inputs)
+    {
+        using var session = new InferenceSession(model);
+        using var results = session.Run(inputs);
+        return [.. results.SelectMany(r => r.AsEnumerable<float>())];
+    }
+
     /// <summary>
     /// Every element within <paramref name="relative"/> of the expected one, measured against its own size or, for elements
     /// near zero, a thousandth of the largest expected magnitude (outputs can be large or tiny).

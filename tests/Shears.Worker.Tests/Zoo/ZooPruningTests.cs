@@ -24,7 +24,7 @@ public class ZooPruningTests(ITestOutputHelper output)
     /// none, so their jobs distill from the original network; the text networks read int64 token ids (and a mask).
     /// </summary>
     public static readonly string[] Pruned = ["efficientnet", "mobilenet_v3", "regnet", "resnext", "audio1d", "video3d", "convnext", "shufflenet_v2", "norms_activations", "audio_gru",
-        "textcnn", "yolo", "unet", "lraspp", "deeplabv3", "vit"];
+        "textcnn", "yolo", "unet", "lraspp", "deeplabv3", "vit", "bert", "sentence_encoder"];
 
     /// <summary>Half the FLOPs, except where a held layer is more than half: audio_gru's GRU is 58% of its FLOPs.</summary>
     private static double TargetOf(string network) => network == "audio_gru" ? 0.65 : 0.5;

@@ -23,7 +23,16 @@ internal static class ShapeKernels
         ("Cast", Cast),
         ("Slice", Slice),
         ("ConstantOfShape", ConstantOfShape),
+        ("Range", (_, _) => Range),
     ];
+
+    /// <summary>Integer bounds (positions from a sequence length) stay on the host.</summary>
+    private static GraphValue Range(GraphValue[] inputs)
+    {
+        var (start, limit, delta) = (inputs[0].AsInts().Data[0], inputs[1].AsInts().Data[0], inputs[2].AsInts().Data[0]);
+        var count = Math.Max(0, (limit - start + delta - Math.Sign(delta)) / delta);
+        return GraphValue.Of(HostInts.Vector([.. Enumerable.Range(0, (int)count).Select(i => start + (i * delta))]));
+    }
 
     /// <summary>Indices computed on the device (token ids into an embedding): negative ones count from the end.</summary>
     private static Tensor GatherComputed(Tensor x, long axis, Tensor indices)
