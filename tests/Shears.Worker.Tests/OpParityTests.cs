@@ -74,6 +74,19 @@ public class OpParityTests
         OperatorParity.Assert(b.Build(x), [3, 5, 8]);
     }
 
+    /// <summary>Position ids 0..T−1 from Range over the input's length, looked up in a table as a text export adds position embeddings.</summary>
+    [Fact]
+    public void Position_embeddings_looked_up_at_a_range_match_onnx_runtime()
+    {
+        var b = new OnnxBuilder([-1, 5, 8]);
+        string Scalar(string vector) => b.Node("Squeeze", [vector, b.Ints(0)]);
+        var length = Scalar(b.Node("Gather", [b.Node("Shape", [b.Input]), b.Ints(1)]));
+        var positions = b.Node("Unsqueeze", [b.Node("Range", [Scalar(b.Ints(0)), length, Scalar(b.Ints(1))]), b.Ints(0)]);
+        var x = b.Node("Add", [b.Input, b.Node("Gather", [b.Weight(7, 8), positions])]);
+        x = b.Node("Add", [b.Node("MatMul", [x, b.Weight(8, 6)]), b.Weight(6)]);
+        OperatorParity.Assert(b.Build(x), [3, 5, 8]);
+    }
+
     private static void AssertParity(byte[] onnx, long[] shape)
     {
         var random = new Random(3);

@@ -48,7 +48,7 @@ public static class ChannelGroupAnalysis
             }
 
             foreach (var node in graph.Nodes)
-                if (node.Input.Any(layouts.ContainsKey))
+                if (node.Input.Any(layouts.ContainsKey) || OperatorRegistry.Find(node) is { ProducesFromInitializers: true })
                     Visit(node);
 
             foreach (var graphOutput in graph.Outputs)

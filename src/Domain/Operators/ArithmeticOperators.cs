@@ -55,9 +55,8 @@ internal static class ArithmeticOperators
         var outputRank = walk.Rank(node.Output[0]);
         bool IsOne(string operand, int axis) => axis - (outputRank - walk.Rank(operand)) is var at && (at < 0 || walk.Shapes[operand][at] == 1);
         int AxisOf(string operand) => walk.Layout(operand)!.Axis + outputRank - walk.Rank(operand);
-        var fitting = axes.Where(a => tracked.All(t => AxisOf(t) == a || IsOne(t, a))).ToList();
-        if (fitting.Count > 1)
-            fitting = [.. fitting.Where(a => walk.Shapes[node.Output[0]][a] != 1)]; // a length pinned to 1 at upload fits both ways
+        // An axis of size 1 carries no channels to scale (a token length pinned to 1 at upload would fit both ways).
+        var fitting = axes.Where(a => walk.Shapes[node.Output[0]][a] != 1 && tracked.All(t => AxisOf(t) == a || IsOne(t, a))).ToList();
         if (fitting.Count != 1)
             return null;
         foreach (var operand in tracked.Where(t => AxisOf(t) != fitting[0]))

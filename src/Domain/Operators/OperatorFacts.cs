@@ -24,10 +24,11 @@ public sealed class OperatorFacts
     private readonly HashSet<int> bufferInputs;
 
     internal OperatorFacts(string name, ShapeRule shape, ChannelRule channels, CostRule? cost = null,
-        int[]? constantInputs = null, int[]? bufferInputs = null, bool followsHeads = false)
+        int[]? constantInputs = null, int[]? bufferInputs = null, bool followsHeads = false, bool producesFromInitializers = false)
     {
         Name = name;
         FollowsHeads = followsHeads;
+        ProducesFromInitializers = producesFromInitializers;
         Shape = shape;
         Channels = channels;
         Cost = cost;
@@ -48,6 +49,12 @@ public sealed class OperatorFacts
     /// <see cref="ChannelLayout.Outer"/>, <see cref="ChannelLayout.Batched"/>); any other operator holds them.
     /// </summary>
     internal bool FollowsHeads { get; }
+
+    /// <summary>
+    /// The node can create channels from an initializer alone (an embedding looked up at positions computed from the input's
+    /// shape), so the channel analysis visits it even when none of its inputs carries channels.
+    /// </summary>
+    internal bool ProducesFromInitializers { get; }
 
     /// <summary>What a float initializer read at input <paramref name="index"/> is: trained, a running statistic, or a constant (a bound, a ratio, a pad value).</summary>
     public InitializerRole RoleOfInput(int index) =>

@@ -23,7 +23,7 @@ internal static class ShapeOperators
         new("Shape", ShapeShape, ChannelRules.OnFirstInput(ShapeChannels), followsHeads: true),
         new("ConstantOfShape", ConstantOfShapeShape, ChannelRules.Opaque, constantInputs: [0]),
         new("Range", RangeShape, ChannelRules.Opaque, constantInputs: [0, 1, 2]),
-        new("Gather", GatherShape, GatherChannels, constantInputs: [1]),
+        new("Gather", GatherShape, GatherChannels, constantInputs: [1], producesFromInitializers: true),
         new("Unsqueeze", UnsqueezeShape, ChannelRules.OnFirstInput(SqueezeChannels), constantInputs: [1], followsHeads: true),
         new("Squeeze", SqueezeShape, ChannelRules.OnFirstInput(SqueezeChannels), constantInputs: [1], followsHeads: true),
         new("Cast", CastShape, ChannelRules.Elementwise, followsHeads: true),
@@ -333,8 +333,8 @@ internal static class ShapeOperators
             c.Set(node, [-1]);
             return;
         }
-        var count = Math.Max(0, (limit - start + delta - (Math.Sign(delta))) / delta);
-        c.Set(node, [count], [.. Enumerable.Range(0, (int)Math.Min(count, ShapeContext.MaxTrackedValues + 1)).Select(i => start + (i * delta))]);
+        var count = RangeValues.Count(start, limit, delta);
+        c.Set(node, [count], count <= ShapeContext.MaxTrackedValues ? RangeValues.Of(start, limit, delta) : null);
     }
 
     private static long Scalar(NodeProto node, ShapeContext c, int input, string what) =>
@@ -356,7 +356,8 @@ internal static class ShapeOperators
     /// <summary>
     /// A lookup in a float [rows, width] initializer (an embedding) produces width channels on the output's last axis,
     /// each a column of the table; picking along another axis of an activation (a token, a time step) carries its
-    /// channels along. Indices are read as positions, never as channels; anything else is held.
+    /// channels along. Indices are read as positions, never as channels (they may come from no input at all: position ids
+    /// from a Range); anything else is held.
     /// </summary>
     private static void GatherChannels(NodeProto node, ChannelGroupAnalysis.Walk walk)
     {
@@ -372,7 +373,7 @@ internal static class ShapeOperators
             var shifted = x.Axis < axis ? x.Axis : x.Axis + walk.Rank(indices) - 1;
             walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], shifted));
         }
-        else
+        else if (node.Input.Any(walk.IsTracked))
             ChannelRules.Opaque(node, walk);
     }
 

@@ -55,7 +55,7 @@ public class ZooPruningTests(ITestOutputHelper output)
 
         var outcome = new PruningEngine(new EngineSettings(Threads: 1, LatencyRepeats: 1, LatencyRounds: 1)).Run(request, progress, CancellationToken.None);
 
-        output.WriteLine($"{network} {method}: {clock.Elapsed.TotalSeconds:F1} s; FLOPs {outcome.Before.Flops} → {outcome.After.Flops}; {string.Join(" | ", progress.Logs)}");
+        output.WriteLine($"{network} {method}: {clock.Elapsed.TotalSeconds:F1} s; FLOPs {outcome.Before.Flops} → {outcome.After.Flops}; params {outcome.Before.Params} → {outcome.After.Params}; {original.Groups.Count} groups ({original.Groups.Sum(g => g.Channels)} channels); {string.Join(" | ", progress.Logs)}");
         Assert.True(outcome.After.Flops <= TargetOf(network) * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
         Assert.Equal(original.Flops, outcome.Before.Flops);
         if (data.Labels is null)

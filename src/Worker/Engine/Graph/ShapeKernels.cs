@@ -30,8 +30,7 @@ internal static class ShapeKernels
     private static GraphValue Range(GraphValue[] inputs)
     {
         var (start, limit, delta) = (inputs[0].AsInts().Data[0], inputs[1].AsInts().Data[0], inputs[2].AsInts().Data[0]);
-        var count = Math.Max(0, (limit - start + delta - Math.Sign(delta)) / delta);
-        return GraphValue.Of(HostInts.Vector([.. Enumerable.Range(0, (int)count).Select(i => start + (i * delta))]));
+        return GraphValue.Of(HostInts.Vector(RangeValues.Of(start, limit, delta)));
     }
 
     /// <summary>Indices computed on the device (token ids into an embedding): negative ones count from the end.</summary>
