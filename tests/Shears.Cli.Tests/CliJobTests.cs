@@ -13,7 +13,7 @@ public sealed class CliJobTests(ShearsServer server, ITestOutputHelper log)
     [Trait("Category", "Slow")]
     public async Task Upload_prune_wait_and_download_gives_exit_code_0_and_a_smaller_network()
     {
-        var (modelId, datasetId) = await UploadAsync();
+        var (modelId, datasetId) = await ShearsCli.UploadTinyMlpAndFashion2kAsync(server);
 
         var prune = await ShearsCli.RunAsync(server, "prune", "--model", modelId, "--dataset", datasetId, "--method", "magnitude",
             "--target-flops", "0.5", "--option", "epochs=1", "--option", "batchSize=100", "--option", "norm=l1", "--wait");
@@ -71,7 +71,7 @@ public sealed class CliJobTests(ShearsServer server, ITestOutputHelper log)
     [Trait("Category", "Slow")]
     public async Task A_cancelled_job_gives_its_own_exit_code()
     {
-        var (modelId, datasetId) = await UploadAsync();
+        var (modelId, datasetId) = await ShearsCli.UploadTinyMlpAndFashion2kAsync(server);
         var prune = await ShearsCli.RunAsync(server, "prune", "--model", modelId, "--dataset", datasetId, "--method", "magnitude",
             "--target-flops", "0.5", "--option", "epochs=5000", "--json");
         Assert.True(prune.ExitCode == ExitCodes.Success, prune.ToString());
@@ -109,22 +109,11 @@ public sealed class CliJobTests(ShearsServer server, ITestOutputHelper log)
     [Fact]
     public async Task An_invalid_job_request_shows_the_validation_message()
     {
-        var (modelId, datasetId) = await UploadAsync();
+        var (modelId, datasetId) = await ShearsCli.UploadTinyMlpAndFashion2kAsync(server);
         var run = await ShearsCli.RunAsync(server, "prune", "--model", modelId, "--dataset", datasetId, "--method", "magnitude", "--target-flops", "1.5");
         Assert.True(run.ExitCode == ExitCodes.ApiError, run.ToString());
         Assert.Contains("422", run.Error, StringComparison.Ordinal);
         Assert.Contains("flops", run.Error, StringComparison.OrdinalIgnoreCase);
     }
 
-    private async Task<(string ModelId, string DatasetId)> UploadAsync()
-    {
-        var model = await ShearsCli.RunAsync(server, "models", "upload", RepoPaths.Fixture("tiny_mlp.onnx"), "--name", "tiny", "--json");
-        Assert.True(model.ExitCode == ExitCodes.Success, model.ToString());
-        var dataset = await ShearsCli.RunAsync(server, "datasets", "upload", "--inputs", RepoPaths.Fixture("fashion_train_2k-images-idx3-ubyte.gz"),
-            "--labels", RepoPaths.Fixture("fashion_train_2k-labels-idx1-ubyte.gz"), "--name", "fashion-2k", "--json");
-        Assert.True(dataset.ExitCode == ExitCodes.Success, dataset.ToString());
-        return (IdOf(model.Out), IdOf(dataset.Out));
-    }
-
-    private static string IdOf(string json) => JsonDocument.Parse(json).RootElement.GetProperty("id").GetString()!;
 }

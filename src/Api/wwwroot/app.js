@@ -81,6 +81,7 @@ function renderResult(job) {
     ...(agreement.length === 0 ? [] : [table([['Output'], ['Top-1 agreement', 'num'], ['Relative error', 'num'], ['Cosine', 'num']],
       agreement.map(a => h('tr', { class: 'agreement' }, h('th', {}, a.output), h('td', { class: 'num' }, percent(a.top1Agreement)),
         h('td', { class: 'num' }, a.relativeError.toPrecision(3)), h('td', { class: 'num' }, a.cosine.toFixed(4)))))]));
+  document.getElementById('sizes').replaceChildren(...sizeTables(job));
   barChart(document.getElementById('chart-layers'), result.layers.map(l => ({ label: l.name, values: [l.channelsBefore, l.channelsAfter] })),
     [colors.before, colors.after]);
   document.getElementById('artifacts').replaceChildren(...job.artifacts.map(name => h('li', {},
@@ -93,6 +94,40 @@ function renderResult(job) {
       .then(url => document.getElementById('report').replaceChildren(h('img', { src: url, alt: 'report.png', id: 'report-png' })))
       .catch(showProblem);
   }
+}
+
+// Held-out accuracy with labels, else each output's agreement with the original (top-1, or relative error for non-class outputs).
+function figure(figures) {
+  if (figures.accuracy !== null && figures.accuracy !== undefined) return `accuracy ${percent(figures.accuracy)}`;
+  return (figures.agreement ?? []).map(a => a.top1Agreement !== null && a.top1Agreement !== undefined
+    ? `top-1 agreement ${percent(a.top1Agreement)} (${a.output})` : `relative error ${a.relativeError.toPrecision(3)} (${a.output})`).join(', ') || '–';
+}
+
+// A levels job's networks (each a model of its own) and a budget job's candidates, largest first.
+function sizeTables(job) {
+  const result = job.result;
+  const tables = [];
+  if (result.levels) {
+    tables.push(h('h3', {}, `Levels (${result.levels.length})`), h('div', { id: 'levels' }, table(
+      [['Target'], ['Model'], ['FLOPs', 'num'], ['Params', 'num'], ['Held-out figure'], ['Latency (ms)', 'num']],
+      result.levels.map(level => h('tr', { class: 'level', 'data-model-id': level.modelId },
+        h('td', { 'data-value': level.target }, percent(level.target)), h('td', {}, level.modelId),
+        h('td', { class: 'num', 'data-value': level.after.flops }, number(level.after.flops)),
+        h('td', { class: 'num', 'data-value': level.after.params }, number(level.after.params)),
+        h('td', {}, figure(level.after)), h('td', { class: 'num', 'data-value': level.after.latencyMs }, level.after.latencyMs.toFixed(3)))))));
+  }
+  if (result.candidates) {
+    const budget = Object.keys(job.target).find(k => k.endsWith('Drop'));
+    tables.push(h('h3', {}, `Candidates tried (${budget} ${job.target[budget]}, smallest by ${job.target.by})`), h('div', { id: 'candidates' }, table(
+      [['FLOPs kept', 'num'], ['Params kept', 'num'], ['Held-out figure'], ['Drop', 'num'], ['Within the budget'], ['Chosen']],
+      result.candidates.map(c => h('tr', { class: `candidate${c.chosen ? ' chosen' : ''}`, 'data-flops': c.flops, 'data-params': c.params },
+        h('td', { class: 'num', 'data-value': c.flopsFraction }, `${percent(c.flopsFraction)} (${number(c.flops)})`),
+        h('td', { class: 'num', 'data-value': c.paramsFraction }, `${percent(c.paramsFraction)} (${number(c.params)})`),
+        h('td', {}, figure(c)), h('td', { class: 'num', 'data-value': c.drop }, c.drop.toPrecision(3)),
+        h('td', { class: c.withinBudget ? 'held' : 'not-held' }, c.withinBudget ? 'held' : 'not held'),
+        h('td', {}, c.chosen ? 'chosen' : ''))))));
+  }
+  return tables;
 }
 
 function renderStatus(job) {
@@ -131,6 +166,7 @@ async function jobView(view, id, signal) {
       chartFigure('chart-accuracy', 'Validation accuracy by step', [['accuracy', colors.accuracy]]),
       chartFigure('chart-layers', 'Channels per layer', [['before', colors.before], ['after', colors.after]])),
     h('h2', {}, 'Result'), h('ul', { id: 'warnings', class: 'warnings', role: 'alert', hidden: '' }), h('div', { id: 'numbers' }),
+    h('div', { id: 'sizes' }),
     h('h2', {}, 'Artifacts'), h('ul', { id: 'artifacts' }), h('div', { id: 'report' }),
     h('h2', {}, 'Log'), h('div', { id: 'log' }));
   renderStatus(job);

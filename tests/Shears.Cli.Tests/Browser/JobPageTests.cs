@@ -17,18 +17,12 @@ public sealed class JobPageTests(ShearsServer server, ITestOutputHelper log)
     [Trait("Category", "Slow")]
     public async Task The_job_page_draws_points_while_the_job_runs_and_ends_with_the_APIs_numbers()
     {
-        var (modelId, datasetId) = await UploadAsync();
+        var (modelId, datasetId) = await ShearsCli.UploadTinyMlpAndFashion2kAsync(server);
         var (playwright, browser) = await SystemChromium.LaunchAsync();
         using var _ = playwright;
         await using var __ = browser;
-        var page = await browser.NewPageAsync();
-        page.Console += (_, message) => log.WriteLine($"browser: {message.Text}");
-
         // The page is open before the job starts, so a fast machine cannot finish the job before the page sees it run.
-        await page.GotoAsync(server.Url + "/");
-        await page.FillAsync("#api-key", ShearsServer.ApiKey);
-        await page.ClickAsync("#key-form button");
-        await page.WaitForSelectorAsync("h2:has-text('Models')");
+        var page = await OpenWithKeyAsync(browser);
         var jobId = await StartJobAsync(modelId, datasetId);
         await page.EvaluateAsync("id => { location.hash = `#/jobs/${id}`; }", jobId.ToString());
 
@@ -77,16 +71,76 @@ public sealed class JobPageTests(ShearsServer server, ITestOutputHelper log)
         }
     }
 
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task The_job_page_lists_a_levels_jobs_levels_and_a_budget_jobs_candidates_as_the_API_has_them()
+    {
+        var (modelId, datasetId) = await ShearsCli.UploadTinyMlpAndFashion2kAsync(server);
+        var levelsJob = await RunToEndAsync("prune", "--model", modelId, "--dataset", datasetId, "--method", "fisher", "--target-flops", "0.7,0.4",
+            "--option", "steps=20", "--option", "stepsPerPrune=2", "--option", "channelsPerPrune=4", "--option", "batchSize=50");
+        var budgetJob = await RunToEndAsync("prune", "--model", modelId, "--dataset", datasetId, "--method", "magnitude", "--accuracy-drop", "0.05",
+            "--option", "steps=20", "--option", "batchSize=50", "--option", "scope=layer");
+
+        var (playwright, browser) = await SystemChromium.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await OpenWithKeyAsync(browser);
+        using var client = new ShearsClient(server.Url, ShearsServer.ApiKey);
+
+        // Levels: one row per level, largest first, with its model, cost, figure and latency.
+        await page.EvaluateAsync("id => { location.hash = `#/jobs/${id}`; }", levelsJob.ToString());
+        await page.WaitForSelectorAsync("#levels tr.level");
+        var levels = (await client.GetJobAsync(levelsJob, CancellationToken.None)).GetProperty("result").GetProperty("levels").EnumerateArray().ToArray();
+        Assert.Equal(levels.Select(l => l.GetProperty("modelId").GetString()), await page.Locator("#levels tr.level").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.modelId)"));
+        Assert.Equal(levels.Select(l => l.GetProperty("after").GetProperty("flops").GetDouble()),
+            await page.Locator("#levels tr.level td:nth-child(3)").EvaluateAllAsync<double[]>("cells => cells.map(c => Number(c.dataset.value))"));
+        Assert.Equal(levels.Select(l => l.GetProperty("after").GetProperty("params").GetDouble()),
+            await page.Locator("#levels tr.level td:nth-child(4)").EvaluateAllAsync<double[]>("cells => cells.map(c => Number(c.dataset.value))"));
+        Assert.Equal(levels.Select(l => $"accuracy {100 * l.GetProperty("after").GetProperty("accuracy").GetDouble():F1} %"),
+            await page.Locator("#levels tr.level td:nth-child(5)").AllTextContentsAsync());
+        Assert.Equal(levels.Select(l => l.GetProperty("after").GetProperty("latencyMs").GetDouble().ToString("F3", CultureInfo.InvariantCulture)),
+            await page.Locator("#levels tr.level td:nth-child(6)").AllTextContentsAsync());
+
+        // Budget: one row per candidate tried, held or not, the chosen one marked.
+        await page.EvaluateAsync("id => { location.hash = `#/jobs/${id}`; }", budgetJob.ToString());
+        await page.WaitForSelectorAsync("#candidates tr.candidate");
+        var candidates = (await client.GetJobAsync(budgetJob, CancellationToken.None)).GetProperty("result").GetProperty("candidates").EnumerateArray().ToArray();
+        Assert.Equal(candidates.Select(c => c.GetProperty("flops").GetDouble()),
+            await page.Locator("#candidates tr.candidate").EvaluateAllAsync<double[]>("rows => rows.map(r => Number(r.dataset.flops))"));
+        Assert.Equal(candidates.Select(c => c.GetProperty("withinBudget").GetBoolean() ? "held" : "not held"),
+            await page.Locator("#candidates tr.candidate td:nth-child(5)").AllTextContentsAsync());
+        Assert.Equal(candidates.Select(c => c.GetProperty("drop").GetDouble()),
+            await page.Locator("#candidates tr.candidate td:nth-child(4)").EvaluateAllAsync<double[]>("cells => cells.map(c => Number(c.dataset.value))"));
+        var chosen = Assert.Single(candidates, c => c.GetProperty("chosen").GetBoolean());
+        Assert.Equal(chosen.GetProperty("flops").GetDouble(), await page.Locator("#candidates tr.chosen").EvaluateAsync<double>("row => Number(row.dataset.flops)"));
+        Assert.Contains("accuracyDrop 0.05, smallest by flops", await page.TextContentAsync("#sizes h3"), StringComparison.Ordinal);
+    }
+
+    /// <summary>The job page's home, with the API key entered and the lists shown.</summary>
+    private async Task<IPage> OpenWithKeyAsync(IBrowser browser)
+    {
+        var page = await browser.NewPageAsync();
+        page.Console += (_, message) => log.WriteLine($"browser: {message.Text}");
+        await page.GotoAsync(server.Url + "/");
+        await page.FillAsync("#api-key", ShearsServer.ApiKey);
+        await page.ClickAsync("#key-form button");
+        await page.WaitForSelectorAsync("h2:has-text('Models')");
+        return page;
+    }
+
+    private async Task<Guid> RunToEndAsync(params string[] prune)
+    {
+        var run = await ShearsCli.RunAsync(server, [.. prune, "--wait", "--json"]);
+        log.WriteLine(run.ToString());
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        return JsonDocument.Parse(run.Out).RootElement.GetProperty("id").GetGuid();
+    }
+
     private static string IdOf(ShearsCli.Run run)
     {
         Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
         return JsonDocument.Parse(run.Out).RootElement.GetProperty("id").GetString()!;
     }
-
-    private async Task<(string Model, string Dataset)> UploadAsync() =>
-        (IdOf(await ShearsCli.RunAsync(server, "models", "upload", RepoPaths.Fixture("tiny_mlp.onnx"), "--json")),
-         IdOf(await ShearsCli.RunAsync(server, "datasets", "upload", "--inputs", RepoPaths.Fixture("fashion_train_2k-images-idx3-ubyte.gz"),
-             "--labels", RepoPaths.Fixture("fashion_train_2k-labels-idx1-ubyte.gz"), "--json")));
 
     /// <summary>About 2,000 fine-tuning steps: long enough to watch on a fast machine, short on a slow one.</summary>
     private async Task<Guid> StartJobAsync(string modelId, string datasetId) =>

@@ -19,4 +19,16 @@ internal static class ShearsCli
     /// <summary>Runs against <paramref name="server"/> with its API key.</summary>
     public static Task<Run> RunAsync(ShearsServer server, params string[] args)
         => RunAsync([.. args, "--url", server.Url, "--api-key", ShearsServer.ApiKey]);
+
+    /// <summary>Uploads tiny_mlp and the 2,000 Fashion-MNIST training images with labels through the CLI; their ids.</summary>
+    public static async Task<(string ModelId, string DatasetId)> UploadTinyMlpAndFashion2kAsync(ShearsServer server)
+    {
+        var model = await RunAsync(server, "models", "upload", RepoPaths.Fixture("tiny_mlp.onnx"), "--name", "tiny", "--json");
+        Assert.True(model.ExitCode == ExitCodes.Success, model.ToString());
+        var dataset = await RunAsync(server, "datasets", "upload", "--inputs", RepoPaths.Fixture("fashion_train_2k-images-idx3-ubyte.gz"),
+            "--labels", RepoPaths.Fixture("fashion_train_2k-labels-idx1-ubyte.gz"), "--name", "fashion-2k", "--json");
+        Assert.True(dataset.ExitCode == ExitCodes.Success, dataset.ToString());
+        return (System.Text.Json.JsonDocument.Parse(model.Out).RootElement.GetProperty("id").GetString()!,
+            System.Text.Json.JsonDocument.Parse(dataset.Out).RootElement.GetProperty("id").GetString()!);
+    }
 }
