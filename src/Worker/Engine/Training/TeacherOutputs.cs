@@ -109,7 +109,7 @@ public sealed class TeacherOutputs : IDisposable
                 using var scope = NewDisposeScope();
                 var rows = data.TrainCount > 0 ? [.. Enumerable.Range((int)start, (int)Math.Min(ChunkRows, count - start)).Select(i => data.TrainRows[i])]
                     : Range(start, Math.Min(start + ChunkRows, count));
-                var outputs = For(data.Rows(rows));
+                var outputs = recorded is null ? For(data.Rows(rows)) : RecordedFor(rows); // recorded: no second read of the rows
                 for (var o = 0; o < outputs.Length; o++)
                 {
                     var values = outputs[o].to_type(ScalarType.Float64);
@@ -125,6 +125,12 @@ public sealed class TeacherOutputs : IDisposable
             var variance = squares[o] / n - mean * mean;
             return variance > 1e-12 ? variance : 1.0;
         })];
+    }
+
+    private Tensor[] RecordedFor(long[] rows)
+    {
+        using var indices = tensor(rows, device: recorded![0].device);
+        return [.. recorded.Select(r => r.index_select(0, indices))];
     }
 
     private static long[] Range(long start, long end) => [.. Enumerable.Range(0, (int)(end - start)).Select(i => start + i)];
