@@ -8,10 +8,13 @@ using static TorchSharp.torch;
 //   dotnet run -c Release --project bench/Shears.Bench -- --methods magnitude,fisher,l0 --targets 0.5,0.25,0.1
 // or the image loader: bench/images.sh (dotnet run ... -- images --make / --archive)
 // or distillation against labels (issue 14): dotnet run ... -- distill --out docs/distill-bench.md
+// or attention heads (issue 15): dotnet run ... -- heads (zoo vit and bert with half their heads removed, in ONNX Runtime)
 if (args is ["images", .. var imageArgs])
     return ImageBench.Run(imageArgs);
 if (args is ["distill", .. var distillArgs])
     return DistillBench.Run(distillArgs);
+if (args is ["heads", .. var headsArgs])
+    return HeadsBench.Run(headsArgs);
 if (BenchOptions.Parse(args) is not { } options)
     return 2;
 set_num_threads(options.Threads);

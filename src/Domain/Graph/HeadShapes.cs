@@ -8,18 +8,20 @@ namespace Shears.Domain.Graph;
 /// Surgery's rewrites for attention heads: the Reshapes that split the channels into heads and merge them back get
 /// static targets with the new head count (copying the other dimensions with 0, inferring the batch with −1, so the
 /// network keeps its dynamic batch and sequence length), and the Slices that cut Q, K and V out of a fused projection
-/// get bounds moved past the removed channels. The shape arithmetic that computed the old ones is left unused.
+/// get bounds moved past the removed channels. The shape arithmetic that computed the old ones is left unused. Every
+/// group's sites are rewritten, also those of groups that keep all their heads, so no Shape is left reading a width that changed.
 /// </summary>
 internal static class HeadShapes
 {
     public static void Rewrite(GraphProto graph, OnnxGraph original, IReadOnlyList<ChannelGroup> groups, IReadOnlyDictionary<int, IReadOnlySet<int>> removedChannels)
     {
-        var shrinking = groups.Where(g => removedChannels.GetValueOrDefault(g.Id)?.Count > 0).ToList();
-        var reshapes = shrinking.SelectMany(g => (g.ReshapeSites ?? []).Select(site => (site, Removed: removedChannels[g.Id].Count)))
+        // Every group's sites, also where nothing is removed: the targets are static either way, whichever groups shrink.
+        IReadOnlySet<int> Removed(ChannelGroup g) => removedChannels.GetValueOrDefault(g.Id) ?? new HashSet<int>();
+        var reshapes = groups.SelectMany(g => (g.ReshapeSites ?? []).Select(site => (site, Removed: Removed(g).Count)))
             .GroupBy(r => r.site.Reshape).ToDictionary(r => r.Key, r => r.ToList());
-        var slices = shrinking.SelectMany(g => (g.SliceSites ?? []).SelectMany(site => removedChannels[g.Id]
-                .SelectMany(c => Enumerable.Range(site.Offset + (c * site.Block), site.Block)).Select(index => (site, index))))
-            .GroupBy(r => r.site.Slice).ToDictionary(r => r.Key, r => (r.First().site.Axis, Removed: r.Select(x => (long)x.index).ToHashSet()));
+        var slices = groups.SelectMany(g => (g.SliceSites ?? []).Select(site => (site, Indices: Removed(g)
+                .SelectMany(c => Enumerable.Range(site.Offset + (c * site.Block), site.Block)).Select(i => (long)i))))
+            .GroupBy(r => r.site.Slice).ToDictionary(r => r.Key, r => (r.First().site.Axis, Removed: r.SelectMany(x => x.Indices).ToHashSet()));
         foreach (var node in graph.Node)
         {
             if (node.OpType == "Reshape" && reshapes.TryGetValue(node.Output[0], out var sites))
