@@ -37,11 +37,52 @@ public class DefaultOptionsTests
         var outcome = new PruningEngine(new EngineSettings(Threads: 1, LatencyRepeats: 1, LatencyRounds: 1)).Run(request, new RecordingProgress(), CancellationToken.None);
 
         var run = outcome.FineTuning ?? throw new InvalidOperationException("no fine-tuning run reported");
-        var epoch = 800 / 100;
-        Assert.True(run.Steps >= EarlyStopping.Patience * epoch && run.Steps <= EarlyStopping.MaxEpochs * epoch, $"{run}");
-        Assert.True(run.BestStep is { } best && best % epoch == 0 && best <= run.Steps, $"{run}");
+        var (interval, most) = (EarlyStopping.IntervalFor(800 / 100), EarlyStopping.MaxStepsFor(800 / 100));
+        Assert.True(run.Steps >= EarlyStopping.Patience * interval && run.Steps <= most, $"{run}");
+        Assert.True(run.BestStep is { } best && best % interval == 0 && best <= run.Steps, $"{run}");
         Assert.Equal(outcome.After.Accuracy!.Value, run.BestAccuracy!.Value, 6);
-        if (run.Steps < EarlyStopping.MaxEpochs * epoch)
-            Assert.Equal(run.BestStep + (EarlyStopping.Patience * epoch), run.Steps);
+        if (run.Steps < most)
+            Assert.Equal(run.BestStep + (EarlyStopping.Patience * interval), run.Steps);
+    }
+
+    /// <summary>
+    /// Issue 17's LeNet-5 claim at the 2k fixture's scale: a job with no options (Fisher's bounded rounds, fine-tuning until the
+    /// held-out accuracy stops improving, distillation with the labels) lands a quarter of the FLOPs close to the original on
+    /// the 1,000 test images, and its fine-tuning kept weights better than the pruned network it started from.
+    /// Measured (Release, loaded machine): 92.4% → 89.9%.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void A_default_fisher_job_takes_lenet5_to_a_quarter_of_its_flops_within_four_points_on_the_test_images()
+    {
+        var outcome = DefaultJob("lenet5", PruningMethod.Fisher, out var originalAccuracy, out var accuracy);
+
+        Assert.True(outcome.After.Flops <= 0.25 * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
+        Assert.True(accuracy >= originalAccuracy - 0.04, $"test accuracy {originalAccuracy:P1} → {accuracy:P1}; {outcome.FineTuning}");
+        Assert.True(outcome.FineTuning?.BestStep > 0, $"fine-tuning kept the weights it started from: {outcome.FineTuning}");
+    }
+
+    /// <summary>
+    /// The same for L0: gates that start nearly open (droprateInit 0.1) and train for at least a few hundred steps, until the
+    /// expected cost reaches the target. With the paper's 0.5 and one epoch of gate training (18 steps here) the gates
+    /// closed nothing and the result was a near-random projection. Measured (Release, loaded machine): 92.4% → 89.3%.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void A_default_l0_job_takes_lenet5_to_a_quarter_of_its_flops_within_five_points_on_the_test_images()
+    {
+        var outcome = DefaultJob("lenet5", PruningMethod.L0, out var originalAccuracy, out var accuracy);
+
+        Assert.True(outcome.After.Flops <= 0.25 * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
+        Assert.True(accuracy >= originalAccuracy - 0.05, $"test accuracy {originalAccuracy:P1} → {accuracy:P1}; {outcome.FineTuning}");
+    }
+
+    private static PruneOutcome DefaultJob(string network, PruningMethod method, out double originalAccuracy, out double accuracy)
+    {
+        var original = Fixtures.Network(network);
+        var request = new PruneRequest(original, Fixtures.Train2k(), method, new PruningTarget(0.25, null), new PruningOptions());
+        var outcome = new PruningEngine(new EngineSettings(Threads: 1, LatencyRepeats: 1, LatencyRounds: 1)).Run(request, new RecordingProgress(), CancellationToken.None);
+        (originalAccuracy, accuracy) = (TestSetAccuracy.Of(original), TestSetAccuracy.Of(outcome.PrunedOnnx));
+        return outcome;
     }
 }

@@ -72,7 +72,7 @@ public sealed class PruningSession : IDisposable
     public int? FineTuningSteps => Options.Steps ?? (Options.Epochs is { } epochs ? (int)Math.Ceiling(epochs * Data.StepsPerEpoch) : null);
 
     /// <summary>The most fine-tuning steps the job can take (for progress totals).</summary>
-    public int FineTuningStepsAtMost => FineTuningSteps ?? (int)Math.Ceiling(EarlyStopping.MaxEpochs * Math.Max(1, Data.StepsPerEpoch));
+    public int FineTuningStepsAtMost => FineTuningSteps ?? EarlyStopping.MaxStepsFor(Data.StepsPerEpoch);
 
     /// <summary>How long fine-tuning ran, once it has.</summary>
     public FineTuningRun? FineTuning { get; set; }

@@ -52,10 +52,10 @@ public sealed class L0GateTraining : ICheckpointed, IDisposable
 
     /// <summary>
     /// Gates need a larger step than the weights: at 1e-3 nothing closes for epochs (docs/design.md). A gate
-    /// starting at log α = ln(1/p − 1) closes below ln(1/11) ≈ −2.4, so short jobs get a step large
-    /// enough to travel that far about twice within the budget.
+    /// starting at log α = ln(1/p − 1) (2.2 at the default p = 0.1) closes below ln(1/11) ≈ −2.4, so short jobs get a step
+    /// large enough to travel that far about twice within the budget.
     /// </summary>
-    private static double GateLearningRate(int steps) => Math.Max(0.05, 5.0 / steps);
+    private static double GateLearningRate(int steps) => Math.Max(0.05, 10.0 / steps);
 
     /// <summary>λ now (reads the device).</summary>
     public double Lambda => lambda.item<float>();
@@ -70,6 +70,14 @@ public sealed class L0GateTraining : ICheckpointed, IDisposable
             return 1 + gates.ExpectedCostChange().item<float>();
         }
     }
+
+    /// <summary>
+    /// Whether the expected cost is at or below the final target (reads the device). Gate training ends there: once the
+    /// penalty outweighs the loss, gates close together within a few dozen steps, and training on past that point let the
+    /// weights adapt to a network far below the target (small ResNet to half its FLOPs: expected cost 98% → 11% within the
+    /// last 75 of 300 steps, held-out accuracy 9%); the final projection then removes the lowest log α to the target.
+    /// </summary>
+    public bool ExpectedCostReachedTarget => target is { } t && ExpectedFraction <= t;
 
     /// <summary>
     /// Training step <paramref name="step"/> (1-based) of the gate training: a gate sample per channel,

@@ -22,6 +22,13 @@ namespace Shears.Worker.Engine.Methods.L0;
 /// </summary>
 public static class L0Pruning
 {
+    /// <summary>
+    /// Gate training without a given length runs an epoch, and at least this many steps: gates start nearly open and need
+    /// a few hundred steps to travel to closed and let the weights adapt (one epoch of 6,000 images, 54 steps, closed none
+    /// and the final projection fell back to removing channels almost at random).
+    /// </summary>
+    public const int MinimumGateSteps = 300;
+
     /// <summary>Fine-tuning with frozen gates takes this share of the job's steps.</summary>
     private const double FineTuningShare = 0.2;
 
@@ -64,7 +71,7 @@ public static class L0Pruning
     internal static (int GateSteps, int? FineTuningSteps) Steps(PruningSession session)
     {
         if (session.FineTuningSteps is not { } totalSteps)
-            return (Math.Max(1, session.Data.StepsPerEpoch), null);
+            return (Math.Max(MinimumGateSteps, session.Data.StepsPerEpoch), null);
         var fineTuningSteps = (int)Math.Round(totalSteps * FineTuningShare);
         return (Math.Max(1, totalSteps - fineTuningSteps), fineTuningSteps);
     }
@@ -74,7 +81,7 @@ public static class L0Pruning
     {
         using var training = new L0GateTraining(session, gates, target, steps);
         var interval = Math.Max(1, steps / 20);
-        PhaseLoop.Run(session, TrainingPhase.L0Gates, training, step => step <= steps, step =>
+        var ran = PhaseLoop.Run(session, TrainingPhase.L0Gates, training, step => step <= steps && !(step > 1 && training.ExpectedCostReachedTarget), step =>
         {
             var loss = training.Step(step);
             afterStep?.Invoke(step);
@@ -85,7 +92,10 @@ public static class L0Pruning
             }
             return false;
         });
-        session.StepsTaken += steps;
+        if (ran < steps)
+            session.Progress.Log($"l0: the expected cost reached the target after {ran} of {steps} gate-training steps; gate training ends there.");
+        session.Progress.Plan.Plan(TrainingPhase.L0Gates, ran);
+        session.StepsTaken += ran;
     }
 
     /// <summary>
