@@ -13,6 +13,12 @@ public sealed class JobPlan
     private readonly List<PhaseProgress> phases = [];
     private readonly Dictionary<string, (double Seconds, int Steps)> timing = [];
 
+    /// <summary>
+    /// Phases that run more than once (a levels or budget job fine-tunes each size): the runs planned, the runs started, and
+    /// the steps the finished runs took. Such a phase's steps done and planned count all its runs.
+    /// </summary>
+    private readonly Dictionary<string, (int Runs, int Started, int DoneBefore, int PerRun)> repeated = [];
+
     /// <summary>What the job is doing: <c>measuring</c>, a training phase's name, <c>pruning</c>, <c>finishing</c> or <c>done</c>.</summary>
     public string Stage { get; private set; } = "measuring";
 
@@ -22,14 +28,28 @@ public sealed class JobPlan
 
     public int StepsPlanned => phases.Sum(p => p.StepsPlanned);
 
-    /// <summary>Plans <paramref name="steps"/> for <paramref name="phase"/> (adds it, in order, or replaces an estimate).</summary>
+    /// <summary>
+    /// Plans <paramref name="steps"/> for <paramref name="phase"/> (adds it, in order, or replaces an estimate); for a phase
+    /// that runs several times (<see cref="PlanRuns"/>), the steps of its current run, the runs still to come planned at their
+    /// most.
+    /// </summary>
     public void Plan(TrainingPhase phase, int steps)
     {
         var index = phases.FindIndex(p => p.Name == phase.Name());
+        if (repeated.TryGetValue(phase.Name(), out var runs))
+            steps = runs.Started == 0 ? runs.Runs * runs.PerRun : runs.DoneBefore + steps + Math.Max(0, runs.Runs - runs.Started) * runs.PerRun;
         if (index < 0)
             phases.Add(new PhaseProgress(phase.Name(), 0, Math.Max(0, steps)));
         else
             phases[index] = phases[index] with { StepsPlanned = Math.Max(phases[index].StepsDone, steps) };
+    }
+
+    /// <summary><paramref name="phase"/> will run <paramref name="runs"/> times, each for at most <paramref name="stepsPerRun"/> steps.</summary>
+    public void PlanRuns(TrainingPhase phase, int runs, int stepsPerRun)
+    {
+        var done = phases.FirstOrDefault(p => p.Name == phase.Name())?.StepsDone ?? 0;
+        repeated[phase.Name()] = (runs, 0, done, stepsPerRun);
+        Plan(phase, stepsPerRun);
     }
 
     /// <summary>A stage without training steps (<c>pruning</c>, <c>finishing</c>, <c>done</c>).</summary>
@@ -42,12 +62,25 @@ public sealed class JobPlan
     /// </summary>
     public void Start(TrainingPhase phase, int jobStepsBefore)
     {
-        Plan(phase, phases.FirstOrDefault(p => p.Name == phase.Name())?.StepsPlanned ?? 0);
+        if (repeated.TryGetValue(phase.Name(), out var runs))
+        {
+            var done = phases.FirstOrDefault(p => p.Name == phase.Name())?.StepsDone ?? 0;
+            repeated[phase.Name()] = runs with { Started = runs.Started + 1, DoneBefore = runs.Started == 0 ? runs.DoneBefore : done };
+            Plan(phase, runs.PerRun);
+        }
+        else
+            Plan(phase, phases.FirstOrDefault(p => p.Name == phase.Name())?.StepsPlanned ?? 0);
         Stage = phase.Name();
         var index = phases.FindIndex(p => p.Name == phase.Name());
+        if (index < 0)
+        {
+            Plan(phase, 0);
+            index = phases.Count - 1;
+        }
         for (var i = 0; i < index; i++)
             phases[i] = phases[i] with { StepsPlanned = phases[i].StepsDone };
-        var missing = jobStepsBefore - phases.Take(index).Sum(p => p.StepsDone);
+        // Earlier runs of a repeated phase are among the job's steps before this one.
+        var missing = jobStepsBefore - phases.Take(index).Sum(p => p.StepsDone) - (repeated.TryGetValue(phase.Name(), out var now) ? now.DoneBefore : 0);
         if (missing > 0 && index > 0)
             phases[index - 1] = phases[index - 1] with { StepsDone = phases[index - 1].StepsDone + missing, StepsPlanned = phases[index - 1].StepsDone + missing };
     }
@@ -59,7 +92,8 @@ public sealed class JobPlan
     public void Step(TrainingPhase phase, int step)
     {
         var index = phases.FindIndex(p => p.Name == phase.Name());
-        phases[index] = phases[index] with { StepsDone = step, StepsPlanned = Math.Max(phases[index].StepsPlanned, step) };
+        var done = (repeated.TryGetValue(phase.Name(), out var runs) ? runs.DoneBefore : 0) + step;
+        phases[index] = phases[index] with { StepsDone = done, StepsPlanned = Math.Max(phases[index].StepsPlanned, done) };
     }
 
     /// <summary>A step of <paramref name="phase"/> took <paramref name="seconds"/> on this worker.</summary>

@@ -42,6 +42,8 @@ public class L0TrajectoryTests
         Assert.Equal(3, progress.Logs.Count(l => l.StartsWith("Snapshot at", StringComparison.Ordinal)));
         Assert.Equal(3, progress.Logs.Count(l => l.StartsWith("Level ", StringComparison.Ordinal) && l.Contains("fine-tuning", StringComparison.Ordinal)));
         Assert.Single(progress.Updates, u => u.Message?.StartsWith("l0 step 160/160", StringComparison.Ordinal) == true);
+        // The plan counts the gate training once and the three fine-tunings together.
+        Assert.Equal([new PhaseProgress("l0-gates", 160, 160), new PhaseProgress("fine-tuning", 600, 600)], progress.Updates.Last().Phases!);
         // The largest level was projected while the gates were still training, when what they keep passed it, not cut from
         // the final gates.
         var first = progress.Logs.First(l => l.StartsWith("l0: projecting the gates to 70", StringComparison.Ordinal));

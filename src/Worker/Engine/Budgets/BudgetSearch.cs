@@ -54,7 +54,7 @@ public sealed class BudgetSearch : ICheckpointed
         session.Checkpoints.Attach(search);
         if (!session.Checkpoints.ResumesIn(TrainingPhase.FineTuning))
             search.stops.Follow(session, prune);
-        session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningStepsAtMost * (int)Math.Ceiling(Math.Log2(sizes.Count + 1)));
+        session.Progress.Plan.PlanRuns(TrainingPhase.FineTuning, Math.Max(1, (int)Math.Ceiling(Math.Log2(sizes.Count + 1)) - search.tried.Count), session.FineTuningStepsAtMost);
         while (search.Next() is { } next)
         {
             var stop = search.stops.Taken[next];

@@ -25,7 +25,7 @@ public sealed class PruningLevels : ICheckpointed
         session.Checkpoints.Attach(job);
         if (!session.Checkpoints.ResumesIn(TrainingPhase.FineTuning))
             job.stops.Follow(session, prune);
-        session.Progress.Plan.Plan(TrainingPhase.FineTuning, session.FineTuningStepsAtMost * job.stops.Fractions.Count);
+        session.Progress.Plan.PlanRuns(TrainingPhase.FineTuning, job.stops.Fractions.Count - job.done.Count, session.FineTuningStepsAtMost);
         for (var level = job.done.Count; level < job.stops.Fractions.Count; level++)
         {
             var stop = job.stops.Taken[level];
