@@ -29,12 +29,15 @@ internal static class LinearOperators
     {
         var weight = node.InputOrEmpty(1);
         var transB = node.IntAttribute("transB", 0) != 0;
-        if (node.IntAttribute("transA", 0) != 0 || x.Axis != 1 || !walk.IsFloatInitializer(weight) || !walk.BiasIsSliceable(node.InputOrEmpty(2)))
+        if (node.IntAttribute("transA", 0) != 0 || !walk.IsFloatInitializer(weight) || !walk.BiasIsSliceable(node.InputOrEmpty(2)))
         {
             walk.Opaque(node, $"Gemm '{node.DisplayName()}' reads its features in a layout or from weights Shears cannot slice");
             return;
         }
-        walk.Consume(x, node.Input[0], weight, transB ? 1 : 0, node.Output[0]);
+        if (x.Axis == 1 && !x.Spread)
+            walk.Consume(x, node.Input[0], weight, transB ? 1 : 0, node.Output[0]);
+        else // what it reads carries tracked channels on the batch axis (a state picked out of a held GRU): held, its own units still prune
+            walk.Hold(x, node.Input[0], $"Gemm '{node.DisplayName()}' does not read these channels on its feature axis");
         var bias = node.InputOrEmpty(2);
         var biasAxis = bias != "" && walk.Dims(bias).Length == 2 ? 1 : 0;
         walk.Produce(node, [(weight, transB ? 0 : 1), (bias, biasAxis)], walk.Shapes[node.Output[0]][1]);

@@ -136,6 +136,14 @@ public class ModelInspectorTests
         Assert.Contains(inspection.Held, h => h.Tensor == "/Cast_output_0" && h.Reason.Contains("alike to every channel", StringComparison.Ordinal));
     }
 
+    /// <summary>audio_gru: the GRU is held, and fc1 reads its last state (Gather on the step axis); fc1's own units still prune.</summary>
+    [Fact]
+    public void ALayerReadingAHeldRecurrentStateStillPrunesItsOwnUnits()
+    {
+        var inspection = ModelInspector.Inspect(Fixtures.Bytes("zoo/audio_gru.onnx"));
+        Assert.Equal(["/conv1/Conv", "/fc1/Gemm"], inspection.Groups.Select(g => g.Name));
+    }
+
     /// <summary>A TextCNN's dynamic token length counted as 1 is shorter than its widest convolution: it is counted as long as that needs.</summary>
     [Fact]
     public void ADynamicTokenLengthIsCountedAsLongAsItsWindowsNeed()
