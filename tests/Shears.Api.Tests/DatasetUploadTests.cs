@@ -1,5 +1,6 @@
 using System.Net;
 using Shears.Api.Tests.Infrastructure;
+using Shears.Testing;
 
 namespace Shears.Api.Tests;
 

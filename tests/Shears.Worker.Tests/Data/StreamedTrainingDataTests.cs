@@ -1,4 +1,6 @@
 using System.IO.Compression;
+using System.Runtime.InteropServices;
+using Shears.Domain.Datasets;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Testing;
@@ -102,17 +104,24 @@ public sealed class StreamedTrainingDataTests
     }
 
     [Theory]
-    [InlineData("token_encoder", false)]
-    [InlineData("token_encoder", true)]
-    [InlineData("two_input_regression", false)]
-    public void A_npz_of_deflated_or_stored_arrays_read_a_batch_at_a_time_feeds_every_input_what_the_dataset_held_in_memory_does(string network, bool stored)
+    [InlineData("token_encoder", "deflated.npz")]
+    [InlineData("token_encoder", "stored.npz")]
+    [InlineData("token_encoder", "safetensors")]
+    [InlineData("two_input_regression", "deflated.npz")]
+    [InlineData("two_input_regression", "safetensors")]
+    public void Named_arrays_read_a_batch_at_a_time_feed_every_input_what_the_dataset_held_in_memory_does(string network, string format)
     {
         var graph = OnnxGraph.Parse(Fixtures.Network(network));
         var options = new PruningOptions { ValidationFraction = 0.2, BatchSize = 32, Seed = 5 };
         var npz = File.ReadAllBytes(Fixtures.PathOf($"{network}.npz"));
-        var bytes = stored ? Rezipped(npz, CompressionLevel.NoCompression) : npz;
+        var bytes = format switch
+        {
+            "stored.npz" => Rezipped(npz, CompressionLevel.NoCompression),
+            "safetensors" => AsSafetensors(npz),
+            _ => npz,
+        };
         using var held = new TrainingData(TaskNetworkPruningTests.Npz(network), graph.Inputs, options, CPU);
-        using var streamed = new TrainingData(new JobDataset.Stored(new StoredDatasetFiles(() => new MemoryStream(bytes), $"{network}.npz", null, null)),
+        using var streamed = new TrainingData(new JobDataset.Stored(new StoredDatasetFiles(() => new MemoryStream(bytes), $"{network}.{format}", null, null)),
             graph.Inputs, options, CPU);
         Assert.True(streamed.IsStreamed);
         Assert.Equal(held.Samples, streamed.Samples);
@@ -150,6 +159,21 @@ public sealed class StreamedTrainingDataTests
             }
         }
         return output.ToArray();
+    }
+
+    /// <summary>The archive's float32 and int64 arrays as one .safetensors file.</summary>
+    private static byte[] AsSafetensors(byte[] npz)
+    {
+        using var archive = new ZipArchive(new MemoryStream(npz), ZipArchiveMode.Read);
+        return Safetensors.File([.. archive.Entries.Select(entry =>
+        {
+            using var stream = entry.Open();
+            var array = NumericArrayFile.Read(stream, entry.FullName, new DatasetLimits());
+            var (dtype, data) = array.Header.ElementType == ElementType.Int64
+                ? ("I64", MemoryMarshal.AsBytes(array.ToLongs().AsSpan()).ToArray())
+                : ("F32", MemoryMarshal.AsBytes(array.ToFloats().AsSpan()).ToArray());
+            return (entry.FullName[..^4], dtype, array.Header.Shape.Select(d => (long)d).ToArray(), data);
+        })]);
     }
 
     private static double[] Values(Tensor t) => [.. t.to_type(ScalarType.Float64).data<double>()];

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 
-namespace Shears.Api.Tests.Infrastructure;
+namespace Shears.Testing;
 
 /// <summary>Writes .safetensors files as the safetensors library does: header length, JSON header, the tensors' bytes.</summary>
 internal static class Safetensors
