@@ -5,15 +5,15 @@ namespace Shears.Worker.Engine.Methods.L0;
 
 /// <summary>
 /// L0 along one trajectory, for levels and budget jobs: one gate training whose λ rises as its goal falls from the full
-/// network to the smallest stop (<see cref="L0GateTraining"/>'s schedule), and wherever the network the test-time gates keep
-/// passes a stop, the gates are projected to that stop as an L0 job with that target would project them (channels removed
-/// in ascending log α, fractional gates folded into the consumers) and the projected network is captured
-/// (<see cref="TrajectoryStops.TakeDue"/>); then training goes on from the unprojected network. Stops the gates did not pass
-/// by the end of training are projected from the final gates. The job then fine-tunes each capture on its own.
+/// network to the smallest stop (<see cref="L0GateTraining"/>'s schedule), and wherever the expected cost under the gates
+/// passes a stop (where a one-target L0 job ends its gate training), the gates are projected to that stop as such a job
+/// projects them (channels removed in ascending log α, fractional gates folded into the consumers) and the projected
+/// network is captured (<see cref="TrajectoryStops.TakeDue"/>); then training goes on from the unprojected network. Stops
+/// not passed by the end of training are projected from the final gates. The job then fine-tunes each capture on its own.
 /// </summary>
 public static class L0Trajectory
 {
-    /// <summary>The test-time gates' cost is read (one host round trip) every this many steps.</summary>
+    /// <summary>The expected cost is read (one host round trip) every this many steps.</summary>
     private const int CheckInterval = 8;
 
     public static void Prune(PruningSession session, TrajectoryStops stops)
@@ -29,20 +29,20 @@ public static class L0Trajectory
         {
             if (step % CheckInterval != 0 && step != gateSteps)
                 return;
-            var kept = TestTimeFraction(gateSet);
-            while (stops.Next is { } stop && kept <= stop)
-                TakeAt(session, gates, stops, stop, $"at gate step {step} of {gateSteps}, its test-time gates keeping {kept:P1}");
+            var expected = ExpectedFraction(gateSet);
+            while (stops.Next is { } stop && expected <= stop)
+                TakeAt(session, gates, stops, stop, $"at gate step {step} of {gateSteps}, the expected cost {expected:P1}");
         });
         while (stops.Next is { } stop)
             TakeAt(session, gates, stops, stop, $"from the final gates (step {gateSteps})");
     }
 
-    /// <summary>The cost (a fraction of the original's, in the target's metric) of what the test-time gates keep.</summary>
-    private static double TestTimeFraction(ChannelGateSet gates)
+    /// <summary>The expected cost under the gates' distribution, a fraction of the original's in the target's metric.</summary>
+    private static double ExpectedFraction(ChannelGateSet gates)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        return 1 + gates.TestTimeCostChange().item<float>();
+        return 1 + gates.ExpectedCostChange().item<float>();
     }
 
     /// <summary>Projects the gates to <paramref name="stop"/>, takes the stop, and puts the gate-trained network back.</summary>
