@@ -1,8 +1,8 @@
 namespace Shears.Domain.Onnx;
 
 /// <summary>
-/// The statically inferred shape of every tensor of a graph (-1 for a symbolic dimension, normally the
-/// batch) and the values of small integer tensors computed from shapes (Shape → Gather → Concat …).
+/// The statically inferred shape of every tensor of a graph (negative for a symbolic dimension, normally the
+/// batch: −k is k × the batch, where a Reshape folded k fixed elements into it, as attention folds heads) and the values of small integer tensors computed from shapes (Shape → Gather → Concat …).
 /// </summary>
 public sealed class TensorShapes(IReadOnlyDictionary<string, long[]> shapes, IReadOnlyDictionary<string, long[]> values, IReadOnlySet<string> int64Tensors)
 {
@@ -23,6 +23,6 @@ public sealed class TensorShapes(IReadOnlyDictionary<string, long[]> shapes, IRe
 
     public bool TryGet(string tensor, out long[] shape) => shapes.TryGetValue(tensor, out shape!);
 
-    /// <summary>Elements of a shape counting symbolic dimensions as 1 (one example of the batch).</summary>
-    public static long ElementsPerExample(IReadOnlyList<long> shape) => shape.Aggregate(1L, (a, d) => checked(a * Math.Max(d, 1)));
+    /// <summary>Elements of a shape per example of the batch: a symbolic dimension −k counts k.</summary>
+    public static long ElementsPerExample(IReadOnlyList<long> shape) => shape.Aggregate(1L, (a, d) => checked(a * (d < 0 ? -d : Math.Max(d, 1))));
 }

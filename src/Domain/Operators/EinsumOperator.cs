@@ -63,6 +63,6 @@ internal static class EinsumOperator
             return null;
         var (terms, _) = Equation(node);
         var extents = Extents(node, terms, i => graph.Shapes[node.Input[i]]);
-        return FlopCount.Constant(checked(2 * extents.Values.Aggregate(1L, (p, d) => p * Math.Max(d, 1))));
+        return FlopCount.Constant(checked(2 * TensorShapes.ElementsPerExample([.. extents.Values])));
     }
 }

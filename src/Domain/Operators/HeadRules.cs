@@ -154,8 +154,7 @@ internal static class HeadRules
         if (!walk.Align(operands))
             return false;
         result = result.GatedAt(node.Output[0], result.Axis);
-        // Heads folded into the batch are counted as the batch is, once per example, by the shapes' symbolic dimension.
-        if (operands.Count > 1 && !result.Batched)
+        if (operands.Count > 1)
             walk.RecordScaledCost(result, node);
         walk.SetLayout(node.Output[0], result);
         return true;

@@ -88,6 +88,15 @@ internal static class ShapeOperators
             // which a symbolic dimension does not record; the engine's first run checks the real sizes.
             throw new InvalidModelException($"Reshape '{node.DisplayName()}' cannot reshape [{string.Join(",", input)}] to [{string.Join(",", target.Select(Show))}].");
         }
+        // One batch dimension on each side: the output's takes along whatever fixed factors the input's batch dimension had
+        // and the others do not keep ([T, N, 64] → [T, N·4, 16] → [N·4·T·16 / 64…]): −k stands for k × the batch.
+        if (symbolicIn == 1 && result.Count(d => d < 0) == 1)
+        {
+            var perExample = TensorShapes.ElementsPerExample(input);
+            var fixedOut = TensorShapes.ElementsPerExample([.. result.Where(d => d >= 0)]);
+            var at = Array.FindIndex(result, d => d < 0);
+            result[at] = perExample % fixedOut == 0 ? -(perExample / fixedOut) : -1;
+        }
         c.Set(node, result, c.Value(node, 0));
     }
 
