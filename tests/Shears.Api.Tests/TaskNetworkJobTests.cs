@@ -67,6 +67,50 @@ public sealed class TaskNetworkJobTests : IDisposable
         Assert.True(error < 0.6, $"relative error of the pruned network in ONNX Runtime: {error:G3}; {result}");
     }
 
+    /// <summary>
+    /// The token network through the Api: a label-free Fisher job cuts its embedding width and MLP units (the masked mean
+    /// pool passes the width to the MLP) and hands back a smaller network that runs on both int64 inputs. Worker's
+    /// TaskNetworkPruningTests prunes it with every method; its [N, 16] embedding output is distilled by the softened KL,
+    /// so the agreement figures are looser than two_input_regression's and are not what this test checks.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task A_label_free_job_cuts_the_token_networks_embedding_width_and_mlp_units()
+    {
+        var original = await File.ReadAllBytesAsync(RepoPaths.Fixture("token_encoder.onnx"));
+        var npz = await File.ReadAllBytesAsync(RepoPaths.Fixture("token_encoder.npz"));
+        var modelId = await (await Client.UploadModelAsync(original, "token_encoder")).CreatedIdAsync();
+        var datasetId = await (await Client.UploadNpzAsync(npz, "token_encoder.npz")).CreatedIdAsync();
+        var response = await Client.PostAsJsonAsync("/v1/jobs", new
+        {
+            modelId,
+            datasetId,
+            method = "fisher",
+            target = new { flops = 0.5 },
+            options = new { steps = 40, batchSize = 50, stepsPerPrune = 2 },
+        });
+        var jobId = await response.CreatedIdAsync();
+
+        await Client.ReadEventsAsync(jobId, TimeSpan.FromMinutes(15));
+        var job = await Client.GetJsonAsync($"/v1/jobs/{jobId}");
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        var result = job.GetProperty("result");
+        Assert.Equal("distill", result.GetProperty("objective").GetString());
+        var (before, after) = (result.GetProperty("before"), result.GetProperty("after"));
+        Assert.True(after.GetProperty("flops").GetInt64() <= 0.5 * before.GetProperty("flops").GetInt64(), result.ToString());
+        Assert.True(after.GetProperty("params").GetInt64() < before.GetProperty("params").GetInt64(), result.ToString());
+        var layers = result.GetProperty("layers").EnumerateArray().ToList();
+        Assert.Equal(["/embedding/Gather", "/fc1/Gemm"], layers.Select(l => l.GetProperty("name").GetString()));
+        Assert.Contains(layers, l => l.GetProperty("channelsAfter").GetInt32() < l.GetProperty("channelsBefore").GetInt32());
+
+        var pruned = await Client.GetByteArrayAsync($"/v1/jobs/{jobId}/artifacts/pruned.onnx");
+        Assert.True(pruned.Length < original.Length, $"{pruned.Length} vs {original.Length} bytes");
+        var inputs = ReadNpz(npz).ToList();
+        var outputs = Run(pruned, inputs);
+        Assert.Equal(Run(original, inputs).Length, outputs.Length);
+        Assert.All(outputs, v => Assert.True(float.IsFinite(v)));
+    }
+
     [Theory]
     [InlineData("two_input_regression", "image float32 [-1,1,28,28]|side float32 [-1,8]", "regression float32 [-1,4]")]
     [InlineData("token_encoder", "input_ids int64 [-1,-1]|attention_mask int64 [-1,-1]", "embedding float32 [-1,16]")]
