@@ -26,13 +26,16 @@ public sealed class TargetPlanJobTests(PostgresServer postgres) : IAsyncLifetime
         _ = _api.Server;
     }
 
-    [Fact]
+    [Theory]
     [Trait("Category", "Slow")]
-    public async Task A_levels_job_registers_one_model_per_level_with_decreasing_flops_and_lists_them()
+    [InlineData("fisher")]
+    [InlineData("l0")]
+    public async Task A_levels_job_registers_one_model_per_level_with_decreasing_flops_and_lists_them(string method)
     {
         using var worker = new WorkerProcess(_connectionString, _api.ArtifactsPath);
-        var outcome = await PruningFlow.RunJobAsync(Alpha, "tiny_mlp", "fisher", new { flops = Levels },
-            new { steps = 20, stepsPerPrune = 2, channelsPerPrune = 4, batchSize = 50 }, Fashion2k);
+        // l0 trains its gates once (80% of the steps) and fine-tunes each level for all of them.
+        object options = method == "l0" ? new { steps = 200, batchSize = 50 } : new { steps = 20, stepsPerPrune = 2, channelsPerPrune = 4, batchSize = 50 };
+        var outcome = await PruningFlow.RunJobAsync(Alpha, "tiny_mlp", method, new { flops = Levels }, options, Fashion2k);
         await PruningFlow.AssertSucceededAsync(Alpha, outcome);
         var job = outcome.Job;
         var jobId = job.GetProperty("id").GetGuid();
