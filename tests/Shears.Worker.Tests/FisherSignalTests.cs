@@ -82,6 +82,63 @@ public class FisherSignalTests
     }
 
     /// <summary>
+    /// ViT's heads are gated where the out_proj Gemm reads [T·N, 64]: 17 token rows per example, token-major. Δ of each head
+    /// (and of each MLP unit) must still be Σ over examples of the squared per-example derivative, not of per-token ones.
+    /// </summary>
+    [Fact]
+    public void For_vit_heads_gated_on_token_rows_delta_is_per_example()
+    {
+        var graph = ShapeFolding.Fold(OnnxGraph.Parse(Zoo.ZooNetworks.Network("vit"))); // as a job folds it
+        var groups = ChannelGroupAnalysis.Find(graph).Groups;
+        var heads = groups.Where(g => g.UnitWidth > 1).ToList();
+        Assert.All(heads, g => Assert.Equal((17, 1), (Assert.Single(g.GateSites).RowsBefore, g.GateSites[0].RowsAfter)));
+        const int n = 6;
+        var data = Zoo.ZooNetworks.Data("vit");
+        var x = tensor(data.Arrays[0].Floats!.AsSpan(0, n * data.Arrays[0].SampleSize).ToArray(), [n, 3, 32, 32]);
+        var y = tensor(data.Labels!.AsSpan(0, n).ToArray());
+        using var module = new GraphModule(graph, CPU);
+        module.eval();
+
+        double[][] engine;
+        using (var gates = new ChannelGates(module, groups))
+        using (var masks = new ChannelMasks(gates))
+        using (var signal = new FisherSignal(gates))
+        {
+            gates.CaptureGradients = true;
+            using var scope = NewDisposeScope();
+            nn.functional.cross_entropy(module.forward(x), y, reduction: nn.Reduction.Sum).backward();
+            signal.Accumulate(n, lossScale: 1);
+            engine = signal.Deltas();
+        }
+
+        var reference = groups.Select(g => new double[g.Channels]).ToArray();
+        using (var gates = new ChannelGates(module, groups))
+        {
+            for (var example = 0; example < n; example++)
+            {
+                using var scope = NewDisposeScope();
+                var masks = groups.Select(g => ones(g.Channels, dtype: ScalarType.Float64, requires_grad: true)).ToArray();
+                foreach (var g in groups)
+                    gates.Set(g.Id, masks[g.Id].to_type(ScalarType.Float32), keep: false);
+                var exampleLoss = nn.functional.cross_entropy(module.forward(x[example..(example + 1)]), y[example..(example + 1)], reduction: nn.Reduction.Sum);
+                var grads = torch.autograd.grad([exampleLoss], masks);
+                foreach (var g in groups)
+                {
+                    var gn = grads[g.Id].data<double>().ToArray();
+                    for (var k = 0; k < g.Channels; k++)
+                        reference[g.Id][k] += gn[k] * gn[k] / (2.0 * n);
+                }
+            }
+        }
+
+        foreach (var g in groups)
+            for (var k = 0; k < g.Channels; k++)
+                Assert.True(Math.Abs(engine[g.Id][k] - reference[g.Id][k]) <= (1e-3 * reference[g.Id][k]) + 1e-9,
+                    $"vit group {g.Name} channel {k}: engine Δ {engine[g.Id][k]:G6}, per-example autograd Δ {reference[g.Id][k]:G6}");
+        Assert.All(heads, g => Assert.Contains(engine[g.Id], d => d > 0));
+    }
+
+    /// <summary>
     /// On a residual network a group's channels are read by several consumers, some through skip Adds
     /// that the next block reads again. Δ must be the derivative of one multiplier per channel applied
     /// once to what every consumer reads: in the reference that multiplier scales the consumers' weight

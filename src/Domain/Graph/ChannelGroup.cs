@@ -63,9 +63,11 @@ public enum SliceRole
 /// Tensor <paramref name="Tensor"/>, as node <paramref name="Reader"/> (named by its first output) reads it
 /// at its first input, carries the group's channels on <paramref name="Axis"/> at indices
 /// [Offset, Offset + Channels·Block) (Offset is non-zero after a Concat), each channel <paramref name="Block"/>
-/// consecutive indices (an attention head's head_dim where the heads are merged back).
+/// consecutive indices (an attention head's head_dim where the heads are merged back). Its first axis holds the examples,
+/// or, where a Reshape folded tokens into it, <paramref name="RowsBefore"/> × examples × <paramref name="RowsAfter"/> rows
+/// (ViT's [T·N, width]: T before each example), which the Fisher signal sums per example.
 /// </summary>
-public sealed record GateSite(string Tensor, int Axis, int Offset, string Reader, int Block = 1);
+public sealed record GateSite(string Tensor, int Axis, int Offset, string Reader, int Block = 1, int RowsBefore = 1, int RowsAfter = 1);
 
 /// <summary>
 /// Output <paramref name="Output"/> of the Split node named by its first output <paramref name="Split"/> carries

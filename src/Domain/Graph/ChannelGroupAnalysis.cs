@@ -122,7 +122,7 @@ public static class ChannelGroupAnalysis
             {
                 slices.Add((segment.Source, new ParameterSlice(weight, axis, (int)offset, (int)segment.Block, SliceRole.Consumer)));
                 if (x.GateTensor is { } gate)
-                    gates.Add((segment.Source, new GateSite(gate, x.GateAxis, (int)channelOffset, x.GateReader ?? reader, (int)segment.GateBlock)));
+                    gates.Add((segment.Source, new GateSite(gate, x.GateAxis, (int)channelOffset, x.GateReader ?? reader, (int)segment.GateBlock, x.GateRows.Before, x.GateRows.After)));
                 else
                     Hold(x, tensor, "no tensor exists where a gate could scale these channels");
                 offset += Channels(segment.Source) * segment.Block;

@@ -32,6 +32,9 @@ internal sealed record ChannelLayout(int Axis, IReadOnlyList<ChannelSegment> Seg
     /// <summary>The channel axis also holds the batch as its major factor (heads folded into the batch: [T, N·heads, head_dim]).</summary>
     public bool Batched { get; init; }
 
+    /// <summary>How the gate tensor's first axis folds rows around each example (see <see cref="GateSite.RowsBefore"/>): (1, 1) when it is the batch.</summary>
+    public (int Before, int After) GateRows { get; init; } = (1, 1);
+
     /// <summary>The channels are spread over more than one axis (or share one with the batch): only the operators that follow attention heads pass them.</summary>
     public bool Spread => Within.Count > 0 || Outer >= 0 || Batched;
 

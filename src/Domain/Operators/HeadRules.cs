@@ -86,10 +86,27 @@ internal static class HeadRules
                 return false;
             axis = output.Length - 1;
         }
-        var merged = new ChannelLayout(axis, [.. x.Segments.Select(s => s with { Block = inner, GateBlock = inner })], node.Output[0], axis);
+        var merged = new ChannelLayout(axis, [.. x.Segments.Select(s => s with { Block = inner, GateBlock = inner })], node.Output[0], axis)
+        {
+            GateRows = FoldedRows(input, output),
+        };
         walk.RecordReshape(x, new ReshapeSite(node.Output[0], a, axis, 0));
         walk.SetLayout(node.Output[0], merged);
         return true;
+    }
+
+    /// <summary>
+    /// Where the output's first axis folds other rows in with the batch (ViT's [T, N·H, d] → [T·N, H·d]): the rows per example
+    /// before each example's (the known axes in front of the input's batch axis) and after it; (1, 1) when it is the batch.
+    /// </summary>
+    private static (int Before, int After) FoldedRows(long[] input, long[] output)
+    {
+        var batchAxis = Array.FindIndex(input, d => d < 0);
+        if (output[0] >= 0 || batchAxis < 0 || -output[0] == 1)
+            return (1, 1);
+        var rows = -output[0];
+        var before = Product(input.Take(batchAxis));
+        return before > 0 && rows % before == 0 ? ((int)before, (int)(rows / before)) : (1, 1);
     }
 
     /// <summary>The layout after a permutation of the axes (output axis i is input axis perm[i]).</summary>

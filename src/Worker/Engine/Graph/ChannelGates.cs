@@ -119,6 +119,8 @@ public sealed class ChannelGates : IDisposable
             var slice = perChannel.narrow(1, site.Offset, (long)channels * site.Block);
             if (site.Block > 1)
                 slice = slice.view(slice.shape[0], channels, site.Block).sum(2);
+            if (site.RowsBefore * site.RowsAfter > 1)
+                slice = slice.view(site.RowsBefore, -1, site.RowsAfter, channels).sum([0, 2]); // tokens folded into the rows, summed per example
             total = total is null ? slice : total.add(slice, LiveScalars.One);
         }
         return total ?? throw new InvalidOperationException($"Group {groupId} has no gate sites.");
