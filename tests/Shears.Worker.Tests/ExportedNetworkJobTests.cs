@@ -41,6 +41,8 @@ public class ExportedNetworkJobTests(ITestOutputHelper output)
 
         output.WriteLine($"{network} {method}: {clock.Elapsed.TotalSeconds:F1} s; FLOPs {outcome.Before.Flops} → {outcome.After.Flops}; {string.Join(" | ", progress.Logs)}");
         Assert.True(outcome.After.Flops <= 0.5 * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
+        // Issue 17: by default (minWidth 0.25) no layer goes below a quarter of its width, whatever the method.
+        Assert.All(outcome.Layers, l => Assert.True(l.ChannelsAfter * 4 >= l.ChannelsBefore, $"{l.Name}: {l.ChannelsBefore} → {l.ChannelsAfter}"));
         var pruned = ModelInspector.Inspect(outcome.PrunedOnnx);
         Assert.Empty(pruned.UnsupportedOps);
         Assert.Equal(outcome.After.Flops, pruned.Flops);
