@@ -141,6 +141,14 @@ public sealed class TargetPlanJobTests(PostgresServer postgres) : IAsyncLifetime
         Assert.Equal(chosen.GetProperty("flops").GetInt64(), after.GetProperty("flops").GetInt64());
         Assert.Equal(chosen.GetProperty("figure").GetDouble(), after.GetProperty("agreement")[0].GetProperty("top1Agreement").GetDouble(), 6);
         Assert.True(after.GetProperty("flops").GetInt64() < result.GetProperty("before").GetProperty("flops").GetInt64());
+
+        // report.json's Pareto table carries each candidate's agreement (no labels, no accuracy); report.png plots it.
+        var report = JsonDocument.Parse(await Alpha.GetByteArrayAsync($"/v1/jobs/{jobId}/artifacts/report.json")).RootElement;
+        var pareto = report.GetProperty("pareto").EnumerateArray().ToList();
+        Assert.Equal(candidates.Count + 1, pareto.Count);
+        Assert.False(pareto[0].TryGetProperty("agreement", out _), pareto[0].ToString());
+        Assert.Equal(candidates.Select(c => c.GetProperty("agreement").GetRawText()), pareto.Skip(1).Select(r => r.GetProperty("agreement").GetRawText()));
+        Assert.Equal((byte)'P', (await Alpha.GetByteArrayAsync($"/v1/jobs/{jobId}/artifacts/report.png"))[1]);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

@@ -40,7 +40,8 @@ public sealed record JobReport(
 
 /// <summary>
 /// A row of a levels or budget job's Pareto table (<c>report.json</c>, <c>report.png</c>): a network (the original, a level or
-/// a candidate), its cost, held-out accuracy and ONNX Runtime latency (null for a candidate that was measured only for the search).
+/// a candidate), its cost, held-out figures (accuracy with labels; each output's agreement with the original, none for the
+/// original itself) and ONNX Runtime latency (null for a candidate that was measured only for the search).
 /// </summary>
 public sealed record ParetoPoint(string Network, long? Flops, double FlopsFraction, long? Params, double ParamsFraction, double? Accuracy,
-    double? LatencyMs, Guid? ModelId);
+    double? LatencyMs, Guid? ModelId, IReadOnlyList<OutputAgreement>? Agreement = null);

@@ -22,13 +22,14 @@ public static class ParetoTable
             rows.Add(candidate.Chosen
                 ? Row("chosen candidate", outcome.After, before, modelId)
                 : new ParetoPoint(candidate.WithinBudget ? "candidate within the budget" : "candidate outside the budget", candidate.Flops, candidate.FlopsFraction,
-                    candidate.Params, candidate.ParamsFraction, candidate.Accuracy, null, null));
+                    candidate.Params, candidate.ParamsFraction, candidate.Accuracy, null, null, candidate.Agreement));
         }
         return rows;
     }
 
     private static ParetoPoint Row(string network, NetworkMetrics after, NetworkMetrics before, Guid? modelId) =>
-        new(network, after.Flops, Fraction(after.Flops, before.Flops), after.Params, Fraction(after.Params, before.Params), after.Accuracy, after.LatencyMs, modelId);
+        new(network, after.Flops, Fraction(after.Flops, before.Flops), after.Params, Fraction(after.Params, before.Params), after.Accuracy, after.LatencyMs, modelId,
+            after.Agreement);
 
     private static double Fraction(long part, long whole) => whole == 0 ? 1 : (double)part / whole;
 }

@@ -70,23 +70,29 @@ public static class ReportPlot
         return plot;
     }
 
-    /// <summary>A levels or budget job's networks: held-out accuracy (left) and ONNX Runtime latency (right) against FLOPs kept.</summary>
+    /// <summary>
+    /// A levels or budget job's networks: held-out accuracy (left; without labels, the lowest top-1 agreement with the original
+    /// over the class outputs, the original at 1) and ONNX Runtime latency (right) against FLOPs kept.
+    /// </summary>
     private static Plot Pareto(IReadOnlyList<ParetoPoint> rows)
     {
+        var labelled = rows.Any(r => r.Accuracy is not null);
+        double? Figure(ParetoPoint row) => labelled ? row.Accuracy
+            : row.Agreement is null ? 1 : row.Agreement.Select(a => a.Top1Agreement).Where(a => a is not null).DefaultIfEmpty(null).Min();
         var plot = new Plot();
         plot.Font.Set(FontName);
-        plot.Title("Networks of the job: accuracy and latency by size");
+        plot.Title($"Networks of the job: {(labelled ? "accuracy" : "agreement")} and latency by size");
         plot.XLabel("FLOPs kept (fraction of the original)");
-        plot.YLabel("held-out accuracy");
+        plot.YLabel(labelled ? "held-out accuracy" : "top-1 agreement with the original");
         plot.Axes.Right.Label.Text = "ONNX Runtime latency (ms, batch 64)";
         var ordered = rows.OrderByDescending(r => r.FlopsFraction).ToArray();
-        var measured = ordered.Where(r => r.Accuracy is not null).ToArray(); // without labels, no accuracy
-        var accuracy = plot.Add.Scatter(measured.Select(r => r.FlopsFraction).ToArray(), measured.Select(r => r.Accuracy!.Value).ToArray());
-        accuracy.LegendText = "accuracy";
+        var measured = ordered.Where(r => Figure(r) is not null).ToArray();
+        var accuracy = plot.Add.Scatter(measured.Select(r => r.FlopsFraction).ToArray(), measured.Select(r => Figure(r)!.Value).ToArray());
+        accuracy.LegendText = labelled ? "accuracy" : "top-1 agreement";
         accuracy.MarkerSize = 8;
         foreach (var row in measured)
         {
-            var label = plot.Add.Text(row.Network, row.FlopsFraction, row.Accuracy!.Value);
+            var label = plot.Add.Text(row.Network, row.FlopsFraction, Figure(row)!.Value);
             label.LabelFontSize = 10;
         }
         var timed = ordered.Where(r => r.LatencyMs is not null).ToArray();
