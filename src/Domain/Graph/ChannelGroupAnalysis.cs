@@ -199,7 +199,7 @@ public static class ChannelGroupAnalysis
             var members = Enumerable.Range(0, sources.Count).Where(s => Find(s) == root && !sources[s].Divided).ToList();
             var starts = sizes.Select((_, i) => sizes.Take(i).Sum()).ToList();
             var parts = members.ToDictionary(m => m, m => sizes.Select((size, i) =>
-                NewSource($"{sources[m].Name}[{starts[i]}:{starts[i] + size}]", size, sources[root].HeldReason)).ToList());
+                NewPart(sources[m], starts[i], size, sources[root].HeldReason)).ToList());
             foreach (var m in members.Skip(1))
                 for (var i = 0; i < sizes.Count; i++)
                     Union(parts[members[0]][i], parts[m][i]);
@@ -254,7 +254,7 @@ public static class ChannelGroupAnalysis
             if (layout.Segments.Any(s => s.Block != 1) || members.Any(m => sources[m].Channels % unit != 0))
                 return false;
             foreach (var m in members)
-                sources[m] = sources[m] with { Channels = sources[m].Channels / unit };
+                sources[m] = sources[m] with { Channels = sources[m].Channels / unit, Unit = sources[m].Unit * unit };
             var times = (int)unit;
             Scale(slices, members, slice => slice with { BlockSize = slice.BlockSize * times });
             Scale(gates, members, site => site with { Block = site.Block * times });
@@ -466,6 +466,18 @@ public static class ChannelGroupAnalysis
         }
 
         /// <param name="Divided">Cut into parts by <see cref="Divide"/>: the parts stand for it from then on.</param>
-        private sealed record Source(string Name, long Channels, string? HeldReason, bool Divided = false);
+        /// <param name="Origin">The node that made the channels; a part names the indices of its output it holds ("qkv[32:64]").</param>
+        /// <param name="Start">The part's first index in that output.</param>
+        /// <param name="Unit">Indices of that output per channel (head_dim once channels are heads).</param>
+        private sealed record Source(string Name, long Channels, string? HeldReason, bool Divided = false, string? Origin = null, long Start = 0, long Unit = 1);
+
+        private int NewPart(Source whole, long start, long size, string? heldReason)
+        {
+            var origin = whole.Origin ?? whole.Name;
+            var first = whole.Start + (start * whole.Unit);
+            var part = NewSource($"{origin}[{first}:{first + (size * whole.Unit)}]", size, heldReason);
+            sources[part] = sources[part] with { Origin = origin, Start = first, Unit = whole.Unit };
+            return part;
+        }
     }
 }
