@@ -1,3 +1,4 @@
+using Shears.Domain.Jobs;
 using Shears.Worker.Engine.Budgets;
 using static TorchSharp.torch;
 
@@ -34,7 +35,7 @@ public static class L0Trajectory
                 TakeAt(session, gates, stops, stop, $"at gate step {step} of {gateSteps}, the expected cost {expected:P1}");
         });
         while (stops.Next is { } stop)
-            TakeAt(session, gates, stops, stop, $"from the final gates (step {gateSteps})");
+            TakeAt(session, gates, stops, stop, "from the final gates");
     }
 
     /// <summary>The expected cost under the gates' distribution, a fraction of the original's in the target's metric.</summary>
@@ -48,13 +49,15 @@ public static class L0Trajectory
     /// <summary>Projects the gates to <paramref name="stop"/>, takes the stop, and puts the gate-trained network back.</summary>
     private static void TakeAt(PruningSession session, L0Gates gates, TrajectoryStops stops, double stop, string when)
     {
-        session.Progress.Log($"l0: projecting the gates to {stop:P1} of the {Domain.Jobs.TargetJson.Name(stops.Metric)} {when}.");
+        session.Progress.Log($"l0: projecting the gates to {stop:P1} of the {TargetJson.Name(stops.Metric)} {when}.");
         var trained = NetworkSnapshot.Capture(session);
         var afterRemoval = session.ChannelRemoved;
         session.ChannelRemoved = null; // a stop is taken once the projection is complete, not halfway through it
+        double projected;
         try
         {
             L0Pruning.RemoveClosedChannels(session, gates, stop);
+            projected = session.Cost.Fraction(stops.Metric);
             stops.TakeDue(session);
         }
         finally
@@ -63,7 +66,7 @@ public static class L0Trajectory
             trained.RestoreInto(session);
         }
         if (stops.Next == stop)
-            throw new PruningFailedException($"l0 could not project its gates to {stop:P1} of the {Domain.Jobs.TargetJson.Name(stops.Metric)} at widths the job allows " +
-                $"(it came to {session.Cost.Fraction(stops.Metric):P1}).");
+            throw new PruningFailedException($"l0 could not project its gates to {stop:P1} of the {TargetJson.Name(stops.Metric)} at widths the job allows " +
+                $"(it came to {projected:P1}).");
     }
 }
