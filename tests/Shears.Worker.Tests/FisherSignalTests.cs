@@ -56,13 +56,7 @@ public class FisherSignalTests
                 foreach (var g in groups)
                     gates.Set(g.Id, masks[g.Id].to_type(ScalarType.Float32), keep: false);
                 var exampleLoss = nn.functional.cross_entropy(module.forward(x[n..(n + 1)]), y[n..(n + 1)], reduction: nn.Reduction.Sum);
-                var grads = torch.autograd.grad([exampleLoss], masks);
-                foreach (var g in groups)
-                {
-                    var gn = grads[g.Id].data<double>().ToArray();
-                    for (var k = 0; k < g.Channels; k++)
-                        reference[g.Id][k] += gn[k] * gn[k] / (2.0 * 24);
-                }
+                AddExampleDelta(reference, groups, exampleLoss, masks, 24);
             }
         }
 
@@ -99,17 +93,7 @@ public class FisherSignalTests
         using var module = new GraphModule(graph, CPU);
         module.eval();
 
-        double[][] engine;
-        using (var gates = new ChannelGates(module, groups))
-        using (var masks = new ChannelMasks(gates))
-        using (var signal = new FisherSignal(gates))
-        {
-            gates.CaptureGradients = true;
-            using var scope = NewDisposeScope();
-            nn.functional.cross_entropy(module.forward(x), y, reduction: nn.Reduction.Sum).backward();
-            signal.Accumulate(n, lossScale: 1);
-            engine = signal.Deltas();
-        }
+        var engine = EngineDeltas(module, groups, x, y);
 
         var reference = groups.Select(g => new double[g.Channels]).ToArray();
         using (var gates = new ChannelGates(module, groups))
@@ -121,13 +105,7 @@ public class FisherSignalTests
                 foreach (var g in groups)
                     gates.Set(g.Id, masks[g.Id].to_type(ScalarType.Float32), keep: false);
                 var exampleLoss = nn.functional.cross_entropy(module.forward(x[example..(example + 1)]), y[example..(example + 1)], reduction: nn.Reduction.Sum);
-                var grads = torch.autograd.grad([exampleLoss], masks);
-                foreach (var g in groups)
-                {
-                    var gn = grads[g.Id].data<double>().ToArray();
-                    for (var k = 0; k < g.Channels; k++)
-                        reference[g.Id][k] += gn[k] * gn[k] / (2.0 * n);
-                }
+                AddExampleDelta(reference, groups, exampleLoss, masks, n);
             }
         }
 
@@ -157,17 +135,7 @@ public class FisherSignalTests
         using var module = new GraphModule(graph, CPU);
         module.eval();
 
-        double[][] engine;
-        using (var gates = new ChannelGates(module, groups))
-        using (var masks = new ChannelMasks(gates))
-        using (var signal = new FisherSignal(gates))
-        {
-            gates.CaptureGradients = true;
-            using var scope = NewDisposeScope();
-            Trainer.LossFor(module.OutputOp())(module.forward(x), y).backward();
-            signal.Accumulate(n, lossScale: n);
-            engine = signal.Deltas();
-        }
+        var engine = EngineDeltas(module, groups, x, y);
 
         var reference = groups.Select(g => new double[g.Channels]).ToArray();
         var consumerWeights = groups.SelectMany(g => g.Members.Where(m => m.Role == SliceRole.Consumer)).Select(m => m.Initializer).Distinct().ToList();
@@ -178,13 +146,7 @@ public class FisherSignalTests
             foreach (var weight in consumerWeights)
                 module.SetWeightMultiplier(weight, ColumnMultiplier(module.Parameters[weight].shape, groups, masks, weight));
             var exampleLoss = nn.functional.cross_entropy(module.forward(x[example..(example + 1)]), y[example..(example + 1)], reduction: nn.Reduction.Sum);
-            var grads = torch.autograd.grad([exampleLoss], masks);
-            foreach (var g in groups)
-            {
-                var gn = grads[g.Id].data<double>().ToArray();
-                for (var k = 0; k < g.Channels; k++)
-                    reference[g.Id][k] += gn[k] * gn[k] / (2.0 * n);
-            }
+            AddExampleDelta(reference, groups, exampleLoss, masks, n);
         }
         foreach (var weight in consumerWeights)
             module.SetWeightMultiplier(weight, null);
@@ -237,4 +199,29 @@ public class FisherSignalTests
         new(id, name, channels,
             [new($"{producer}.weight", 0, 0, 1, SliceRole.Producer), new($"{producer}.bias", 0, 0, 1, SliceRole.Producer), new($"{consumer}.weight", 1, 0, 1, SliceRole.Consumer)],
             [new GateSite(site, 1, 0, reader)]);
+
+    /// <summary>Adds one example's g² / (2N) to every channel's reference Δ: g is its loss's gradient with respect to the channel's mask.</summary>
+    private static void AddExampleDelta(double[][] reference, IReadOnlyList<ChannelGroup> groups, Tensor exampleLoss, Tensor[] masks, int examples)
+    {
+        var grads = torch.autograd.grad([exampleLoss], masks);
+        foreach (var g in groups)
+        {
+            var gn = grads[g.Id].data<double>().ToArray();
+            for (var k = 0; k < g.Channels; k++)
+                reference[g.Id][k] += gn[k] * gn[k] / (2.0 * examples);
+        }
+    }
+
+    /// <summary>The engine's Δ from one batched backward of the mean loss with every channel kept.</summary>
+    private static double[][] EngineDeltas(GraphModule module, IReadOnlyList<ChannelGroup> groups, Tensor x, Tensor y)
+    {
+        using var gates = new ChannelGates(module, groups);
+        using var masks = new ChannelMasks(gates);
+        using var signal = new FisherSignal(gates);
+        gates.CaptureGradients = true;
+        using var scope = NewDisposeScope();
+        Trainer.LossFor(module.OutputOp())(module.forward(x), y).backward();
+        signal.Accumulate(x.shape[0], lossScale: x.shape[0]);
+        return signal.Deltas();
+    }
 }
