@@ -24,6 +24,8 @@ public sealed class TeacherOutputs : IDisposable
 
     private readonly Tensor[]? recorded;
     private readonly GraphModule? frozen;
+    private readonly TrainingData? trainingRows;
+    private double[]? variances;
 
     /// <summary>The teacher that distillation trains against, on <paramref name="data"/>'s training batches.</summary>
     /// <param name="original">The network before any training or pruning (its gates all open).</param>
@@ -35,20 +37,20 @@ public sealed class TeacherOutputs : IDisposable
             recorded = Record(original, data);
         else
             frozen = Frozen(original);
-        Variances = OutputVariances(data);
+        trainingRows = data;
     }
 
-    private TeacherOutputs(GraphModule original)
-    {
-        frozen = Frozen(original);
-        Variances = [];
-    }
+    private TeacherOutputs(GraphModule original) => frozen = Frozen(original);
 
     /// <summary>The original network for the agreement figures only: run on each held-out batch, no variances.</summary>
     public static TeacherOutputs ForFigures(GraphModule original) => new(original);
 
-    /// <summary>Per graph output, the variance of its values over the training rows (1 where the output is constant); empty for <see cref="ForFigures"/>.</summary>
-    public double[] Variances { get; }
+    /// <summary>
+    /// Per graph output, the variance of its values over the training rows (1 where the output is constant); empty for
+    /// <see cref="ForFigures"/>. Measured when first asked for: only squared-error outputs need it, and without a recording
+    /// it reads every training row once more (a classifier distilled on augmented images never asks).
+    /// </summary>
+    public double[] Variances => variances ??= trainingRows is null ? [] : OutputVariances(trainingRows);
 
     /// <summary>True when the outputs were recorded per row; false when the original network runs on every batch.</summary>
     public bool Recorded => recorded is not null;
