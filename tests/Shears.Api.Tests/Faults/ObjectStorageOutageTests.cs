@@ -59,9 +59,16 @@ public sealed class ObjectStorageOutageTests(PostgresServer postgres, ITestOutpu
         Assert.All(keys, key => Assert.StartsWith("objects/", key, StringComparison.Ordinal));
         foreach (var key in keys)
         {
-            Assert.Equal(key[(key.LastIndexOf('/') + 1)..], Convert.ToHexStringLower(SHA256.HashData(await s3.ReadAsync(key))));
+            // The checkpoint's deletion is retried with back-off and may reach the server after the listing: an object
+            // gone by the time it is read is not half-written.
+            var bytes = await s3.ReadIfPresentAsync(key);
+            if (bytes is not null)
+            {
+                Assert.Equal(key[(key.LastIndexOf('/') + 1)..], Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            }
         }
         var inputs = await Sql.ColumnAsync(scene.Database, "SELECT sha256 FROM models UNION SELECT inputs_sha256 FROM datasets UNION SELECT labels_sha256 FROM datasets");
-        Assert.All(inputs, sha256 => Assert.Contains($"objects/{sha256[..2]}/{sha256}", keys));
+        var keysNow = await s3.KeysAsync();
+        Assert.All(inputs, sha256 => Assert.Contains($"objects/{sha256[..2]}/{sha256}", keysNow));
     }
 }

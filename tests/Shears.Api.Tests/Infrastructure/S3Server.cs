@@ -131,6 +131,19 @@ public sealed class S3Server : IAsyncDisposable
         return bytes.ToArray();
     }
 
+    /// <summary>An object's bytes, or null when there is no such key (any more).</summary>
+    public async Task<byte[]?> ReadIfPresentAsync(string key)
+    {
+        try
+        {
+            return await ReadAsync(key);
+        }
+        catch (NoSuchKeyException)
+        {
+            return null;
+        }
+    }
+
     public string Output
     {
         get
