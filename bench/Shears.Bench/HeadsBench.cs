@@ -119,21 +119,16 @@ internal static class HeadsBench
     }
 
     /// <summary>Batch rows of the .npz (repeated when it has fewer); token arrays repeated along the sequence to <paramref name="length"/>.</summary>
-    private static List<HostTensor> Feed(Dataset data, int batch, int length) =>
-        [.. data.Arrays.Select(a =>
-        {
-            if (a.Integers is { } ids)
-            {
-                var width = a.SampleShape[0];
-                var values = new long[batch * length];
-                for (var row = 0; row < batch; row++)
-                    for (var t = 0; t < length; t++)
-                        values[(row * length) + t] = ids[((row % data.Samples) * width) + (t % width)];
-                return new HostTensor(a.Name, [batch, length], values);
-            }
-            var floats = Enumerable.Range(0, batch).SelectMany(row => a.Floats!.AsSpan((row % data.Samples) * a.SampleSize, a.SampleSize).ToArray()).ToArray();
-            return new HostTensor(a.Name, [batch, .. a.SampleShape.Select(d => (long)d)], floats);
-        })];
+    private static List<HostTensor> Feed(Dataset data, int batch, int length)
+    {
+        var sized = data.Arrays.Any(a => a.Integers is not null) ? ZooData.WithSequence(data, length) : data;
+        return [.. sized.Arrays.Select(a => a.Integers is { } ids
+            ? new HostTensor(a.Name, [batch, .. a.SampleShape.Select(d => (long)d)], Rows(ids, a.SampleSize, data.Samples, batch))
+            : new HostTensor(a.Name, [batch, .. a.SampleShape.Select(d => (long)d)], Rows(a.Floats!, a.SampleSize, data.Samples, batch)))];
+    }
+
+    private static T[] Rows<T>(T[] values, int size, int samples, int batch) =>
+        [.. Enumerable.Range(0, batch).SelectMany(row => values.AsSpan((row % samples) * size, size).ToArray())];
 
     private static double WorstRelativeDifference(byte[] masked, byte[] pruned, IReadOnlyList<HostTensor> feed, int threads)
     {

@@ -9,12 +9,15 @@ using static TorchSharp.torch;
 // or the image loader: bench/images.sh (dotnet run ... -- images --make / --archive)
 // or distillation against labels (issue 14): dotnet run ... -- distill --out docs/distill-bench.md
 // or attention heads (issue 15): dotnet run ... -- heads (zoo vit and bert with half their heads removed, in ONNX Runtime)
+// or transformer training steps (issue 15): dotnet run ... -- steps (zoo vit and bert through the engine vs PyTorch)
 if (args is ["images", .. var imageArgs])
     return ImageBench.Run(imageArgs);
 if (args is ["distill", .. var distillArgs])
     return DistillBench.Run(distillArgs);
 if (args is ["heads", .. var headsArgs])
     return HeadsBench.Run(headsArgs);
+if (args is ["steps", .. var stepsArgs])
+    return TransformerSteps.Run(stepsArgs);
 if (BenchOptions.Parse(args) is not { } options)
     return 2;
 set_num_threads(options.Threads);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Shears.Domain.Datasets;
 using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
@@ -70,8 +69,9 @@ internal static class StepBenchmark
             }));
             fisherRounds.Add(MedianStep(options.StepsPerRound, () => FisherPruning.Step(session, signal)));
             l0Rounds.Add(MedianStep(options.StepsPerRound, () => l0.Step(++l0Step)));
-            var (torch, pytorchVersion) = hasTorch ? PyTorch(options) : (skipped, version);
-            (hasTorch, version) = (hasTorch && torch is not null, pytorchVersion);
+            var pytorch = hasTorch ? PyTorchStep.Run(["--onnx", options.Network, "--threads", options.Threads.ToString(), "--steps", options.StepsPerRound.ToString()]) : null;
+            (hasTorch, version) = (pytorch is not null, pytorch?.Version ?? "(skipped)");
+            var torch = pytorch?.Cost;
             torchRounds.Add(torch ?? skipped);
             Console.WriteLine($"  round {round + 1}: plain {plainRounds[^1]}, fisher {fisherRounds[^1]}, l0 {l0Rounds[^1]}, pytorch {torch}");
         }
@@ -99,37 +99,5 @@ internal static class StepBenchmark
         }
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStarted;
         return new StepCost(LatencyComparison.Median(times), cpu.TotalMilliseconds / steps);
-    }
-
-    /// <summary>
-    /// The PyTorch side; null with a printed note when it cannot run here (python3-torch or python3-onnx
-    /// missing, or a network bench/pytorch_step.py does not rebuild), so the rest of the bench goes on.
-    /// </summary>
-    private static (StepCost? Cost, string Version) PyTorch(BenchOptions options)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3",
-            ["bench/pytorch_step.py", "--onnx", options.Network, "--threads", options.Threads.ToString(), "--steps", options.StepsPerRound.ToString()])
-        { RedirectStandardOutput = true, RedirectStandardError = true };
-        try
-        {
-            using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
-            var errors = process.StandardError.ReadToEndAsync();
-            var output = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                var reason = errors.Result.Trim().Split('\n')[^1];
-                Console.WriteLine($"  note: PyTorch step skipped — bench/pytorch_step.py failed ({reason}); it needs python3-torch and python3-onnx and rebuilds LeNet-5-Caffe only.");
-                return (null, $"(skipped: {reason})");
-            }
-            using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
-            var result = json.RootElement;
-            return (new StepCost(result.GetProperty("median_ms").GetDouble(), result.GetProperty("cpu_ms").GetDouble()), result.GetProperty("torch").GetString() ?? "");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            Console.WriteLine($"  note: PyTorch step skipped — /usr/bin/python3 could not start ({e.Message}).");
-            return (null, "(skipped: no python3)");
-        }
     }
 }

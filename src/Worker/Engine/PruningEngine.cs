@@ -144,9 +144,9 @@ public sealed class PruningEngine(EngineSettings? settings = null)
     /// <summary>
     /// The graph with its static shape arithmetic folded into constants (F.pad's ConstantOfShape/Slice
     /// chain has no kernel) and dynamic sample dimensions (a token length) pinned to the dataset's; analysis, training
-    /// and surgery all work on this one graph.
+    /// and surgery all work on this one graph (bench steps trains it too).
     /// </summary>
-    private static OnnxGraph ParseGraph(byte[] onnx, JobDataset dataset)
+    public static OnnxGraph ParseGraph(byte[] onnx, JobDataset dataset)
     {
         try
         {
