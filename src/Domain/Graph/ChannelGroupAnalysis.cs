@@ -56,6 +56,7 @@ public static class ChannelGroupAnalysis
                     Hold(output, graphOutput.Name, "it is a graph output");
             HoldChannelCountReads();
             ResolveSharedInitializers();
+            CoarsenToWholeRuns();
             return Build();
         }
 
@@ -198,8 +199,11 @@ public static class ChannelGroupAnalysis
             var root = Find(source);
             var members = Enumerable.Range(0, sources.Count).Where(s => Find(s) == root && !sources[s].Divided).ToList();
             var starts = sizes.Select((_, i) => sizes.Take(i).Sum()).ToList();
+            var heldReason = sources[root].HeldReason;
+            if (heldReason is null && members.FirstOrDefault(m => sizes.Any(size => size % sources[m].Together != 0), -1) is var cutRuns and >= 0)
+                heldReason = $"Conv '{sources[cutRuns].TogetherBy}' removes them {sources[cutRuns].Together} at a time (its groups), and a Split or Slice cuts through its groups";
             var parts = members.ToDictionary(m => m, m => sizes.Select((size, i) =>
-                NewPart(sources[m], starts[i], size, sources[root].HeldReason)).ToList());
+                NewPart(sources[m], starts[i], size, heldReason)).ToList());
             foreach (var m in members.Skip(1))
                 for (var i = 0; i < sizes.Count; i++)
                     Union(parts[members[0]][i], parts[m][i]);
@@ -253,8 +257,19 @@ public static class ChannelGroupAnalysis
             var members = Enumerable.Range(0, sources.Count).Where(s => !sources[s].Divided && roots.Contains(Find(s))).ToHashSet();
             if (layout.Segments.Any(s => s.Block != 1) || members.Any(m => sources[m].Channels % unit != 0))
                 return false;
+            CoarsenMembers(members, unit);
+            return true;
+        }
+
+        private void CoarsenMembers(HashSet<int> members, long unit)
+        {
             foreach (var m in members)
-                sources[m] = sources[m] with { Channels = sources[m].Channels / unit, Unit = sources[m].Unit * unit };
+                sources[m] = sources[m] with
+                {
+                    Channels = sources[m].Channels / unit,
+                    Unit = sources[m].Unit * unit,
+                    Together = Lcm(sources[m].Together, unit) / unit,
+                };
             var times = (int)unit;
             Scale(slices, members, slice => slice with { BlockSize = slice.BlockSize * times });
             Scale(gates, members, site => site with { Block = site.Block * times });
@@ -268,8 +283,43 @@ public static class ChannelGroupAnalysis
                     {
                         Segments = [.. existing.Segments.Select(s => members.Contains(s.Source) ? s with { Block = s.Block * unit, GateBlock = s.GateBlock * unit } : s)],
                     };
+        }
+
+        /// <summary>
+        /// The layout's channels are removed <paramref name="width"/> consecutive ones at a time (<paramref name="by"/>: a grouped
+        /// Conv whose group reads and writes those channels). The walk goes on with single channels, so every operator sees the
+        /// layout it always did; once the whole graph is walked, each run becomes one channel of its group
+        /// (<see cref="CoarsenToWholeRuns"/>). False (nothing recorded) when a segment does not start and end on a run.
+        /// </summary>
+        public bool RemoveTogether(ChannelLayout layout, long width, string by)
+        {
+            if (width == 1)
+                return true;
+            if (layout.Segments.Any(s => s.Block != 1 || Channels(s.Source) % width != 0))
+                return false;
+            foreach (var segment in layout.Segments)
+                sources[segment.Source] = sources[segment.Source] with { Together = Lcm(sources[segment.Source].Together, width), TogetherBy = by };
             return true;
         }
+
+        /// <summary>
+        /// Makes each run of channels that must go together (<see cref="RemoveTogether"/>) one channel of its group: the least
+        /// common multiple of every member's run, since a removal that respects runs of a and of b removes whole runs of lcm(a, b).
+        /// </summary>
+        private void CoarsenToWholeRuns()
+        {
+            foreach (var root in Enumerable.Range(0, sources.Count).Where(s => Find(s) == s && !sources[s].Divided && sources[s].HeldReason is null).ToList())
+            {
+                var members = Enumerable.Range(0, sources.Count).Where(s => !sources[s].Divided && Find(s) == root).ToHashSet();
+                var width = members.Aggregate(1L, (w, m) => Lcm(w, sources[m].Together));
+                if (width > 1)
+                    CoarsenMembers(members, width);
+            }
+        }
+
+        private static long Lcm(long a, long b) => a / Gcd(a, b) * b;
+
+        private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
 
         private static void Scale<T>(List<(int Source, T Item)> records, HashSet<int> members, Func<T, T> scaled)
         {
@@ -469,14 +519,17 @@ public static class ChannelGroupAnalysis
         /// <param name="Origin">The node that made the channels; a part names the indices of its output it holds ("qkv[32:64]").</param>
         /// <param name="Start">The part's first index in that output.</param>
         /// <param name="Unit">Indices of that output per channel (head_dim once channels are heads).</param>
-        private sealed record Source(string Name, long Channels, string? HeldReason, bool Divided = false, string? Origin = null, long Start = 0, long Unit = 1);
+        /// <param name="Together">Consecutive channels removed only together (a grouped Conv's group; see <see cref="RemoveTogether"/>).</param>
+        /// <param name="TogetherBy">The node that needs <paramref name="Together"/>.</param>
+        private sealed record Source(string Name, long Channels, string? HeldReason, bool Divided = false, string? Origin = null, long Start = 0, long Unit = 1,
+            long Together = 1, string? TogetherBy = null);
 
         private int NewPart(Source whole, long start, long size, string? heldReason)
         {
             var origin = whole.Origin ?? whole.Name;
             var first = whole.Start + (start * whole.Unit);
             var part = NewSource($"{origin}[{first}:{first + (size * whole.Unit)}]", size, heldReason);
-            sources[part] = sources[part] with { Origin = origin, Start = first, Unit = whole.Unit };
+            sources[part] = sources[part] with { Origin = origin, Start = first, Unit = whole.Unit, Together = whole.Together, TogetherBy = whole.TogetherBy };
             return part;
         }
     }

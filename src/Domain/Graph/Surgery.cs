@@ -117,18 +117,23 @@ public static class Surgery
         constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
     }
 
-    /// <summary>A depthwise Conv that lost filters keeps group = channels; a grouped Conv that lost none stays as it is.</summary>
+    /// <summary>
+    /// A grouped Conv that lost filters lost whole groups (the analysis removes them group by group; depthwise: one filter
+    /// each): its group count falls with them, the channels per group stay. One that lost none stays as it is.
+    /// </summary>
     private static void UpdateGroupedConvolutions(GraphProto graph, Dictionary<string, long[]> dims, OnnxGraph original)
     {
         foreach (var node in graph.Node.Where(n => n.OpType == "Conv" && n.IntAttribute("group", 1) > 1 && dims.ContainsKey(n.Input[1])))
         {
             var before = OnnxTensors.Dims(original.Initializers[node.Input[1]])[0];
+            var after = dims[node.Input[1]][0];
             var group = node.Attribute.First(a => a.Name == "group");
-            if (dims[node.Input[1]][0] == before)
+            if (after == before)
                 continue; // new values for its weight, no filter removed
-            if (group.I != before)
-                throw new InvalidOperationException($"Conv '{node.DisplayName()}' has group {group.I} but {before} filters; only depthwise convolutions can be sliced.");
-            group.I = dims[node.Input[1]][0];
+            var perGroup = before / group.I;
+            if (after % perGroup != 0)
+                throw new InvalidOperationException($"Conv '{node.DisplayName()}' has {group.I} groups of {perGroup} filters and would keep {after}; only whole groups can be removed.");
+            group.I = after / perGroup;
         }
     }
 

@@ -32,6 +32,11 @@ internal static class ConvolutionOperators
         c.Set(node, [x[0], w[0], .. Windows(node, x[2..], kernel, node.IntsAttribute("dilations"), ceil: false)]);
     }
 
+    /// <summary>
+    /// group = 1 mixes every input channel into every output channel. A grouped Conv whose groups read and write the same
+    /// number of channels (w = C / group; depthwise is w = 1) keeps channel i in channel i: input and output are one
+    /// group, and its filters pass the channels like a BatchNormalization, removed w at a time (a whole conv group).
+    /// </summary>
     private static void ConvChannels(NodeProto node, ChannelGroupAnalysis.Walk walk, ChannelLayout x)
     {
         var weight = node.InputOrEmpty(1);
@@ -42,19 +47,24 @@ internal static class ConvolutionOperators
             walk.Opaque(node, $"Conv '{node.DisplayName()}' reads its channels in a layout or from weights Shears cannot slice");
             return;
         }
+        var filters = walk.Dims(weight)[0];
         if (group == 1)
         {
             walk.Consume(x, node.Input[0], weight, 1, node.Output[0]);
-            walk.Produce(node, [(weight, 0), (node.InputOrEmpty(2), 0)], walk.Dims(weight)[0]);
+            walk.Produce(node, [(weight, 0), (node.InputOrEmpty(2), 0)], filters);
         }
-        else if (group == inChannels && walk.Dims(weight)[0] == inChannels)
+        else if (filters != inChannels)
         {
-            walk.PassThrough(x, [(weight, 0), (node.InputOrEmpty(2), 0)]);
-            walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], 1));
+            walk.Opaque(node, $"Conv '{node.DisplayName()}' is grouped (group={group}) with {inChannels / group} input and {filters / group} output channels per group; Shears removes whole groups only where the two are equal");
+        }
+        else if (!walk.RemoveTogether(x, inChannels / group, node.DisplayName()))
+        {
+            walk.Opaque(node, $"Conv '{node.DisplayName()}' is grouped (group={group}) and its input joins channels from several layers that do not line up with its groups of {inChannels / group}");
         }
         else
         {
-            walk.Opaque(node, $"Conv '{node.DisplayName()}' is grouped (group={group}); its channels are tied in blocks Shears keeps whole");
+            walk.PassThrough(x, [(weight, 0), (node.InputOrEmpty(2), 0)]);
+            walk.SetLayout(node.Output[0], x.GatedAt(node.Output[0], 1));
         }
     }
 

@@ -67,6 +67,34 @@ public class ChannelGroupAnalysisTests
     }
 
     [Fact]
+    public void GroupedConvTiesItsInputAndOutputChannelsAConvGroupAtATime()
+    {
+        var (b, output) = CouplingGraphs.Grouped();
+        var analysis = ChannelGroupAnalysis.Find(b.Graph(output));
+        var grouped = analysis.Groups.Single(g => g.Members.Any(m => m.Initializer == "grouped.weight"));
+        // The squeeze-and-excitation's up-projection scales the same channels, so it removes them a conv group at a time too.
+        Assert.Equal((4, 2), (grouped.Channels, grouped.UnitWidth));
+        string[] norms = ["expand_bn", "grouped_bn"];
+        string[] normParameters = ["weight", "bias", "mean", "var"];
+        AssertMembers(grouped, [("expand.weight", 0, 0, 2, Producer), ("expand.bias", 0, 0, 2, Producer),
+            .. norms.SelectMany(bn => normParameters.Select(p => ($"{bn}.{p}", 0, 0, 2, PassThrough))),
+            ("grouped.weight", 0, 0, 2, PassThrough), ("grouped.bias", 0, 0, 2, PassThrough), ("down.weight", 1, 0, 2, Consumer),
+            ("up.weight", 0, 0, 2, Producer), ("up.bias", 0, 0, 2, Producer), ("project.weight", 1, 0, 2, Consumer)]);
+        Assert.All(grouped.GateSites, site => Assert.Equal(2, site.Block));
+    }
+
+    [Fact]
+    public void ConvGroupsOfDifferentWidthsOnOneGroupRemoveTheirLeastCommonMultiple()
+    {
+        var b = new Onnx.GraphBuilder("x", CouplingGraphs.ImageInput);
+        var pairs = b.Op("Relu", b.Conv("pairs", b.Op("Relu", b.Conv("stem", b.Input, 1, 12, kernel: 1)), 12, 12, group: 6, pad: 1));
+        var triples = b.Conv("triples", pairs, 12, 12, group: 4, pad: 1);
+        var group = Assert.Single(ChannelGroupAnalysis.Find(b.Graph(b.Conv("head", triples, 12, 2, kernel: 1))).Groups);
+        Assert.Equal((2, 6), (group.Channels, group.UnitWidth));
+        Assert.All(group.Members, m => Assert.Equal(6, m.BlockSize));
+    }
+
+    [Fact]
     public void SharedWeightTiesTheLayersThatShareIt()
     {
         var (b, output) = CouplingGraphs.SharedWeight();
@@ -114,19 +142,19 @@ public class ChannelGroupAnalysisTests
     }
 
     [Fact]
-    public void GroupedConvolutionsNonFlatteningReshapesAndMisalignedSumsAreHeld()
+    public void WideningGroupedConvolutionsNonFlatteningReshapesAndMisalignedSumsAreHeld()
     {
         var b = new Onnx.GraphBuilder("x", CouplingGraphs.ImageInput);
         var stem = b.Op("Relu", b.Conv("stem", b.Input, 1, 4, pad: 1));
-        var grouped = b.Conv("grouped", stem, 4, 4, group: 2, pad: 1);
-        var halves = b.Node("Concat", "halves", [b.Conv("left", grouped, 4, 2, pad: 1), b.Conv("right", grouped, 4, 2, pad: 1)], Onnx.GraphBuilder.Attr("axis", 1));
-        var summed = b.Op("Add", halves, b.Conv("whole", grouped, 4, 4, pad: 1));
+        var grouped = b.Conv("grouped", stem, 4, 8, group: 2, pad: 1);
+        var halves = b.Node("Concat", "halves", [b.Conv("left", grouped, 8, 2, pad: 1), b.Conv("right", grouped, 8, 2, pad: 1)], Onnx.GraphBuilder.Attr("axis", 1));
+        var summed = b.Op("Add", halves, b.Conv("whole", grouped, 8, 4, pad: 1));
         var regrouped = b.Op("Reshape", summed, b.Ints("two_by_two", 0, 2, 2, 64));
         var flat = b.Node("Flatten", "flat", [regrouped], Onnx.GraphBuilder.Attr("axis", 1));
         var analysis = ChannelGroupAnalysis.Find(b.Graph(b.Gemm("fc", flat, 256, 3)));
 
         Assert.Empty(analysis.Groups);
-        Assert.Contains(analysis.Held, h => h.Tensor == stem && h.Reason.Contains("grouped (group=2)", StringComparison.Ordinal));
+        Assert.Contains(analysis.Held, h => h.Tensor == stem && h.Reason.Contains("Conv 'grouped' is grouped (group=2) with 2 input and 4 output channels per group", StringComparison.Ordinal));
         Assert.Contains(analysis.Held, h => h.Tensor == halves && h.Reason.Contains("do not line up", StringComparison.Ordinal));
         Assert.Contains(analysis.Held, h => h.Tensor == summed && h.Reason.Contains("not a flatten", StringComparison.Ordinal));
     }

@@ -56,6 +56,19 @@ internal static class CouplingGraphs
         return (b, b.Conv("project", depthwise, 4, 3, kernel: 1));
     }
 
+    /// <summary>
+    /// A ResNeXt/RegNet block: expand(1→8) → BatchNorm → Relu → grouped(8→8, group 4: 2 channels per group) → BatchNorm → Relu →
+    /// squeeze-and-excitation (down 8→2, up 2→8) → project(8→3).
+    /// </summary>
+    public static (GraphBuilder Builder, string Output) Grouped()
+    {
+        var b = new GraphBuilder("x", ImageInput);
+        var expanded = b.Op("Relu", b.BatchNorm("expand_bn", b.Conv("expand", b.Input, 1, 8, kernel: 1), 8));
+        var grouped = b.Op("Relu", b.BatchNorm("grouped_bn", b.Conv("grouped", expanded, 8, 8, group: 4, pad: 1), 8));
+        var scale = b.Op("Sigmoid", b.Conv("up", b.Op("Relu", b.Conv("down", b.Op("GlobalAveragePool", grouped), 8, 2, kernel: 1)), 2, 8, kernel: 1));
+        return (b, b.Conv("project", b.Op("Mul", grouped, scale), 8, 3, kernel: 1));
+    }
+
     /// <summary>stem(1→4) → Relu → shared(4→4) → Relu → shared again (same weight) → Relu → head(4→2).</summary>
     public static (GraphBuilder Builder, string Output) SharedWeight()
     {

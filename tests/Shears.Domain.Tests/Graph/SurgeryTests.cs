@@ -7,7 +7,7 @@ namespace Shears.Domain.Tests.Graph;
 
 public class SurgeryTests
 {
-    public static TheoryData<string> CouplingKinds => ["Mlp", "ConvIntoGemm", "Residual", "Concat", "Depthwise", "SharedWeight", "SqueezeExcitation", "ChannelsLast"];
+    public static TheoryData<string> CouplingKinds => ["Mlp", "ConvIntoGemm", "Residual", "Concat", "Depthwise", "Grouped", "SharedWeight", "SqueezeExcitation", "ChannelsLast"];
 
     [Theory]
     [MemberData(nameof(CouplingKinds))]
@@ -43,6 +43,29 @@ public class SurgeryTests
         Assert.Equal([3, 2, 1, 1], OnnxTensors.Dims(pruned.Initializers["project.weight"]));
         Assert.Equal(2, pruned.Nodes.Single(n => n.Name == "dw").IntAttribute("group", 1));
         Assert.Equal(2, ChannelGroupAnalysis.Find(pruned).Groups.Single().Channels);
+    }
+
+    [Fact]
+    public void PruningRemovesWholeConvGroupsAndKeepsTheChannelsPerGroup()
+    {
+        var (builder, output) = CouplingGraphs.Grouped();
+        var graph = builder.Graph(output);
+        var groups = ChannelGroupAnalysis.Find(graph).Groups;
+        var grouped = groups.Single(g => g.Members.Any(m => m.Initializer == "grouped.weight"));
+        var pruned = OnnxGraph.FromModel(Surgery.Prune(graph, groups, new Dictionary<int, IReadOnlySet<int>> { [grouped.Id] = new HashSet<int> { 0, 2 } }));
+
+        Assert.Equal([4, 1, 1, 1], OnnxTensors.Dims(pruned.Initializers["expand.weight"]));
+        Assert.Equal([4, 2, 3, 3], OnnxTensors.Dims(pruned.Initializers["grouped.weight"]));
+        Assert.Equal(2, pruned.Nodes.Single(n => n.Name == "grouped").IntAttribute("group", 1));
+        Assert.Equal([2, 4, 1, 1], OnnxTensors.Dims(pruned.Initializers["down.weight"]));
+        Assert.Equal([4, 2, 1, 1], OnnxTensors.Dims(pruned.Initializers["up.weight"]));
+        Assert.Equal([3, 4, 1, 1], OnnxTensors.Dims(pruned.Initializers["project.weight"]));
+        // The kept filters are the original's groups 1 and 3: filters 2, 3, 6 and 7.
+        var original = OnnxTensors.ToFloats(graph.Initializers["grouped.weight"]);
+        int[] keptFilters = [2, 3, 6, 7];
+        Assert.Equal([.. keptFilters.SelectMany(f => original.Skip(f * 18).Take(18))], OnnxTensors.ToFloats(pruned.Initializers["grouped.weight"]));
+        var again = ChannelGroupAnalysis.Find(pruned).Groups.Single(g => g.Members.Any(m => m.Initializer == "grouped.weight"));
+        Assert.Equal((2, 2), (again.Channels, again.UnitWidth));
     }
 
     [Fact]
