@@ -7,12 +7,13 @@ namespace Shears.Domain.Graph;
 /// <summary>
 /// Finds the channel groups of a graph: follows every channel from the node that creates it
 /// (Conv, Gemm, MatMul) through the nodes it passes (BatchNormalization, activations, pooling, Pad,
-/// Transpose, Flatten/Reshape into blocks, depthwise Conv, Concat at offsets) to the consumers that
+/// Transpose, Flatten/Reshape into blocks, depthwise and grouped Conv, Concat at offsets) to the consumers that
 /// read it. Residual Add/Sub/Mul/Div merge the channels of their inputs into one group. A Reshape into
 /// heads × head_dim makes each attention head one channel, followed through the score and value products
-/// to the output projection (<see cref="Operators.HeadRules"/>). Whatever
-/// cannot be proven safe — the graph input and output, unknown operators, grouped convolutions,
-/// Reshapes that are not flattens, Softmax over channels — holds the channels it touches fixed.
+/// to the output projection (<see cref="Operators.HeadRules"/>); a grouped Conv makes each of its groups one
+/// channel (<see cref="Walk.RemoveTogether"/>). Whatever cannot be proven safe — the graph input and output,
+/// unknown operators, grouped convolutions whose groups widen, Reshapes that are not flattens, Softmax over
+/// channels — holds the channels it touches fixed.
 /// </summary>
 public static class ChannelGroupAnalysis
 {

@@ -111,7 +111,8 @@ public sealed record PruningOptions
     /// Kept widths are either below this or a multiple of it (1: any width). CPU runtimes compute convolutions in blocks of
     /// channels (ONNX Runtime: 8 with AVX2, 16 with AVX-512) and fall back to slower kernels for widths between blocks,
     /// so a group that is too wide for one block loses a whole block at a time. Null: the worker's convolution block for
-    /// convolution groups, 1 for linear units and heads (the Worker's ChannelMultiples).
+    /// convolution groups (where a channel is a grouped Conv's group of w filters, the fewest groups that fill whole blocks),
+    /// 1 for linear units and heads (the Worker's ChannelMultiples).
     /// </summary>
     public int? ChannelMultiple { get; init; }
 

@@ -30,8 +30,8 @@ public class ZooPruningTests(ITestOutputHelper output)
     private static double TargetOf(string network) => network == "audio_gru" ? 0.65 : 0.5;
 
     /// <summary>
-    /// What the operators allow, not the defaults: regnet's grouped convolutions stay whole, so with the default minWidth
-    /// (a quarter of every group) half its FLOPs is out of reach (50.8% at the narrowest).
+    /// What the operators allow, not the defaults: while regnet's grouped convolutions stayed whole, the default minWidth
+    /// (a quarter of every group) put half its FLOPs out of reach (50.8% at the narrowest).
     /// </summary>
     private static readonly PruningOptions ShortJob = new() { Steps = 4, StepsPerPrune = 1, BatchSize = 8, ValidationFraction = 0.25, MinWidth = 0 };
 
