@@ -2,10 +2,12 @@ namespace Shears.Worker.Tests;
 
 /// <summary>
 /// LayerNormalization (opset 17 and its earlier decomposition: ReduceMean, Sub, Pow, Sqrt, Div), Erf-GELU and
-/// ReduceMean/ReduceSum/ReduceMax against ONNX Runtime (values and inferred shapes).
+/// ReduceMean/ReduceSum/ReduceMax/ReduceMin/ReduceL1/ReduceL2/ReduceSumSquare against ONNX Runtime (values and inferred shapes).
 /// </summary>
 public class NormalizationAndReductionParityTests
 {
+    private static readonly string[] NormReductions = ["ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare"];
+
     [Fact]
     public void Layer_normalization_and_erf_gelu_over_a_channels_last_stream_match_onnx_runtime()
     {
@@ -33,5 +35,18 @@ public class NormalizationAndReductionParityTests
         var pooled = b.Node("ReduceMean", [x], ("axes", new long[] { 1 }), ("keepdims", 0L));
         x = b.Node("Concat", [summed, maxed, pooled], ("axis", 1L));
         OperatorParity.Assert(b.Build(x), [3, 6, 8]);
+    }
+
+    /// <summary>F.normalize as exported (ReduceL2, Clip, Expand, Div) and the other reductions, over one axis and over two.</summary>
+    [Fact]
+    public void Norm_reductions_match_onnx_runtime()
+    {
+        var b = new OnnxBuilder([-1, 6, 8], opset: 13);
+        var norm = b.Node("Clip", [b.Node("ReduceL2", [b.Input], ("axes", new long[] { 2 }), ("keepdims", 1L)), b.Scalar(1e-12f)]);
+        var normalized = b.Node("Flatten", [b.Node("Div", [b.Input, b.Node("Expand", [norm, b.Node("Shape", [b.Input])])])], ("axis", 1L));
+        var overBoth = NormReductions.Select(op => b.Node(op, [b.Input], ("axes", new long[] { 1, 2 }), ("keepdims", 1L)));
+        var lastAxis = b.Node("ReduceSumSquare", [b.Input], ("axes", new long[] { -1 }), ("keepdims", 0L));
+        var parts = overBoth.Select(r => b.Node("Flatten", [r], ("axis", 1L))).Prepend(normalized).Append(lastAxis).ToArray();
+        OperatorParity.Assert(b.Build(b.Node("Concat", parts, ("axis", 1L))), [3, 6, 8]);
     }
 }

@@ -5,9 +5,9 @@ using Shears.Domain.Onnx;
 namespace Shears.Domain.Operators;
 
 /// <summary>
-/// ReduceMean, ReduceSum, ReduceMax: global pooling written as a reduction over the spatial or time axes
+/// ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceL1, ReduceL2, ReduceSumSquare: global pooling written as a reduction over the spatial or time axes
 /// (channels pass), or a norm's statistics over the channels (the channels are held: a statistic over all
-/// of them changes when one goes).
+/// of them changes when one goes; F.normalize's ReduceL2 over an embedding's width is such a statistic).
 /// </summary>
 internal static class ReductionOperators
 {
@@ -16,6 +16,10 @@ internal static class ReductionOperators
         Reduction("ReduceMean"),
         Reduction("ReduceSum"),
         Reduction("ReduceMax"),
+        Reduction("ReduceMin"),
+        Reduction("ReduceL1"),
+        Reduction("ReduceL2"),
+        Reduction("ReduceSumSquare"),
     ];
 
     private static OperatorFacts Reduction(string name) =>

@@ -27,14 +27,16 @@ public class UnsupportedVariantsTests
     }
 
     [Fact]
-    public void A_bidirectional_gru_is_refused_naming_it()
+    public void A_recurrent_layer_with_other_activations_is_refused_naming_it()
     {
         var b = new GraphBuilder("input", -1, 6, 4);
         var x = b.Node("Transpose", "time_major", [b.Input], GraphBuilder.Attr("perm", 1, 0, 2));
-        x = b.Node("GRU", "rnn", [x, b.Weight("w", 2, 15, 4), b.Weight("r", 2, 15, 5)], GraphBuilder.Attr("hidden_size", 5), Text("direction", "bidirectional"));
+        var activations = new AttributeProto { Name = "activations", Type = AttributeProto.Types.AttributeType.Strings };
+        activations.Strings.Add([ByteString.CopyFromUtf8("HardSigmoid"), ByteString.CopyFromUtf8("Tanh"), ByteString.CopyFromUtf8("Tanh")]);
+        x = b.Node("LSTM", "rnn", [x, b.Weight("w", 1, 20, 4), b.Weight("r", 1, 20, 5)], GraphBuilder.Attr("hidden_size", 5), activations);
 
         var error = Assert.Throws<InvalidModelException>(() => ModelInspector.Inspect(b.Bytes(x)));
-        Assert.Contains("GRU 'rnn' is bidirectional", error.Message);
+        Assert.Contains("LSTM 'rnn' is forward with layout 0, activations HardSigmoid/Tanh/Tanh", error.Message);
     }
 
     private static AttributeProto Text(string name, string value) =>

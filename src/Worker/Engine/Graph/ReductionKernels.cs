@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Graph;
 
-/// <summary>ReduceMean, ReduceSum, ReduceMax over constant axes (attribute, or the second input from ReduceSum-13 / opset 18).</summary>
+/// <summary>ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceL1, ReduceL2, ReduceSumSquare over constant axes (attribute, or the second input from ReduceSum-13 / opset 18).</summary>
 internal static class ReductionKernels
 {
     public static IEnumerable<(string, KernelBuilder)> All =>
@@ -12,6 +12,10 @@ internal static class ReductionKernels
         ("ReduceMean", (node, _) => Reduction(node, (x, axes, keep) => x.mean(axes, keep))),
         ("ReduceSum", (node, _) => Reduction(node, (x, axes, keep) => x.sum(axes, keep))),
         ("ReduceMax", (node, _) => Reduction(node, (x, axes, keep) => x.amax(axes, keep))),
+        ("ReduceMin", (node, _) => Reduction(node, (x, axes, keep) => x.amin(axes, keep))),
+        ("ReduceL1", (node, _) => Reduction(node, (x, axes, keep) => x.abs().sum(axes, keep))),
+        ("ReduceL2", (node, _) => Reduction(node, (x, axes, keep) => x.square().sum(axes, keep).sqrt())),
+        ("ReduceSumSquare", (node, _) => Reduction(node, (x, axes, keep) => x.square().sum(axes, keep))),
     ];
 
     private static Kernel Reduction(NodeProto node, Func<Tensor, long[], bool, Tensor> reduce)
