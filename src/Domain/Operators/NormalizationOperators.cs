@@ -61,9 +61,12 @@ internal static class NormalizationOperators
     /// <summary>Normalizing over another axis passes channels; over the channels (or flattened, before opset 13) holds them.</summary>
     private static void SoftmaxChannels(NodeProto node, ChannelGroupAnalysis.Walk walk, ChannelLayout x)
     {
+        // Before opset 13 the axis and every axis after it are normalized together (as one flattened axis).
         var opset = walk.Graph.Opset;
-        var axis = ShapeInference.Axis(node, node.IntAttribute("axis", opset >= 13 ? -1 : 1), walk.Rank(node.Input[0]));
-        if (axis == x.Axis || axis == x.Outer || opset < 13 || x.Block != 1)
+        var rank = walk.Rank(node.Input[0]);
+        var axis = ShapeInference.Axis(node, node.IntAttribute("axis", opset >= 13 ? -1 : 1), rank);
+        bool Normalized(int a) => a == axis || (opset < 13 && a > axis);
+        if (Normalized(x.Axis) || (x.Outer >= 0 && Normalized(x.Outer)) || x.Block != 1)
             walk.Opaque(node, $"{node.OpType} '{node.DisplayName()}' normalizes over the channels");
         else
             ChannelRules.PassElementwise(node, walk, x);

@@ -1,4 +1,5 @@
 using Shears.Domain.Graph;
+using Shears.Domain.Onnx;
 using static Shears.Domain.Graph.SliceRole;
 
 namespace Shears.Domain.Tests.Graph;
@@ -139,6 +140,24 @@ public class ChannelGroupAnalysisTests
         Assert.Empty(analysis.Groups);
         Assert.Contains(analysis.Held, t => t.Reason.Contains("normalizes over the channels", StringComparison.Ordinal));
         Assert.Contains(analysis.Held, t => t.Reason.Contains("Gather 'pick'", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Before opset 13 Softmax normalizes its axis and every axis after it (a ViT exported at opset 11 has axis=2 over
+    /// [batch·heads, T, T]): channels before the axis pass, channels among the normalized axes are held.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(1, 0)]
+    public void An_opset_11_softmax_holds_the_channels_only_when_it_normalizes_over_them(int axis, int groups)
+    {
+        var b = new Onnx.GraphBuilder("x", CouplingGraphs.ImageInput);
+        var h = b.Node("Softmax", "attention_like", [b.Op("Relu", b.Conv("conv1", b.Input, 1, 6, pad: 1))], Onnx.GraphBuilder.Attr("axis", axis));
+        var model = b.Model(b.Conv("conv2", h, 6, 3, pad: 1));
+        model.OpsetImport[0].Version = 11;
+        var analysis = ChannelGroupAnalysis.Find(OnnxGraph.FromModel(model));
+        Assert.Equal(groups, analysis.Groups.Count);
+        Assert.Equal(groups == 0, analysis.Held.Any(t => t.Reason.Contains("Softmax 'attention_like' normalizes over the channels", StringComparison.Ordinal)));
     }
 
     [Fact]
