@@ -200,11 +200,8 @@ public static class ChannelGroupAnalysis
             var root = Find(source);
             var members = Enumerable.Range(0, sources.Count).Where(s => Find(s) == root && !sources[s].Divided).ToList();
             var starts = sizes.Select((_, i) => sizes.Take(i).Sum()).ToList();
-            var heldReason = sources[root].HeldReason;
-            if (heldReason is null && members.FirstOrDefault(m => sizes.Any(size => size % sources[m].Together != 0), -1) is var cutRuns and >= 0)
-                heldReason = $"Conv '{sources[cutRuns].TogetherBy}' removes them {sources[cutRuns].Together} at a time (its groups), and a Split or Slice cuts through its groups";
             var parts = members.ToDictionary(m => m, m => sizes.Select((size, i) =>
-                NewPart(sources[m], starts[i], size, heldReason)).ToList());
+                NewPart(sources[m], starts[i], size, sources[root].HeldReason)).ToList());
             foreach (var m in members.Skip(1))
                 for (var i = 0; i < sizes.Count; i++)
                     Union(parts[members[0]][i], parts[m][i]);
@@ -240,7 +237,16 @@ public static class ChannelGroupAnalysis
                 var channels = Channels(segment.Source);
                 var inside = at.Where(c => c > start && c < start + channels).Order().Prepend(start).Append(start + channels).ToList();
                 if (inside.Count > 2)
-                    Divide(segment.Source, [.. inside.Zip(inside.Skip(1), (a, b) => b - a)]);
+                {
+                    var sizes = inside.Zip(inside.Skip(1), (a, b) => b - a).ToList();
+                    var root = Find(segment.Source);
+                    var cutRun = Enumerable.Range(0, sources.Count).Where(s => Find(s) == root && !sources[s].Divided)
+                        .FirstOrDefault(s => sizes.Any(size => size % sources[s].Together != 0), -1);
+                    var parts = Divide(segment.Source, sizes);
+                    if (cutRun >= 0)
+                        foreach (var part in parts)
+                            HoldOnce(part, tensor, $"Conv '{sources[cutRun].TogetherBy}' removes these channels {sources[cutRun].Together} at a time (its groups), and a Split or Slice cuts through its groups");
+                }
                 start += channels;
             }
             return layouts[tensor];

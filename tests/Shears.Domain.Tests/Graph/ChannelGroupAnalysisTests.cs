@@ -96,6 +96,24 @@ public class ChannelGroupAnalysisTests
     }
 
     [Fact]
+    public void ConcatOrSliceThatCutsThroughConvGroupsHoldsTheirChannels()
+    {
+        var b = new Onnx.GraphBuilder("x", CouplingGraphs.ImageInput);
+        // 2 + 6 channels into groups of 4: the first group would read from both layers.
+        var joined = b.Node("Concat", "join", [b.Conv("two", b.Input, 1, 2), b.Conv("six", b.Input, 1, 6)], Onnx.GraphBuilder.Attr("axis", 1));
+        var across = b.Conv("across", joined, 8, 8, group: 2, pad: 1);
+        // Channels 2..8 of groups of 4: the Slice cuts the first group.
+        var grouped = b.Conv("grouped", b.Op("Relu", b.Conv("stem", b.Input, 1, 8)), 8, 8, group: 2, pad: 1);
+        var sliced = b.Op("Slice", grouped, b.Ints("starts", 2), b.Ints("ends", 8), b.Ints("axes", 1));
+        var analysis = ChannelGroupAnalysis.Find(b.Graph(b.Op("Add", b.Conv("head1", across, 8, 3, kernel: 1), b.Conv("head2", sliced, 6, 3, kernel: 1))));
+
+        Assert.Contains(analysis.Held, h => h.Tensor == joined
+            && h.Reason.Contains("Conv 'across' is grouped (group=2) and its input joins channels from several layers that do not line up with its groups of 4", StringComparison.Ordinal));
+        Assert.Contains(analysis.Held, h => h.Tensor == grouped && h.Reason.Contains("Conv 'grouped' removes these channels 4 at a time", StringComparison.Ordinal));
+        Assert.DoesNotContain(analysis.Groups, g => g.Members.Any(m => m.Initializer is "two.weight" or "six.weight" or "across.weight" or "stem.weight" or "grouped.weight"));
+    }
+
+    [Fact]
     public void SharedWeightTiesTheLayersThatShareIt()
     {
         var (b, output) = CouplingGraphs.SharedWeight();
