@@ -137,9 +137,9 @@ def fit(model, data, targets, steps=300, batch=50, lr=3e-3):
 
 # ---------------------------------------------------------------- the zoo: torchvision at small configurations
 
-def tv_vit():
+def tv_vit(num_layers=2, hidden_dim=64, mlp_dim=128):
     from torchvision.models.vision_transformer import VisionTransformer
-    return VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=4, hidden_dim=64, mlp_dim=128,
+    return VisionTransformer(image_size=32, patch_size=8, num_layers=num_layers, num_heads=4, hidden_dim=hidden_dim, mlp_dim=mlp_dim,
                              num_classes=10)
 
 
@@ -484,6 +484,37 @@ class AudioGru(nn.Module):
         return self.fc2(F.relu(self.fc1(state[-1])))
 
 
+class LstmText(nn.Module):
+    """Text classifier on a bidirectional LSTM (held fixed by a pruner): embedding, a per-token MLP, BiLSTM, mean over
+    time, MLP; the per-token MLP's hidden units and fc1's units prune around the LSTM."""
+
+    def __init__(self, vocabulary=100, width=24, token_hidden=96, hidden=16, classes=4):
+        super().__init__()
+        self.embedding = nn.Embedding(vocabulary, width)
+        self.token_mlp = nn.Sequential(nn.Linear(width, token_hidden), nn.ReLU(), nn.Linear(token_hidden, width))
+        self.lstm = nn.LSTM(width, hidden, batch_first=True, bidirectional=True)
+        self.fc1, self.fc2 = nn.Linear(2 * hidden, 32), nn.Linear(32, classes)
+
+    def forward(self, input_ids):
+        states, _ = self.lstm(self.token_mlp(self.embedding(input_ids)))
+        return self.fc2(F.relu(self.fc1(states.mean(1))))
+
+
+class DualEncoder(nn.Module):
+    """CLIP-style dual encoder: an image tower and a text tower, each ending in F.normalize (ReduceL2); two outputs."""
+
+    def __init__(self, vocabulary=100, width=24):
+        super().__init__()
+        self.image = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+                                   nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                                   nn.Flatten(), nn.Linear(32, width))
+        self.tokens = nn.Embedding(vocabulary, width)
+        self.text = nn.Sequential(nn.Linear(width, 64), nn.GELU(), nn.Linear(64, width))
+
+    def forward(self, image, input_ids):
+        return F.normalize(self.image(image), dim=-1), F.normalize(self.text(self.tokens(input_ids).mean(1)), dim=-1)
+
+
 class NormsAndActivations(nn.Module):
     """A small CNN that uses the normalisations and activations issue 15 lists: GroupNorm (exported before opset 18 as
     Reshape, InstanceNormalization, Reshape, Mul, Add), InstanceNorm, PReLU, Mish (Softplus, Tanh, Mul), Softplus, ELU,
@@ -567,6 +598,11 @@ def token_ids_only(count, generator):
 
 # ---------------------------------------------------------------- export
 
+def image_and_tokens(count, generator):
+    """Fashion-MNIST images (3x32x32) beside unrelated token ids: a dual encoder's two towers, no labels."""
+    return {"image": fashion_rgb(32)(count, generator)["input"], "input_ids": token_ids_only(count, generator)["input_ids"]}
+
+
 def write_npz(path, arrays):
     """numpy's savez_compressed layout (one deflated .npy per array) with a fixed timestamp, so reruns give identical bytes."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -617,6 +653,12 @@ ZOO_NETWORKS = {
                   note="YOLOv8n-style: Conv-BN-SiLU, C2f (Split), SPPF, upsample + Concat neck, decoupled head, no DFL/NMS; 64x64 in, [N,20,84] out"),
     "unet": Entry(TinyUNet, fashion_gray, ["masks"], training="segmentation", note="UNet: two levels, max-pool down, ConvTranspose up, Concat skips; 1x32x32 in, 3 classes"),
     "textcnn": Entry(TextCnn, token_ids_only, ["logits"], training="labels", sequence_axis=True, note="TextCNN: embedding 32, Conv1d 3/4/5 x 16, max over time (ReduceMax)"),
+    "vit_opset11": Entry(lambda: tv_vit(num_layers=1, hidden_dim=32, mlp_dim=64), fashion_rgb(32), ["logits"], training="labels", opset=11,
+                         note="the ViT at opset 11 (Softmax over its axis and every axis after it, Unsqueeze axes as attributes): 1 layer, width 32"),
+    "lstm_text": Entry(LstmText, token_ids_only, ["logits"], training="labels", sequence_axis=True,
+                       note="embedding 24, per-token MLP 96, bidirectional LSTM 16 (to be held fixed, about half the FLOPs), mean over time, MLP; 4 classes"),
+    "dual_encoder": Entry(DualEncoder, image_and_tokens, ["image_embedding", "text_embedding"],
+                          note="CLIP-style: conv image tower and embedding + MLP text tower, each F.normalize'd (ReduceL2); two outputs, no labels"),
     "audio1d": Entry(Audio1d, tone_clips, ["logits"], training="labels", note="M5-style waveform classifier: Conv1d + BN + ReLU + MaxPool1d x4, 1024 samples, 10 tones"),
     "video3d": Entry(Video3d, drifting_clips, ["logits"], training="labels", note="C3D-style: Conv3d + BN + ReLU + MaxPool3d x3; 3x8x32x32 clips"),
 }
