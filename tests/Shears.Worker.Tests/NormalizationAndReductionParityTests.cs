@@ -49,4 +49,13 @@ public class NormalizationAndReductionParityTests
         var parts = overBoth.Select(r => b.Node("Flatten", [r], ("axis", 1L))).Prepend(normalized).Append(lastAxis).ToArray();
         OperatorParity.Assert(b.Build(b.Node("Concat", parts, ("axis", 1L))), [3, 6, 8]);
     }
+
+    [Fact]
+    public void Gelu_exact_and_tanh_approximated_matches_onnx_runtime()
+    {
+        var b = new OnnxBuilder([-1, 6, 8], opset: 20);
+        var x = b.Node("Gelu", [b.Node("MatMul", [b.Input, b.Weight(8, 8)])]);
+        x = b.Node("Gelu", [b.Node("Mul", [x, b.Scalar(3f)])], ("approximate", "tanh"));
+        OperatorParity.Assert(b.Build(x), [3, 6, 8]);
+    }
 }

@@ -13,6 +13,7 @@ internal static class ElementwiseOperators
         Unary("HardSwish"),
         Unary("Identity"),
         Unary("Erf"),
+        Unary("Gelu"),
         Unary("Sqrt"),
         Unary("Softplus"),
         Unary("Elu"),

@@ -18,6 +18,7 @@ internal static class ActivationKernels
         ("HardSigmoid", Pointwise((node, _) => HardSigmoid(node.FloatAttribute("alpha", 0.2f), node.FloatAttribute("beta", 0.5f)))),
         ("HardSwish", Pointwise((_, _) => x => nn.functional.hardswish(x))),
         ("Erf", Pointwise((_, _) => x => x.erf())),
+        ("Gelu", Pointwise((node, _) => Gelu(node.StringAttribute("approximate", "none")))),
         ("Sqrt", Pointwise((_, _) => x => x.sqrt())),
         ("Softplus", Pointwise((_, _) => x => nn.functional.softplus(x))),
         ("Elu", Pointwise((node, _) => Elu(node.FloatAttribute("alpha", 1f), 1f))),
@@ -38,6 +39,14 @@ internal static class ActivationKernels
         var scale = gamma.ToScalar();
         return gamma == 1f ? x => nn.functional.elu(x, alpha) : x => nn.functional.elu(x, alpha).mul_(scale);
     }
+
+    /// <summary>Exact (erf) or tanh-approximated GELU, as the opset 20 attribute says; also what exported Erf-GELU runs as (<see cref="KernelFusion"/>).</summary>
+    private static Func<Tensor, Tensor> Gelu(string approximate) => approximate switch
+    {
+        "none" => x => nn.functional.gelu(x),
+        "tanh" => x => x.gelu(TorchSharp.Modules.GELU.Approximate.tanh),
+        _ => throw new NotSupportedException($"Gelu approximation '{approximate}' is not an ONNX one."),
+    };
 
     private static Func<Tensor, Tensor> LeakyRelu(float alpha) => x => nn.functional.leaky_relu(x, alpha);
 

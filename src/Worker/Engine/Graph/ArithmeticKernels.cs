@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Graph;
@@ -12,8 +13,23 @@ internal static class ArithmeticKernels
         ("Mul", (_, context) => Binary("Mul", context)),
         ("Div", (_, context) => Binary("Div", context)),
         ("PRelu", (_, context) => inputs => GraphValue.Of(PRelu(inputs[0].Tensor!, inputs[1].AsTensor(context.Device)))),
-        ("Pow", (_, context) => inputs => GraphValue.Of(inputs[0].AsTensor(context.Device).pow(inputs[1].AsTensor(context.Device)))),
+        ("Pow", Pow),
     ];
+
+    /// <summary>
+    /// A constant exponent is a Scalar, 2 a square: libtorch's pow with a tensor exponent takes its general kernel, which
+    /// costs twice as much as the whole rest of an exported LayerNorm's variance.
+    /// </summary>
+    private static Kernel Pow(Onnx.NodeProto node, IKernelContext context)
+    {
+        if (context.IsTrained(node.Input[1]) || context.ConstantScalar(node.Input[1]) is not { } exponent)
+            return inputs => GraphValue.Of(inputs[0].AsTensor(context.Device).pow(inputs[1].AsTensor(context.Device)));
+        if (exponent == 2f)
+            return inputs => GraphValue.Of(inputs[0].AsTensor(context.Device).square());
+        // Captured by the kernel, so it lives as long as it (see LiveScalars).
+        var power = exponent.ToScalar();
+        return inputs => GraphValue.Of(inputs[0].AsTensor(context.Device).pow(power));
+    }
 
     private static Kernel Binary(string op, IKernelContext context)
     {

@@ -14,7 +14,9 @@ namespace Shears.Worker.Engine.Graph;
 /// constants, and every node is a compiled kernel run in topological order. It takes a tensor per graph input (float
 /// data; int64, int32 or bool ids and masks) and returns a tensor per graph output. Any node's first input can
 /// carry a per-channel multiplier, applied to what that node reads and nothing else (see
-/// <see cref="ChannelGates"/>), the one mechanism behind masks and gates.
+/// <see cref="ChannelGates"/>), the one mechanism behind masks and gates. Operators an exporter wrote out node by node
+/// run fused (<see cref="KernelFusion"/>), unless a multiplier sits on one of the nodes a fusion stands for: then the
+/// module runs the nodes as exported.
 /// </summary>
 public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
 {
@@ -22,6 +24,9 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     private readonly GraphValue[] fixedValues;
     private readonly GraphValue[] slots;
     private readonly CompiledNode[] program;
+    private readonly CompiledNode[] exported;
+    private readonly int[] fusedAwaySlots;
+    private bool runExported;
     private readonly int[] inputSlots;
     private readonly int[] outputSlots;
     private readonly Dictionary<string, Parameter> trainable = [];
@@ -57,7 +62,14 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
         capturedBySlot = new Tensor?[slotOf.Count];
         probedShapes = new long[]?[slotOf.Count];
         LoadInitializers(graph);
-        program = [.. graph.Nodes.Where(n => n.OpType != "Constant").SelectMany(Compile)];
+        var nodes = graph.Nodes.Where(n => n.OpType != "Constant").ToList();
+        var compiled = nodes.ToDictionary<NodeProto, NodeProto, CompiledNode[]>(n => n, n => [.. Compile(n)], ReferenceEqualityComparer.Instance);
+        exported = [.. nodes.SelectMany(n => compiled[n])];
+        var fusions = KernelFusion.Find(graph);
+        var fusionByLast = fusions.ToDictionary<KernelFusion.Fusion, NodeProto, KernelFusion.Fusion>(f => f.Replaced[^1], f => f, ReferenceEqualityComparer.Instance);
+        var replaced = fusions.SelectMany(f => f.Replaced).ToHashSet<NodeProto>(ReferenceEqualityComparer.Instance);
+        program = [.. nodes.SelectMany(n => fusionByLast.TryGetValue(n, out var fusion) ? Compile(fusion.Node) : replaced.Contains(n) ? [] : compiled[n])];
+        fusedAwaySlots = [.. replaced.SelectMany(n => n.Output.Where(o => o.Length > 0)).Select(SlotOf)];
         eval();
         Probe();
     }
@@ -82,6 +94,8 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     float? IKernelContext.ConstantScalar(string tensorName) =>
         Graph.Initializers.TryGetValue(tensorName, out var t) && OnnxTensors.ElementCount(t) == 1 ? OnnxTensors.ToFloats(t)[0] : null;
 
+    bool IKernelContext.IsTrained(string tensorName) => trainable.ContainsKey(tensorName);
+
     /// <summary>A network of one input and one output: its output for <paramref name="input"/>.</summary>
     public override Tensor forward(Tensor input)
     {
@@ -97,7 +111,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
             throw new ArgumentException($"The graph takes {inputSlots.Length} inputs, not {inputs.Count}.", nameof(inputs));
         for (var i = 0; i < inputSlots.Length; i++)
             slots[inputSlots[i]] = GraphValue.Of(inputs[i]);
-        foreach (var node in program)
+        foreach (var node in runExported ? exported : program)
         {
             var nodeInputs = node.Inputs;
             for (var i = 0; i < nodeInputs.Length; i++)
@@ -155,7 +169,11 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
             : throw new InvalidOperationException($"Tensor '{tensorName}' is not computed by the graph.");
 
     /// <summary>Multiplies the first input of the node whose first output is <paramref name="reader"/>, as that node reads it, from the next forward on.</summary>
-    internal void SetInputMultiplier(string reader, Tensor? multiplier) => inputMultiplierByOutputSlot[SlotOf(reader)] = multiplier;
+    internal void SetInputMultiplier(string reader, Tensor? multiplier)
+    {
+        inputMultiplierByOutputSlot[SlotOf(reader)] = multiplier;
+        runExported = fusedAwaySlots.Any(slot => inputMultiplierByOutputSlot[slot] is not null);
+    }
 
     /// <summary>Multiplies a parameter element by element (same shape) wherever it is read, from the next forward on (L0 weight gates).</summary>
     internal void SetWeightMultiplier(string initializer, Tensor? multiplier) => weightMultiplierBySlot[SlotOf(initializer)] = multiplier;
@@ -217,7 +235,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
         using var noGrad = no_grad();
         for (var i = 0; i < inputSlots.Length; i++)
             slots[inputSlots[i]] = GraphValue.Of(zeros([.. Graph.Inputs[i].Shape.Select(d => d < 0 ? 1 : d)], TorchType(Graph.Inputs[i].ElementType), device: Device));
-        foreach (var node in program)
+        foreach (var node in exported)
         {
             for (var i = 0; i < node.Inputs.Length; i++)
                 node.Inputs[i] = node.InputSlots[i] < 0 ? default : Value(node.InputSlots[i]);

@@ -19,6 +19,9 @@ internal interface IKernelContext
 
     /// <summary>The value of a constant scalar tensor (a Clip bound, a pad value), read once at compile time.</summary>
     float? ConstantScalar(string tensorName);
+
+    /// <summary>True when the tensor is a parameter training updates (its compile-time value does not last).</summary>
+    bool IsTrained(string tensorName);
 }
 
 /// <summary>Compiles one node of an operator into a kernel (attributes are read once, here).</summary>
