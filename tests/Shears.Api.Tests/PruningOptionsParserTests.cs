@@ -19,7 +19,7 @@ public sealed class PruningOptionsParserTests
     [Fact]
     public void Known_options_are_applied_with_their_types()
     {
-        var (options, errors) = Parse(PruningMethod.Fisher, """{"epochs": 2.5, "batchSize": 64, "optimizer": "SGD", "beta": 0.001, "stepsPerPrune": 5, "channelsPerPrune": 3, "cost": "Latency", "inputScale": null, "schedule": "cosine", "minWidth": 0.25, "channelMultiple": 16}""");
+        var (options, errors) = Parse(PruningMethod.Fisher, """{"epochs": 2.5, "batchSize": 64, "optimizer": "SGD", "beta": 0.001, "stepsPerPrune": 5, "channelsPerPrune": 3, "cost": "Latency", "inputScale": null, "schedule": "cosine", "fineTuningLearningRate": 0.002, "minWidth": 0.25, "channelMultiple": 16}""");
         Assert.Empty(errors);
         Assert.Equal(new PruningOptions
         {
@@ -31,6 +31,7 @@ public sealed class PruningOptionsParserTests
             ChannelsPerPrune = 3,
             Cost = "latency",
             Schedule = "cosine",
+            FineTuningLearningRate = 0.002,
             MinWidth = 0.25,
             ChannelMultiple = 16,
         }, options);

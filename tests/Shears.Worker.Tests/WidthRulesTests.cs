@@ -116,9 +116,9 @@ public class WidthRulesTests
     [Fact]
     public void The_cosine_rate_starts_at_the_job_rate_and_falls_towards_zero()
     {
-        Assert.Equal(0.003, FineTuning.CosineRate(0.003, 1, 100), 12);
-        Assert.Equal(0.0015, FineTuning.CosineRate(0.003, 51, 100), 12);
-        var last = FineTuning.CosineRate(0.003, 100, 100);
+        Assert.Equal(0.003, FineTuningRate.CosineRate(0.003, 1, 100), 12);
+        Assert.Equal(0.0015, FineTuningRate.CosineRate(0.003, 51, 100), 12);
+        var last = FineTuningRate.CosineRate(0.003, 100, 100);
         Assert.InRange(last, 1e-9, 0.003 * 0.001);
     }
 

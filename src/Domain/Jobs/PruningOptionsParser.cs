@@ -33,6 +33,7 @@ public static class PruningOptionsParser
         Number("learningRate", 0, 10, true, (o, v) => o with { LearningRate = v }),
         Choice("optimizer", ["adam", "sgd"], (o, v) => o with { Optimizer = v }),
         Choice("schedule", ["constant", "cosine"], (o, v) => o with { Schedule = v }),
+        Number("fineTuningLearningRate", 0, 10, true, (o, v) => o with { FineTuningLearningRate = v }),
         Number("minWidth", 0, 0.99, false, (o, v) => o with { MinWidth = v }),
         Number("validationFraction", 0, 0.9, true, (o, v) => o with { ValidationFraction = v }),
         Integer("seed", int.MinValue, int.MaxValue, (o, v) => o with { Seed = v }),

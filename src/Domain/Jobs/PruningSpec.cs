@@ -38,10 +38,18 @@ public sealed record PruningOptions
     public double LearningRate { get; init; } = 1e-3;
     public string Optimizer { get; init; } = "adam"; // adam | sgd
     /// <summary>
-    /// The learning rate over fine-tuning: <c>constant</c>, or <c>cosine</c>, decayed from <see cref="LearningRate"/> to zero
-    /// along a half cosine over the fine-tuning steps (pruning rounds and L0 gate training keep the constant rate).
+    /// The learning rate over fine-tuning: <c>constant</c>, or <c>cosine</c>, decayed from <see cref="FineTuningLearningRate"/> to
+    /// zero along a half cosine over the fine-tuning steps (over their upper bound when the job gives no length); pruning rounds
+    /// and L0 gate training keep the constant <see cref="LearningRate"/>. Null: cosine when the job gives no length
+    /// (<see cref="Epochs"/>, <see cref="Steps"/>), constant when it gives one.
     /// </summary>
-    public string Schedule { get; init; } = "constant"; // constant | cosine
+    public string? Schedule { get; init; } // constant | cosine
+    /// <summary>
+    /// The rate fine-tuning starts at. Null: <see cref="LearningRate"/>, or three times it when the job gives neither a length nor
+    /// a <see cref="Schedule"/> (the default cosine decay ends near zero, so it can start higher: a pruned network is far from
+    /// where its training left it).
+    /// </summary>
+    public double? FineTuningLearningRate { get; init; }
     /// <summary>
     /// Share of each group's original channels that is never removed (0: a group may go down to one channel). Keeps a
     /// method from hollowing one layer out to reach a target, at the price of cutting deeper elsewhere.

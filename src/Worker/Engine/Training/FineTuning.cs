@@ -5,9 +5,7 @@ namespace Shears.Worker.Engine.Training;
 
 /// <summary>
 /// Training with the pruned channels masked, for the job's configured steps or epochs or, when it gave neither, until the
-/// held-out accuracy stops improving (<see cref="EarlyStopping"/>), at the job's learning rate or, with <c>schedule: cosine</c>,
-/// at that rate decayed to zero along a half cosine (over the upper bound when the length is open). The rate is a function
-/// of the step alone, so a resumed run continues on the same curve.
+/// held-out accuracy stops improving (<see cref="EarlyStopping"/>), at the rate <see cref="FineTuningRate"/> gives each step.
 /// </summary>
 public static class FineTuning
 {
@@ -23,12 +21,13 @@ public static class FineTuning
         var progress = session.Progress;
         progress.Plan.Plan(TrainingPhase.FineTuning, length);
         var interval = stopping?.Interval ?? Math.Max(1, length / 10);
+        var rate = FineTuningRate.For(session.Options, lengthOpen: steps is null);
+        progress.Log($"Fine-tuning learning rate: {rate}, over {(stopping is null ? "" : "at most ")}{length} steps.");
         var ran = PhaseLoop.Run(session, TrainingPhase.FineTuning, Both(state, stopping), step => step <= length && (stopping?.Continues(step) ?? true), step =>
         {
             stopping?.BeforeStep(step);
             float loss;
-            if (session.Options.Schedule == "cosine")
-                session.Trainer.SetLearningRate(CosineRate(session.Options.LearningRate, step, length));
+            session.Trainer.SetLearningRate(rate.At(step, length));
             using (NewDisposeScope())
             {
                 loss = session.Trainer.Step(session.Data.NextTrainBatch());
@@ -41,6 +40,7 @@ public static class FineTuning
             }
             return false;
         });
+        session.Trainer.SetLearningRate(session.Options.LearningRate);
         progress.Plan.Plan(TrainingPhase.FineTuning, ran);
         session.StepsTaken += ran;
         if (stopping is null)
@@ -53,9 +53,6 @@ public static class FineTuning
         progress.Log($"Fine-tuning ran {ran} steps ({session.FineTuning.Epochs} epochs) and {session.FineTuning.Stopped}; " +
             $"kept the weights of step {stopping.BestStep} (held-out accuracy {stopping.BestAccuracy:P2}).");
     }
-
-    /// <summary>The rate of step <paramref name="step"/> (1-based) of <paramref name="steps"/>: <paramref name="initial"/> at the first, near zero at the last.</summary>
-    public static double CosineRate(double initial, int step, int steps) => initial * 0.5 * (1 + Math.Cos(Math.PI * (step - 1) / steps));
 
     private static ICheckpointed? Both(ICheckpointed? first, ICheckpointed? second) =>
         first is null ? second : second is null ? first : new Pair(first, second);
