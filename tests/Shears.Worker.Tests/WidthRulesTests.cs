@@ -113,6 +113,25 @@ public class WidthRulesTests
         });
     }
 
+    /// <summary>
+    /// resnext's grouped convs have groups of 2, 4 and 8 channels, each one channel of its group: by default such a group keeps
+    /// a multiple of the conv groups that fill whole CPU blocks (8 channels: 4, 2 and 1 conv groups; 16 with AVX-512: 8, 4, 2).
+    /// </summary>
+    [Fact]
+    public void A_grouped_convs_group_steps_by_the_conv_groups_that_fill_a_cpu_block()
+    {
+        var graph = OnnxGraph.Parse(Zoo.ZooNetworks.Network("resnext"));
+        var groups = ChannelGroupAnalysis.Find(graph).Groups;
+        var multiple = ChannelMultiples.For(graph, asked: null);
+        var block = ChannelMultiples.CpuConvolutionBlock;
+
+        var grouped = groups.Where(g => g.UnitWidth > 1).OrderBy(g => g.UnitWidth).ToList();
+        Assert.Equal([2, 4, 8], grouped.Select(g => g.UnitWidth));
+        Assert.Equal([block / 2, block / 4, block / 8], grouped.Select(multiple));
+        Assert.All(groups.Where(g => g.UnitWidth == 1), g => Assert.Equal(block, multiple(g)));
+        Assert.All(groups, g => Assert.Equal(3, ChannelMultiples.For(graph, asked: 3)(g)));
+    }
+
     [Fact]
     public void The_cosine_rate_starts_at_the_job_rate_and_falls_towards_zero()
     {
