@@ -254,9 +254,10 @@ class BertLayer(nn.Module):
 
 
 class TinyBert(nn.Module):
-    """BERT-style encoder: token + position embeddings, 2 layers of 4 heads, classifier on the first token."""
+    """BERT-style encoder: token + position embeddings (128 positions: bench heads times it at 128 tokens), 2 layers of
+    4 heads, classifier on the first token."""
 
-    def __init__(self, vocabulary=100, width=32, heads=4, hidden=64, layers=2, max_length=64, classes=4):
+    def __init__(self, vocabulary=100, width=32, heads=4, hidden=64, layers=2, max_length=128, classes=4):
         super().__init__()
         self.tokens, self.positions = nn.Embedding(vocabulary, width), nn.Embedding(max_length, width)
         self.norm = nn.LayerNorm(width, eps=1e-12)
@@ -642,7 +643,7 @@ ZOO_NETWORKS = {
     "lraspp": Entry(tv_lraspp, fashion_segmentation, ["masks"], training="segmentation", note="torchvision LRASPP on mobilenet_v3_small features (width 0.25), 4 classes, 32x32"),
     "deeplabv3": Entry(tv_deeplabv3, fashion_segmentation, ["masks"], training="segmentation", note="torchvision DeepLabV3 (ASPP rates 2-4, 16 wide) on mobilenet_v3_small features, 4 classes"),
     "bert": Entry(TinyBert, token_classes, ["logits"], training="labels", sequence_axis=True,
-                  note="BERT-style encoder: token + position embeddings, 2 post-norm layers, 4 heads of 8, GELU MLP 64, 4 classes"),
+                  note="BERT-style encoder: token + position embeddings (up to 128 tokens), 2 post-norm layers, 4 heads of 8, GELU MLP 64, 4 classes"),
     "sentence_encoder": Entry(SentenceEncoder, lambda count, generator: token_data(count, generator), ["embedding"], opset=17, sequence_axis=True,
                               note="sentence-embedding encoder: 2 pre-norm layers, attention written with einsum (Einsum), opset 17 "
                                    "(LayerNormalization), masked mean pool to [N,32]; no labels"),

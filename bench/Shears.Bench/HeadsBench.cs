@@ -53,25 +53,24 @@ internal static class HeadsBench
             Console.WriteLine($"{pair.Network}: heads {string.Join("+", pair.HeadsBefore)} → {string.Join("+", pair.HeadsAfter)}, FLOPs {pair.FlopsBefore:N0} → {pair.FlopsAfter:N0}, pruned vs masked within {pair.WorstRelativeDifference:G2}");
 
         var runners = pairs.SelectMany(p => p.Variants).Select(n => new OnnxRuntimeRunner(n, threads)).ToList();
-        double[] medians;
+        List<double>[] times;
         try
         {
             var rounds = parsed.GetValue(RoundsOption);
             var repeats = parsed.GetValue(RepeatsOption);
-            var times = Enumerable.Range(0, runners.Count).Select(_ => new List<double>()).ToArray();
+            times = [.. Enumerable.Range(0, runners.Count).Select(_ => new List<double>())];
             for (var round = 0; round < rounds; round++)
                 for (var r = 0; r < runners.Count; r++)
                 {
                     var latencies = runners[r].LatenciesMs(pairs[r / 3].Feed, repeats, warmup: 2);
                     times[r].Add(latencies[latencies.Length / 2]);
                 }
-            medians = [.. times.Select(t => LatencyComparison.Median(t))];
         }
         finally
         {
             runners.ForEach(r => r.Dispose());
         }
-        var report = Markdown(args, pairs, medians, batch, threads, parsed.GetValue(RoundsOption), parsed.GetValue(RepeatsOption), loadBefore + " → " + MachineFacts.LoadAverage());
+        var report = Markdown(args, pairs, times, batch, threads, parsed.GetValue(RoundsOption), parsed.GetValue(RepeatsOption), loadBefore + " → " + MachineFacts.LoadAverage());
         Console.WriteLine(report);
         if (parsed.GetValue(OutOption) is { } path)
             File.WriteAllText(path, report);
@@ -139,8 +138,9 @@ internal static class HeadsBench
         return expected.Zip(actual, (e, p) => Math.Abs(e - p) / Math.Max(Math.Abs(e), floor)).Max();
     }
 
-    private static string Markdown(string[] args, IReadOnlyList<Pair> pairs, double[] medians, int batch, int threads, int rounds, int repeats, string load)
+    private static string Markdown(string[] args, IReadOnlyList<Pair> pairs, List<double>[] times, int batch, int threads, int rounds, int repeats, string load)
     {
+        var medians = times.Select(t => LatencyComparison.Median(t)).ToArray();
         var ic = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
         md.AppendLine(ic, $"`{$"dotnet run -c Release --project bench/Shears.Bench -- heads {string.Join(' ', args)}".TrimEnd()}`");
@@ -156,6 +156,9 @@ internal static class HeadsBench
             var (original, control, half) = (medians[3 * i], medians[(3 * i) + 1], medians[(3 * i) + 2]);
             md.AppendLine(ic, $"| {p.Network} | {p.Inputs} | {string.Join("+", p.HeadsBefore)} → {string.Join("+", p.HeadsAfter)} | {p.FlopsBefore:N0} → {p.FlopsAfter:N0} ({(double)p.FlopsAfter / p.FlopsBefore:P0}) | {original:F2} / {control:F2} / {half:F2} | {original / half:F2}× | {control / half:F2}× | {p.WorstRelativeDifference:G2} |");
         }
+        md.AppendLine();
+        for (var i = 0; i < pairs.Count; i++)
+            md.AppendLine(ic, $"Per round, {pairs[i].Network} (ms, original / control / half the heads): {string.Join(" · ", Enumerable.Range(0, times[3 * i].Count).Select(round => string.Create(ic, $"{times[3 * i][round]:F2} / {times[(3 * i) + 1][round]:F2} / {times[(3 * i) + 2][round]:F2}")))}.");
         md.AppendLine();
         md.AppendLine(ic, $"Machine: {MachineFacts.Cpu()}, {Environment.ProcessorCount} logical cores.");
         return md.ToString();
