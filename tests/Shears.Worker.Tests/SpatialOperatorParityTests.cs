@@ -1,8 +1,35 @@
+using Shears.Domain.Onnx;
+using Shears.Worker.Engine.Graph;
+using static TorchSharp.torch;
+
 namespace Shears.Worker.Tests;
 
 /// <summary>1-D and 3-D convolution and pooling, ConvTranspose and GlobalMaxPool against ONNX Runtime (values and inferred shapes).</summary>
 public class SpatialOperatorParityTests
 {
+    /// <summary>A Conv that cuts its input into patches (stride = kernel, a ViT's patch embedding) runs as one matrix product over them.</summary>
+    [Fact]
+    public void Patch_convolution_matches_onnx_runtime_and_convolution_gradients()
+    {
+        var b = new OnnxBuilder([-1, 3, 12, 16]);
+        var x = b.Node("Conv", [b.Input, b.Weight(5, 3, 3, 4), b.Weight(5)], ("kernel_shape", new long[] { 3, 4 }), ("strides", new long[] { 3, 4 }));
+        x = b.Node("Transpose", [b.Node("Reshape", [x, b.Ints(0, 5, -1)])], ("perm", new long[] { 0, 2, 1 }));
+        var onnx = b.Build(b.Node("MatMul", [x, b.Weight(5, 2)]));
+        OperatorParity.Assert(onnx, [2, 3, 12, 16]);
+
+        using var scope = NewDisposeScope();
+        using var module = new GraphModule(OnnxGraph.Parse(onnx), CPU);
+        var input = randn(2, 3, 12, 16);
+        module.forward(input).square().sum().backward();
+        var (weight, bias, projection) = (module.Parameters.Values.ElementAt(0), module.Parameters.Values.ElementAt(1), module.Parameters.Values.ElementAt(2));
+        var (w, c, p) = (weight.detach().requires_grad_(true), bias.detach().requires_grad_(true), projection.detach().requires_grad_(true));
+        var tokens = nn.functional.conv2d(input, w, c, strides: [3, 4]).reshape(2, 5, -1).transpose(1, 2);
+        tokens.matmul(p).square().sum().backward();
+        Assert.True(weight.grad!.allclose(w.grad!, rtol: 1e-4, atol: 1e-4));
+        Assert.True(bias.grad!.allclose(c.grad!, rtol: 1e-4, atol: 1e-4));
+        Assert.True(projection.grad!.allclose(p.grad!, rtol: 1e-4, atol: 1e-4));
+    }
+
     [Fact]
     public void One_dimensional_convolution_and_pooling_match_onnx_runtime()
     {

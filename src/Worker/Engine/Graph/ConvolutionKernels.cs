@@ -29,6 +29,8 @@ internal static class ConvolutionKernels
             var b = inputs.Length > 2 ? inputs[2].Tensor : null;
             var kernel = window.KernelShape ?? w.shape[2..];
             var rank = kernel.Length;
+            if (groups == 1 && window.TilesWithoutOverlap(kernel) && x.shape[2] % kernel[0] == 0 && x.shape[3] % kernel[1] == 0)
+                return GraphValue.Of(PatchConv(x, w, b, kernel));
             var (input, padding) = window.Pad(x, kernel, 0.0);
             return GraphValue.Of(rank switch
             {
@@ -37,6 +39,20 @@ internal static class ConvolutionKernels
                 _ => nn.functional.conv3d(input, w, b, window.Strides(3), padding, window.Dilations(3), groups),
             });
         };
+    }
+
+    /// <summary>
+    /// A 2-D convolution whose stride is its kernel, unpadded and undilated (a ViT's patch embedding), as one matrix
+    /// product over the non-overlapping patches: the same sums, through the BLAS instead of oneDNN, which the engine
+    /// holds to SSE4.1 (OneDnnIsa) and which took 0.80 ms for vit's 8×8 patches of 64 images where PyTorch took 0.28.
+    /// The result is [N, O, H/k, W/k] over channels-last memory, which the usual flatten into tokens reads without a copy.
+    /// </summary>
+    private static Tensor PatchConv(Tensor x, Tensor w, Tensor? b, long[] kernel)
+    {
+        var (n, channels, rows, columns) = (x.shape[0], x.shape[1], x.shape[2] / kernel[0], x.shape[3] / kernel[1]);
+        var patches = x.reshape(n, channels, rows, kernel[0], columns, kernel[1]).permute(0, 2, 4, 1, 3, 5).reshape(n * rows * columns, -1);
+        var y = nn.functional.linear(patches, w.reshape(w.shape[0], -1), b);
+        return y.reshape(n, rows, columns, -1).permute(0, 3, 1, 2);
     }
 
     /// <summary>
@@ -162,6 +178,12 @@ internal static class ConvolutionKernels
         public long[] Strides(int rank) => strides ?? OnesByRank[rank];
 
         public long[] Dilations(int rank) => dilations ?? OnesByRank[rank];
+
+        /// <summary>A 2-D window that steps by its own size with no padding and no dilation: it cuts the input into patches.</summary>
+        public bool TilesWithoutOverlap(long[] kernel) =>
+            kernel.Length == 2 && kernel.Any(k => k > 1) && strides is { } s && s.SequenceEqual(kernel)
+            && Dilations(2).All(d => d == 1) && autoPad is "NOTSET" or "VALID"
+            && (symmetricPadding ?? ZerosByRank[2]).All(p => p == 0) && (torchPads ?? ZerosByRank[2]).All(p => p == 0);
 
         /// <summary>
         /// Symmetric padding goes to the op; asymmetric padding (or SAME auto-padding) is applied
