@@ -9,7 +9,7 @@ Run with Debian's interpreter (python3-torch 1.13, python3-onnx, python3-numpy):
 Reads Fashion-MNIST from the gzipped IDX files of Debian's dataset-fashion-mnist package
 (no downloads) and writes into tests/fixtures/:
 
-    tiny_mlp.onnx, tiny_cnn.onnx, lenet5.onnx, mlp.onnx, unsupported_op.onnx (LSTM)
+    tiny_mlp.onnx, tiny_cnn.onnx, lenet5.onnx, mlp.onnx, unsupported_op.onnx (TopK)
     small_resnet.onnx, small_densenet.onnx (trained), small_resnet_opset11.onnx,
     small_densenet_opset17.onnx (the same weights at other opsets),
     resnet18.onnx, mobilenet_v2.onnx (torchvision, random weights, 10 classes, 3x64x64 input)
@@ -138,17 +138,16 @@ class Mlp(nn.Module):
         return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
 
-class UnsupportedLstm(nn.Module):
-    """Reads the 28 image rows as a sequence: exports an LSTM node, which Shears does not prune."""
+class UnsupportedTopK(nn.Module):
+    """Keeps the 8 largest of 32 features (torch.topk) of the 7x7-pooled image: exports a TopK node, which Shears does not execute."""
 
     def __init__(self):
         super().__init__()
-        self.lstm = nn.LSTM(28, 16, batch_first=True)
-        self.fc = nn.Linear(16, 10)
+        self.fc1 = nn.Linear(7 * 7, 32)
+        self.fc2 = nn.Linear(8, 10)
 
     def forward(self, x):
-        out, _ = self.lstm(x.view(x.size(0), 28, 28))
-        return self.fc(out[:, -1, :])
+        return self.fc2(torch.topk(self.fc1(F.avg_pool2d(x, 4).flatten(1)), 8, dim=1).values)
 
 
 class BasicBlock(nn.Module):
@@ -236,7 +235,7 @@ RECIPES = {
     "tiny_cnn": Recipe(TinyCnn, epochs=1, keep_batchnorm=True),
     "lenet5": Recipe(LeNet5Caffe, epochs=12),
     "mlp": Recipe(Mlp, epochs=15),
-    "unsupported_op": Recipe(UnsupportedLstm),
+    "unsupported_op": Recipe(UnsupportedTopK),
     "small_resnet": Recipe(SmallResNet, epochs=4),
     "small_densenet": Recipe(SmallDenseNet, epochs=2),
     # The same graphs as PyTorch exports them at the ends of the opset range Shears accepts.

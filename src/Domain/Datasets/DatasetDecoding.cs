@@ -1,5 +1,3 @@
-using System.IO.Compression;
-
 namespace Shears.Domain.Datasets;
 
 /// <summary>Opens a dataset upload for reading: gunzips it when it starts with the gzip magic bytes (whatever its name says).</summary>
@@ -15,7 +13,7 @@ public static class DatasetDecoding
         Stream replayed = new PrefixedStream(head[..read], raw);
         if (head.AsSpan(0, read).SequenceEqual(GzipMagic))
         {
-            replayed = new GZipStream(replayed, CompressionMode.Decompress, leaveOpen: true);
+            replayed = new GzipTrailerCheck(replayed);
         }
         return new DecodedSizeLimitStream(replayed, limits.MaxDecodedBytes, fileName);
     }

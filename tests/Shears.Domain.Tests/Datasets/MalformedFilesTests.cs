@@ -128,6 +128,29 @@ public class MalformedFilesTests
         Assert.Contains("inputs.bin", Refused(gz, ThreeLabels).Message);
     }
 
+    /// <summary>
+    /// Cut inside its 8-byte trailer, a gzip still decodes every data byte (GZipStream does not mind); gunzip calls it an
+    /// unexpected end of file, and so does the reader. Joined gzip members carry only the last one's size: refused too.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void A_gzip_cut_inside_its_trailer_is_refused_as_truncated(int cut)
+    {
+        var gz = DatasetFiles.Gzip(ThreeInputs);
+
+        Assert.Contains("truncated", Refused(gz[..^cut], ThreeLabels).Message);
+    }
+
+    [Fact]
+    public void Joined_gzip_members_are_refused_saying_what_to_do()
+    {
+        var joined = DatasetFiles.Gzip(ThreeInputs[..10]).Concat(DatasetFiles.Gzip(ThreeInputs[10..])).ToArray();
+
+        Assert.Contains("compress it again as one", Refused(joined, ThreeLabels).Message);
+    }
+
     [Fact]
     public void Inputs_and_labels_with_different_sample_counts_are_refused_naming_both_counts()
     {
