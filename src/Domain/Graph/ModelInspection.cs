@@ -15,8 +15,12 @@ public sealed record ModelInspection(
 /// <summary>A graph input or output: name, element type (float32, int64, int32, bool) and shape with -1 for a dynamic dimension (the batch).</summary>
 public sealed record TensorDescription(string Name, IReadOnlyList<long> Shape, string ElementType = "float32");
 
-/// <summary>A prunable group as a user sees it: its members and its share of the network's FLOPs.</summary>
-public sealed record GroupDescription(int Id, string Name, int Channels, IReadOnlyList<string> Members, double FlopsShare);
+/// <summary>
+/// A prunable group as a user sees it: its members and its share of the network's FLOPs. <paramref name="UnitWidth"/>: how many
+/// filters or units each of its <paramref name="Channels"/> is (1; head_dim for an attention head; the channels per group
+/// for a grouped convolution's group).
+/// </summary>
+public sealed record GroupDescription(int Id, string Name, int Channels, IReadOnlyList<string> Members, double FlopsShare, int UnitWidth = 1);
 
 /// <summary>A tensor whose channels the analysis could not prove safe to remove, and why.</summary>
 public sealed record HeldTensor(string Tensor, string Reason);

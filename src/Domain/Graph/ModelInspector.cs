@@ -81,7 +81,7 @@ public static class ModelInspector
         var full = cost.Measure(null);
         var groups = analysis.Groups.Select(g => new GroupDescription(g.Id, g.Name, g.Channels,
             [.. g.Members.Select(Describe)],
-            full.Flops == 0 ? 0 : (double)(full.Flops - cost.Measure(new Dictionary<int, int> { [g.Id] = 0 }).Flops) / full.Flops)).ToList();
+            full.Flops == 0 ? 0 : (double)(full.Flops - cost.Measure(new Dictionary<int, int> { [g.Id] = 0 }).Flops) / full.Flops, g.UnitWidth)).ToList();
         return new ModelInspection(graph.Opset, inputs, outputs, full.Params, full.Flops, groups.Count, [], groups, analysis.Held);
     }
 

@@ -42,6 +42,15 @@ public class ModelInspectorTests
     }
 
     [Fact]
+    public void GroupedConvolutionGroupsReportTheChannelsOfAConvGroup()
+    {
+        var inspection = ModelInspector.Inspect(File.ReadAllBytes(Datasets.DatasetFiles.Fixture("zoo/resnext.onnx")));
+        var grouped = inspection.Groups.Where(g => g.UnitWidth > 1).ToList();
+        Assert.Equal([(4, 2), (4, 4), (4, 8)], grouped.Select(g => (g.Channels, g.UnitWidth)));
+        Assert.All(grouped, g => Assert.Contains(g.Members, m => m.Contains($"axis 0 (passthrough, blocks of {g.UnitWidth})", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void UnsupportedOperatorsAreListedByName()
     {
         var inspection = ModelInspector.Inspect(Fixtures.Bytes("unsupported_op.onnx"));
