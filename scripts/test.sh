@@ -57,8 +57,19 @@ fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 results=$(mktemp -d "${TMPDIR:-/tmp}/shears-test-results.XXXXXX")
+# --quick adds Category!=Slow to the caller's --filter (dotnet test takes one --filter; a second one ran nothing).
 filter=()
-if $quick; then filter=(--filter "Category!=Slow"); fi
+args=()
+asked=""
+while (($#)); do
+  if [[ $1 == --filter && $# -gt 1 ]]; then asked=$2; shift 2; else args+=("$1"); shift; fi
+done
+if $quick; then
+  filter=(--filter "${asked:+($asked)&}Category!=Slow")
+elif [[ -n $asked ]]; then
+  filter=(--filter "$asked")
+fi
+set -- "${args[@]}"
 
 set +e
 dotnet test Service.sln "${filter[@]}" --logger trx --results-directory "$results" \
