@@ -82,7 +82,7 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
     private static readonly Option<int?> TestSamplesOption = new("--test-samples") { Description = "With --defaults or --budgets: at most this many test images per job." };
     private static readonly Option<bool> BudgetsOption = new("--budgets")
     {
-        Description = "Issue 17's budget claims on LeNet-5 by Fisher with default options: an accuracyDrop 0.01 job's FLOPs against 30%, and a flops [0.5, 0.25, 0.1] job's wall time against the three one-target jobs one after another; into --out, docs/budgets-bench.md unless given. Needs a quiet machine.",
+        Description = "Issue 17's budget claims on LeNet-5 by each of --methods (one lane each, side by side) with default options: an accuracyDrop 0.01 job's FLOPs against 30%, and a flops [0.5, 0.25, 0.1] job's wall time against the three one-target jobs one after another; into --out, docs/budgets-bench.md unless given. Needs a quiet machine.",
     };
     private static readonly Option<int?> BudgetsCaseOption = new("--budgets-case") { Description = "Child mode: run one --budgets job by index.", Hidden = true };
     private static readonly Option<int?> DefaultsCaseOption = new("--defaults-case") { Description = "Child mode: run one --defaults job by index.", Hidden = true };

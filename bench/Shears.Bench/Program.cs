@@ -45,7 +45,7 @@ if (options.BudgetsCase is { } budgetsCase)
 }
 
 if (options.Budgets)
-    return Publish(BudgetsBench.Markdown(BudgetsBench.Run(args), args));
+    return Publish(BudgetsBench.Markdown(BudgetsBench.Run(options, args), args));
 if (options.Defaults)
     return Publish(DefaultsBench.Markdown(DefaultsBench.Run(options, args), options.JobOptions, args));
 if (options.Zoo)
