@@ -1,5 +1,6 @@
 using Shears.Domain.Jobs;
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Budgets;
 using Shears.Worker.Engine.Checkpoints;
 using Shears.Worker.Engine.Training;
 
@@ -81,6 +82,27 @@ public class TargetPlanJobTests
             Assert.InRange(Assert.Single(c.Agreement).Top1Agreement!.Value, 0, 1);
             Assert.Equal(c.FlopsFraction, (double)c.Flops / outcome.Before.Flops, 9);
         });
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void A_budget_job_fine_tunes_each_captured_network_once_when_one_removal_passes_several_sizes()
+    {
+        // Blocks of 8 of tiny_mlp's 32 first-layer units are a quarter of its FLOPs each: one removal passes 0.9 and 0.8,
+        // the next 0.7, 0.6 and 0.5, the next 0.4, 0.35 and 0.3. Every candidate is within a drop of 0.5, so the bisection
+        // runs down to the smallest network; sizes that share a network are one candidate, measured once.
+        var target = new PruningTarget(null, null) { Budget = new QualityBudget(BudgetFigure.Accuracy, 0.5, CostMetric.Flops) };
+        var progress = new RecordingProgress();
+        var outcome = new PruningEngine(Settings).Run(Request(PruningMethod.Magnitude, target, Options with { Scope = "layer", ChannelMultiple = 8 }), progress, CancellationToken.None);
+
+        var captured = progress.Logs.Where(l => l.StartsWith("Snapshot at", StringComparison.Ordinal)).ToList();
+        Assert.True(captured.Count < BudgetSearch.Sizes.Count(s => s > 0.26), $"{captured.Count} networks captured: {string.Join(" | ", captured)}");
+        var tried = outcome.Candidates!.Select(c => c.Flops).ToList();
+        Assert.Equal(tried.Distinct().Count(), tried.Count);
+        Assert.Equal(tried.Count, progress.Logs.Count(l => l.StartsWith("Candidate at", StringComparison.Ordinal) && l.Contains("fine-tuning", StringComparison.Ordinal)));
+        var chosen = Assert.Single(outcome.Candidates!, c => c.Chosen);
+        Assert.Equal(outcome.Candidates!.Min(c => c.Flops), chosen.Flops);
+        Assert.InRange(chosen.FlopsFraction, 0.2, 0.3);
     }
 
     [Fact]
