@@ -72,11 +72,11 @@ internal sealed record BenchOptions(string Network, int Threads, int Rounds, int
     {
         Description = "Issue 17's default-options jobs (LeNet-5, MLP, small ResNet, MobileNetV2, ResNet-18; no epochs, steps or learning rate), one after another, into --out, docs/defaults-bench.md unless given. Needs a quiet machine.",
     };
-    private static readonly Option<string[]> DefaultsJobsOption = new("--defaults-jobs")
+    private static readonly Option<string[]> DefaultsJobsOption = new("--defaults-jobs", "--budgets-jobs")
     {
         DefaultValueFactory = _ => [],
         CustomParser = result => CommaSeparated(result.Tokens.Single().Value),
-        Description = "With --defaults: only the jobs whose name contains one of these, e.g. \"lenet5 fisher,mlp\".",
+        Description = "With --defaults or --budgets: only the jobs whose name contains one of these, e.g. \"lenet5 fisher,mlp\" or \"fisher accuracyDrop\" (--budgets runs its evalDataset jobs only when named, e.g. \"unseen\").",
     };
     private static readonly Option<int?> TrainSamplesOption = new("--train-samples") { Description = "With --defaults or --budgets: at most this many training images per job (a smoke run)." };
     private static readonly Option<int?> TestSamplesOption = new("--test-samples") { Description = "With --defaults or --budgets: at most this many test images per job." };

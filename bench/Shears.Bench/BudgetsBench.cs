@@ -3,12 +3,17 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Shears.Domain.Jobs;
+using Shears.Worker.Data;
 using Shears.Worker.Engine;
 
 namespace Shears.Bench;
 
-/// <summary>One job of the budgets benchmark: LeNet-5 by a method with default options, asked for a budget, for levels or for one size.</summary>
-internal sealed record BudgetsCase(PruningMethod Method, string Kind, PruningTarget Target)
+/// <summary>
+/// One job of the budgets benchmark: LeNet-5 by a method with default options, asked for a budget, for levels or for one
+/// size. <paramref name="UnseenEval"/>: the job's figures are measured on the first half of the test images (its
+/// evalDataset, images the original never trained on) and its network's test accuracy on the other half.
+/// </summary>
+internal sealed record BudgetsCase(PruningMethod Method, string Kind, PruningTarget Target, bool UnseenEval = false)
 {
     public string Name => $"{Method.ToWire()} {Kind}";
 }
@@ -36,17 +41,27 @@ internal static class BudgetsBench
     public const double FlopsGoal = 0.3;
     private static readonly double[] Levels = [0.5, 0.25, 0.1];
     private const string Budget = "accuracyDrop 0.01";
+    private const string BudgetOnUnseen = "accuracyDrop 0.01, evalDataset: unseen images";
     private const string LevelsJob = "flops [0.5, 0.25, 0.1]";
 
-    /// <summary>Per method: the budget job, the levels job, then the three one-target jobs.</summary>
+    /// <summary>
+    /// Per method: the budget job, the levels job, the three one-target jobs, then the budget job measured on images the
+    /// original never saw (only with <c>--budgets-jobs</c> naming it).
+    /// </summary>
     public static IReadOnlyList<BudgetsCase> Cases(IReadOnlyList<PruningMethod> methods) =>
     [
         .. methods.SelectMany(method => new[]
         {
-            new BudgetsCase(method, Budget, new PruningTarget(null, null) { Budget = new QualityBudget(BudgetFigure.Accuracy, 0.01, CostMetric.Flops) }),
+            new BudgetsCase(method, Budget, AccuracyDrop()),
             new BudgetsCase(method, LevelsJob, new PruningTarget(Levels.Min(), null) { Levels = new TargetLevels(CostMetric.Flops, Levels) }),
-        }.Concat(Levels.Select(level => new BudgetsCase(method, Single(level), new PruningTarget(level, null))))),
+        }.Concat(Levels.Select(level => new BudgetsCase(method, Single(level), new PruningTarget(level, null))))
+         .Append(new BudgetsCase(method, BudgetOnUnseen, AccuracyDrop(), UnseenEval: true))),
     ];
+
+    private static PruningTarget AccuracyDrop() => new(null, null) { Budget = new QualityBudget(BudgetFigure.Accuracy, 0.01, CostMetric.Flops) };
+
+    private static bool Selected(BudgetsCase job, IReadOnlyList<string> only) =>
+        only.Count > 0 ? only.Any(name => job.Name.Contains(name, StringComparison.Ordinal)) : !job.UnseenEval;
 
     private static string Single(double level) => $"flops {level.ToString(CultureInfo.InvariantCulture)}";
 
@@ -56,7 +71,7 @@ internal static class BudgetsBench
         var cases = Cases(options.Methods);
         var lanes = options.Methods.Select(method => Task.Run(() => cases
             .Select((job, index) => (job, index))
-            .Where(c => c.job.Method == method)
+            .Where(c => c.job.Method == method && Selected(c.job, options.DefaultsJobs))
             .Select(c =>
             {
                 Console.WriteLine($"[{c.job.Name}] starting, load {MachineFacts.LoadAverage()}");
@@ -75,12 +90,14 @@ internal static class BudgetsBench
         var job = Cases(options.Methods)[index];
         var original = File.ReadAllBytes("tests/fixtures/lenet5.onnx");
         var train = DefaultsBench.Take(FashionMnist.Train(), options.DefaultsTrainSamples);
-        var test = DefaultsBench.Take(FashionMnist.Test(), options.DefaultsTestSamples);
+        var allTest = DefaultsBench.Take(FashionMnist.Test(), options.DefaultsTestSamples);
+        var half = allTest.Samples / 2;
+        var (eval, test) = job.UnseenEval ? (DefaultsBench.Rows(allTest, 0, half), DefaultsBench.Rows(allTest, half, allTest.Samples - half)) : (null, allTest);
         var originalTest = PruningSweep.TestAccuracy(original, test);
 
         var loadBefore = MachineFacts.LoadAverage();
         var started = Stopwatch.StartNew();
-        var request = new PruneRequest(original, train, job.Method, job.Target, new PruningOptions());
+        var request = new PruneRequest(original, train, job.Method, job.Target, new PruningOptions(), EvalDataset: eval is null ? null : (JobDataset)eval);
         PruneOutcome outcome;
         try
         {
@@ -123,17 +140,21 @@ internal static class BudgetsBench
         md.AppendLine();
         md.AppendLine($"## accuracyDrop 0.01 ends at or below {FlopsGoal:P0} of the FLOPs");
         md.AppendLine();
-        md.AppendLine("| method | FLOPs kept | ≤ 30%? | test accuracy before → after (Δ pt) | held-out before → after | candidates (FLOPs: held-out accuracy, Δ pt, within?) | wall | load |");
-        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
-        foreach (var budget in rows.Where(r => r.Kind == Budget))
+        md.AppendLine("Figures on: `held-out slice`, the job's default (10% of its training images, which the original trained on); `unseen images`, the job given " +
+            "the first half of the test images as its evalDataset (the budget's figure measured there), its network's test accuracy on the other half.");
+        md.AppendLine();
+        md.AppendLine("| method | figures on | FLOPs kept | ≤ 30%? | test accuracy before → after (Δ pt) | job's figure before → after | candidates (FLOPs: job's figure, Δ pt, within?) | wall | load |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var budget in rows.Where(r => r.Kind is Budget or BudgetOnUnseen))
         {
+            var on = budget.Kind == Budget ? "held-out slice" : $"unseen images ({budget.TestSamples:N0} + {budget.TestSamples:N0})";
             if (budget.Failed is not null)
             {
-                md.AppendLine(ic, $"| {budget.Method} | failed: {budget.Failed} | no | | | | {budget.WallSeconds:0} s | {budget.Load} |");
+                md.AppendLine(ic, $"| {budget.Method} | {on} | failed: {budget.Failed} | no | | | | {budget.WallSeconds:0} s | {budget.Load} |");
                 continue;
             }
             var chosen = budget.Networks[0];
-            md.AppendLine(ic, $"| {budget.Method} | {chosen.FlopsFraction:P1} | {(chosen.FlopsFraction <= FlopsGoal + 1e-9 ? "yes" : "no")} | " +
+            md.AppendLine(ic, $"| {budget.Method} | {on} | {chosen.FlopsFraction:P1} | {(chosen.FlopsFraction <= FlopsGoal + 1e-9 ? "yes" : "no")} | " +
                 $"{budget.OriginalTestAccuracy:P2} → {chosen.TestAccuracy:P2} ({Points(chosen.TestAccuracy - budget.OriginalTestAccuracy)}) | " +
                 $"{budget.OriginalHeldOutAccuracy:P2} → {chosen.HeldOutAccuracy:P2} | " +
                 $"{string.Join("; ", budget.Candidates.Select(c => $"{c.FlopsFraction:P1}: {c.Figure:P2}, {Points(-c.Drop)}, {(c.WithinBudget ? "yes" : "no")}{(c.Chosen ? " (chosen)" : "")}"))} | " +
@@ -144,7 +165,7 @@ internal static class BudgetsBench
         md.AppendLine();
         md.AppendLine("| method | levels job wall | three one-target jobs, one after another | levels / three (below 1: cheaper) | loads (levels; singles) |");
         md.AppendLine("| --- | --- | --- | --- | --- |");
-        foreach (var method in rows.Select(r => r.Method).Distinct())
+        foreach (var method in rows.Where(r => r.Kind == LevelsJob).Select(r => r.Method))
         {
             var levels = rows.Single(r => r.Method == method && r.Kind == LevelsJob);
             var singles = rows.Where(r => r.Method == method && r.Kind.StartsWith("flops 0", StringComparison.Ordinal)).ToList();
@@ -155,13 +176,13 @@ internal static class BudgetsBench
         md.AppendLine();
         md.AppendLine("| method | level | levels job: FLOPs, held-out, test accuracy (Δ pt) | one-target job: FLOPs, held-out, test accuracy (Δ pt) |");
         md.AppendLine("| --- | --- | --- | --- |");
-        foreach (var method in rows.Select(r => r.Method).Distinct())
+        foreach (var method in rows.Where(r => r.Kind == LevelsJob).Select(r => r.Method))
         {
             var levels = rows.Single(r => r.Method == method && r.Kind == LevelsJob);
             for (var i = 0; i < Levels.Length; i++)
             {
-                var single = rows.Single(r => r.Method == method && r.Kind == Single(Levels[i]));
-                md.AppendLine(ic, $"| {method} | {Levels[i]:P0} | {Describe(levels, i)} | {Describe(single, 0)} |");
+                var single = rows.SingleOrDefault(r => r.Method == method && r.Kind == Single(Levels[i]));
+                md.AppendLine(ic, $"| {method} | {Levels[i]:P0} | {Describe(levels, i)} | {(single is null ? "not run" : Describe(single, 0))} |");
             }
         }
         return md.ToString();

@@ -135,12 +135,14 @@ internal static class DefaultsBench
     }
 
     /// <summary>The first <paramref name="count"/> samples (null: all).</summary>
-    internal static Dataset Take(Dataset data, int? count)
+    internal static Dataset Take(Dataset data, int? count) => count is { } n && n < data.Samples ? Rows(data, 0, n) : data;
+
+    /// <summary><paramref name="count"/> samples from <paramref name="start"/> on.</summary>
+    internal static Dataset Rows(Dataset data, int start, int count)
     {
-        if (count is not { } n || n >= data.Samples)
-            return data;
         var images = data.Arrays[0];
-        return Dataset.OfOneArray(images.Floats![..(n * images.SampleSize)], images.SampleShape, data.Labels?[..n], data.NumClasses, images.IsByteData);
+        return Dataset.OfOneArray(images.Floats![(start * images.SampleSize)..((start + count) * images.SampleSize)], images.SampleShape,
+            data.Labels?[start..(start + count)], data.NumClasses, images.IsByteData);
     }
 
     private static int? Smaller(int? a, int? b) => a is { } x && b is { } y ? Math.Min(x, y) : a ?? b;
