@@ -23,7 +23,8 @@ internal sealed record ZooRow(string Network, string Groups, string Problem, IRe
 /// </summary>
 internal static class ZooTable
 {
-    private const double Target = 0.5;
+    /// <summary>Half the FLOPs, except where a held recurrent layer is about half or more (as in ZooPruningTests).</summary>
+    private static double TargetOf(string network) => network is "audio_gru" or "lstm_text" ? 0.65 : 0.5;
     private static readonly string[] Kinds = ["heads", "units", "channels"];
     private static readonly string Directory = Path.Combine("tests", "fixtures", "zoo");
 
@@ -50,14 +51,15 @@ internal static class ZooTable
         }
         if (inspection.UnsupportedOps.Count > 0)
             return new ZooRow(network, "", $"unsupported: {string.Join(", ", inspection.UnsupportedOps)}", []);
-        var groups = GroupKinds(OnnxGraph.Parse(onnx));
-        Console.WriteLine($"  groups: {groups}");
         var data = ZooData.Read(Path.Combine(Directory, $"{network}.npz"));
+        // Token networks have a dynamic sequence axis: the groups are found at the data's length, as a job finds them.
+        var groups = GroupKinds(SampleDimensions.Pin(OnnxGraph.Parse(onnx), name => data.Arrays.FirstOrDefault(a => a.Name == name)?.SampleShape));
+        Console.WriteLine($"  groups: {groups}");
         var channels = inspection.Groups.Sum(g => g.Channels);
-        return new ZooRow(network, groups, "", [.. options.Methods.Select(method => Job(onnx, data, method, channels, options))]);
+        return new ZooRow(network, groups, "", [.. options.Methods.Select(method => Job(network, onnx, data, method, channels, options))]);
     }
 
-    private static ZooJob Job(byte[] onnx, Domain.Datasets.Dataset data, PruningMethod method, int channels, BenchOptions options)
+    private static ZooJob Job(string network, byte[] onnx, Domain.Datasets.Dataset data, PruningMethod method, int channels, BenchOptions options)
     {
         var clock = Stopwatch.StartNew();
         // 64 samples: small batches, a quarter held out; Fisher removes about 1% of the channels a round.
@@ -69,8 +71,8 @@ internal static class ZooTable
         };
         try
         {
-            var outcome = new PruningEngine(new EngineSettings(options.Threads, LatencyRepeats: 25, LatencyRounds: 20))
-                .Run(new PruneRequest(onnx, data, method, new PruningTarget(Target, null), jobOptions), new SilentProgress(), CancellationToken.None);
+            var outcome = new PruningEngine(new EngineSettings(options.Threads, LatencyRepeats: 10, LatencyRounds: 6))
+                .Run(new PruneRequest(onnx, data, method, new PruningTarget(TargetOf(network), null), jobOptions), new SilentProgress(), CancellationToken.None);
             var job = new ZooJob(method, (double)outcome.After.Flops / outcome.Before.Flops, (double)outcome.After.Params / outcome.Before.Params,
                 outcome.Before.LatencyMs / outcome.After.LatencyMs, clock.Elapsed.TotalSeconds, null);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {method.ToWire()}: FLOPs {job.FlopsFraction:P1}, params {job.ParamsFraction:P1}, {job.SpeedUp:F2}× ({outcome.Before.LatencyMs:F2} → {outcome.After.LatencyMs:F2} ms; {job.Seconds:F0} s)"));
@@ -117,9 +119,9 @@ internal static class ZooTable
         md.AppendLine($"dotnet run -c Release --project bench/Shears.Bench -- {string.Join(' ', args)}".TrimEnd());
         md.AppendLine("```");
         md.AppendLine();
-        md.AppendLine("Networks from `tests/fixtures/zoo` (docs/zoo.md), random weights, their 64-sample `.npz`; one job per method at the 50% FLOPs target " +
+        md.AppendLine("Networks from `tests/fixtures/zoo` (docs/zoo.md), weights trained briefly (docs/zoo.md), their 64-sample `.npz`; one job per method at the 50% FLOPs target (65% for audio_gru and lstm_text, whose held recurrent layer is about half) " +
             "(batch 16, a quarter held out, Fisher removing ~1% of the channels a round). Speed-up: ONNX Runtime latency of the original over the shrunk network, " +
-            "batch 64, one thread, timed by the engine in alternating rounds (median).");
+            "batch 64, one thread, timed by the engine in 6 alternating rounds of 10 runs (median).");
         md.AppendLine();
         md.AppendLine("| network | groups found | method | FLOPs | params | ORT speed-up | job s | result |");
         md.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: | --- |");
