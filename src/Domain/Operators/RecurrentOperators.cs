@@ -59,7 +59,7 @@ public static class RecurrentOperators
     internal static FlopCount Cost(NodeProto node, OnnxGraph graph)
     {
         var steps = Math.Max(1, graph.Shapes[node.Input[0]][0]);
-        var weights = graph.Shapes[node.Input[1]].Aggregate(1L, (a, d) => a * d) + graph.Shapes[node.Input[2]].Aggregate(1L, (a, d) => a * d);
+        var weights = TensorShapes.ElementsPerExample(graph.Shapes[node.Input[1]]) + TensorShapes.ElementsPerExample(graph.Shapes[node.Input[2]]);
         return FlopCount.Constant(checked(2 * steps * weights));
     }
 }
