@@ -96,6 +96,7 @@ public class L0PruningTests
     [InlineData("tiny_mlp", null, 0.5)]
     [InlineData("tiny_cnn", 0.5, null)]
     [InlineData("tiny_mlp", 0.3, null)]
+    [InlineData("lenet5", 0.5, null)]
     public void L0_lands_within_five_percent_of_the_target_and_keeps_the_network_useful(string network, double? flops, double? parameters)
     {
         random.manual_seed(1);
