@@ -41,6 +41,22 @@ internal sealed class OnnxBuilder(long[] inputShape, int opset = 13, int seed = 
         return name;
     }
 
+    /// <summary>A 0-D int64 initializer (Trilu's diagonal offset, Range bounds).</summary>
+    public string IntScalar(long value)
+    {
+        var name = $"i{counter++}";
+        graph.Initializer.Add(OnnxTensors.FromInt64s(name, [], [value]));
+        return name;
+    }
+
+    /// <summary>An initializer given whole (a uint8 or bool mask).</summary>
+    public string Initializer(TensorProto tensor)
+    {
+        tensor.Name = $"m{counter++}";
+        graph.Initializer.Add(tensor);
+        return tensor.Name;
+    }
+
     public string Scalar(float value)
     {
         var name = $"s{counter++}";

@@ -5,7 +5,7 @@ namespace Shears.Domain.Onnx;
 
 /// <summary>
 /// Reads every weight of a model once, as training will: data kept elsewhere, data that disagrees with its shape,
-/// NaN or infinite values, and types the engine cannot load (STRING, BOOL, FLOAT16 …) are refused at upload rather than
+/// NaN or infinite values, and types the engine cannot load (STRING, FLOAT16 …) are refused at upload rather than
 /// found by a job hours later.
 /// </summary>
 public static class InitializerValidation
@@ -26,15 +26,15 @@ public static class InitializerValidation
                             $"Tensor '{name}' holds {values[bad]} at element {bad}; every weight must be a finite number. Was the network trained to divergence?");
                     }
                     break;
-                case TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32:
+                case var integer when OnnxTensors.IsInteger(integer):
                     OnnxTensors.ToInt64s(tensor);
                     break;
                 case var _ when tensor.DataLocation == TensorProto.Types.DataLocation.External:
                     throw new InvalidModelException($"Tensor '{name}' keeps its data in an external file; upload a model with the weights embedded.");
                 case var other:
-                    // The engine loads every initializer and Constant value as float32 weights or int64 shape values.
+                    // The engine loads every initializer and Constant value as float32 weights or int64 values (shapes, indices, masks).
                     throw new InvalidModelException($"Tensor '{name}' holds {TypeName(other)} values; Shears reads weights as FLOAT or DOUBLE " +
-                        "and constants as INT32 or INT64. Export the network with float32 weights, or without this tensor.");
+                        "and constants as integers or BOOL. Export the network with float32 weights, or without this tensor.");
             }
         }
     }

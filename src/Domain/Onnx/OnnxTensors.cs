@@ -31,20 +31,40 @@ public static class OnnxTensors
             TensorProto.Types.DataType.Float => Exactly(tensor, [.. tensor.FloatData], count),
             TensorProto.Types.DataType.Double when tensor.HasRawData => [.. FromRaw<double>(tensor, count).Select(v => (float)v)],
             TensorProto.Types.DataType.Double => Exactly(tensor, [.. tensor.DoubleData.Select(v => (float)v)], count),
-            TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32 => [.. ToInt64s(tensor).Select(v => (float)v)],
+            var type when IsInteger(type) => [.. ToInt64s(tensor).Select(v => (float)v)],
             _ => throw new InvalidModelException($"Tensor '{tensor.Name}' has data type {tensor.DataType}, which cannot be read as float."),
         };
     }
 
+    /// <summary>
+    /// Integer and boolean element types, read as int64 values: shapes and indices, and the masks exporters keep as
+    /// bool or uint8 tensors (a GPT-2 causal mask buffer, a Swin attention mask).
+    /// </summary>
+    public static bool IsInteger(TensorProto.Types.DataType type) => type is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32
+        or TensorProto.Types.DataType.Int16 or TensorProto.Types.DataType.Int8 or TensorProto.Types.DataType.Uint8 or TensorProto.Types.DataType.Uint16
+        or TensorProto.Types.DataType.Uint32 or TensorProto.Types.DataType.Uint64 or TensorProto.Types.DataType.Bool;
+
+    /// <inheritdoc cref="IsInteger(TensorProto.Types.DataType)"/>
+    public static bool IsInteger(TensorProto tensor) => IsInteger((TensorProto.Types.DataType)tensor.DataType);
+
     public static long[] ToInt64s(TensorProto tensor)
     {
         var count = CheckedCount(tensor);
+        // Without raw_data, types narrower than 32 bits are kept in int32_data, UINT32 and UINT64 in uint64_data.
         return (TensorProto.Types.DataType)tensor.DataType switch
         {
             TensorProto.Types.DataType.Int64 when tensor.HasRawData => FromRaw<long>(tensor, count),
             TensorProto.Types.DataType.Int64 => Exactly(tensor, [.. tensor.Int64Data], count),
             TensorProto.Types.DataType.Int32 when tensor.HasRawData => [.. FromRaw<int>(tensor, count).Select(v => (long)v)],
-            TensorProto.Types.DataType.Int32 => Exactly(tensor, [.. tensor.Int32Data.Select(v => (long)v)], count),
+            TensorProto.Types.DataType.Int16 when tensor.HasRawData => [.. FromRaw<short>(tensor, count).Select(v => (long)v)],
+            TensorProto.Types.DataType.Uint16 when tensor.HasRawData => [.. FromRaw<ushort>(tensor, count).Select(v => (long)v)],
+            TensorProto.Types.DataType.Int8 when tensor.HasRawData => [.. FromRaw<sbyte>(tensor, count).Select(v => (long)v)],
+            TensorProto.Types.DataType.Uint8 or TensorProto.Types.DataType.Bool when tensor.HasRawData => [.. FromRaw<byte>(tensor, count).Select(v => (long)v)],
+            TensorProto.Types.DataType.Uint32 when tensor.HasRawData => [.. FromRaw<uint>(tensor, count).Select(v => (long)v)],
+            TensorProto.Types.DataType.Uint64 when tensor.HasRawData => [.. FromRaw<ulong>(tensor, count).Select(v => unchecked((long)v))],
+            TensorProto.Types.DataType.Int32 or TensorProto.Types.DataType.Int16 or TensorProto.Types.DataType.Uint16 or TensorProto.Types.DataType.Int8
+                or TensorProto.Types.DataType.Uint8 or TensorProto.Types.DataType.Bool => Exactly(tensor, [.. tensor.Int32Data.Select(v => (long)v)], count),
+            TensorProto.Types.DataType.Uint32 or TensorProto.Types.DataType.Uint64 => Exactly(tensor, [.. tensor.Uint64Data.Select(v => unchecked((long)v))], count),
             _ => throw new InvalidModelException($"Tensor '{tensor.Name}' has data type {tensor.DataType}, which cannot be read as integers."),
         };
     }

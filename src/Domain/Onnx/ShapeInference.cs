@@ -64,8 +64,7 @@ public static class ShapeInference
         return Checked(shape, input.Name);
     }
 
-    internal static bool IsInteger(TensorProto tensor) =>
-        (TensorProto.Types.DataType)tensor.DataType is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32;
+    internal static bool IsInteger(TensorProto tensor) => OnnxTensors.IsInteger(tensor);
 
     internal static long[] Checked(long[] shape, string tensor)
     {

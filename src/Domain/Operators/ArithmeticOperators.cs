@@ -4,7 +4,7 @@ using Shears.Domain.Onnx;
 
 namespace Shears.Domain.Operators;
 
-/// <summary>Binary operators with numpy-style broadcasting; on small integer values they do shape arithmetic.</summary>
+/// <summary>Binary operators with numpy-style broadcasting (Min and Max with two inputs); on small integer values they do shape arithmetic.</summary>
 internal static class ArithmeticOperators
 {
     public static IEnumerable<OperatorFacts> All =>
@@ -13,6 +13,8 @@ internal static class ArithmeticOperators
         Binary("Sub", (x, y) => checked(x - y)),
         Binary("Mul", (x, y) => checked(x * y)),
         Binary("Div", (x, y) => x / y),
+        Binary("Min", Math.Min),
+        Binary("Max", Math.Max),
         new("PRelu", (node, c) => c.Set(node, ShapeInference.Broadcast(c.Shape(node, 0), c.Shape(node, 1))), Broadcasting),
         new("Pow", (node, c) => c.Set(node, ShapeInference.Broadcast(c.Shape(node, 0), c.Shape(node, 1))), PowChannels, constantInputs: [1]),
     ];
@@ -31,6 +33,8 @@ internal static class ArithmeticOperators
 
     private static void Shape(NodeProto node, ShapeContext c, Func<long, long, long> onValues)
     {
+        if (node.Input.Count != 2)
+            throw new InvalidModelException($"{node.OpType} '{node.DisplayName()}' has {node.Input.Count} inputs; Shears supports it with two.");
         var shape = ShapeInference.Broadcast(c.Shape(node, 0), c.Shape(node, 1));
         long[]? value = null;
         if (c.Value(node, 0) is { } x && c.Value(node, 1) is { } y && (x.Length == y.Length || x.Length == 1 || y.Length == 1))

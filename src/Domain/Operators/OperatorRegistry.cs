@@ -19,6 +19,7 @@ public static class OperatorRegistry
             NormalizationOperators.All,
             ReductionOperators.All,
             ShapeOperators.All,
+            DepthToSpaceOperators.All,
             [SplitOperator.Facts],
             [EinsumOperator.Facts],
             ResizeOperator.All,

@@ -5,18 +5,37 @@ using Shears.Domain.Onnx;
 namespace Shears.Domain.Operators;
 
 /// <summary>
-/// Equal, Where and Expand: mostly shape arithmetic in exports (ViT's class token: the batch size picked by
-/// Where(Equal(shape, -1), 1, shape), then Expand), evaluated statically; on activations they hold what they touch,
+/// Equal (and the other comparisons and logical operators), Where, Expand and Trilu: mostly shape arithmetic in exports (ViT's class token: the batch size picked by
+/// Where(Equal(shape, -1), 1, shape), then Expand; a T5 relative-position bucket from Range, Less and Where), evaluated statically
+/// where known; on activations they hold what they touch,
 /// except Expand, which copies channels along other axes.
 /// </summary>
 internal static class SelectionOperators
 {
     public static IEnumerable<OperatorFacts> All =>
     [
-        new("Equal", EqualShape, ChannelRules.Opaque),
+        new("Equal", (node, c) => ComparisonShape(node, c, AreEqual), ChannelRules.Opaque),
+        new("Greater", (node, c) => ComparisonShape(node, c, (a, b) => Known(a, b, a > b)), ChannelRules.Opaque),
+        new("Less", (node, c) => ComparisonShape(node, c, (a, b) => Known(a, b, a < b)), ChannelRules.Opaque),
+        new("GreaterOrEqual", (node, c) => ComparisonShape(node, c, (a, b) => Known(a, b, a >= b)), ChannelRules.Opaque),
+        new("LessOrEqual", (node, c) => ComparisonShape(node, c, (a, b) => Known(a, b, a <= b)), ChannelRules.Opaque),
+        new("And", (node, c) => ComparisonShape(node, c, (a, b) => Known(a, b, a != 0 && b != 0)), ChannelRules.Opaque),
+        new("Or", (node, c) => ComparisonShape(node, c, (a, b) => Known(a, b, a != 0 || b != 0)), ChannelRules.Opaque),
         new("Where", WhereShape, ChannelRules.Opaque),
         new("Expand", ExpandShape, ChannelRules.OnFirstInput(ExpandChannels), constantInputs: [1]),
+        new("Trilu", TriluShape, ChannelRules.Opaque, constantInputs: [1]),
     ];
+
+    /// <summary>Trilu keeps the upper (or lower) triangle of the last two axes: a causal attention mask.</summary>
+    private static void TriluShape(NodeProto node, ShapeContext c)
+    {
+        var x = c.Shape(node, 0);
+        if (x.Length < 2)
+            throw new InvalidModelException($"Trilu '{node.DisplayName()}' needs a tensor of rank 2 or more; it has rank {x.Length}.");
+        if (node.InputOrEmpty(1) != "")
+            c.RequiredValue(node, 1, "diagonal offset k");
+        c.Set(node, x, isInt64: c.Values.ContainsKey(node.Input[0]) ? null : false);
+    }
 
     /// <summary>A symbolic dimension (the batch) is positive: never equal to 0 or −1, unknown against a positive number.</summary>
     private static long? AreEqual(long a, long b) =>
@@ -28,13 +47,18 @@ internal static class SelectionOperators
             _ => null,
         };
 
-    private static void EqualShape(NodeProto node, ShapeContext c)
+    /// <summary>1 or 0 for known values; unknown when either is symbolic.</summary>
+    private static long? Known(long a, long b, bool result) =>
+        a == TensorShapes.SymbolicValue || b == TensorShapes.SymbolicValue ? null : result ? 1 : 0;
+
+    /// <summary>A broadcasting comparison (or logical operator) giving bools, evaluated on known integer values.</summary>
+    private static void ComparisonShape(NodeProto node, ShapeContext c, Func<long, long, long?> compare)
     {
         var shape = ShapeInference.Broadcast(c.Shape(node, 0), c.Shape(node, 1));
         long[]? value = null;
         if (c.Value(node, 0) is { } a && c.Value(node, 1) is { } b && (a.Length == b.Length || a.Length == 1 || b.Length == 1))
         {
-            var compared = Enumerable.Range(0, Math.Max(a.Length, b.Length)).Select(i => AreEqual(a[a.Length == 1 ? 0 : i], b[b.Length == 1 ? 0 : i])).ToList();
+            var compared = Enumerable.Range(0, Math.Max(a.Length, b.Length)).Select(i => compare(a[a.Length == 1 ? 0 : i], b[b.Length == 1 ? 0 : i])).ToList();
             value = compared.All(v => v is not null) ? [.. compared.Select(v => v!.Value)] : null;
         }
         c.Set(node, shape, value, isInt64: false);

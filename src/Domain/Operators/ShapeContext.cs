@@ -42,6 +42,10 @@ internal sealed class ShapeContext(Dictionary<string, long[]> shapes, Dictionary
     {
         foreach (var output in node.Output.Where(o => o != ""))
             shapes[output] = ShapeInference.Checked(shape, output);
+        // Values are combined element by element; a broadcast of one vector against another ([1, T] − [T, 1] positions)
+        // makes a tensor they do not describe, so none is recorded.
+        if (value is not null && shape.All(d => d >= 0) && shape.Aggregate(1L, (a, d) => a * d) != value.Length)
+            value = null;
         SetValue(node, 0, value, isInt64);
     }
 

@@ -436,9 +436,18 @@ internal static class ShapeOperators
             walk.Opaque(node, $"Squeeze '{node.DisplayName()}' removes the channel axis");
     }
 
+    /// <summary>
+    /// The engine computes in float32 and int64: a cast to another float type runs as float32, to any integer type as int64,
+    /// to BOOL as 0/1; a cast to anything else (STRING, FLOAT16 kept as such) is refused.
+    /// </summary>
     private static void CastShape(NodeProto node, ShapeContext c)
     {
-        var to = node.IntAttribute("to", 0);
-        c.Set(node, c.Shape(node, 0), to is ShapeContext.Int64Type or ShapeContext.Int32Type ? c.Value(node, 0) : null, isInt64: to == ShapeContext.Int64Type);
+        var to = (TensorProto.Types.DataType)node.IntAttribute("to", 0);
+        if (!OnnxTensors.IsInteger(to) && to is not (TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Double))
+            throw new InvalidModelException($"Cast '{node.DisplayName()}' casts to {GraphTensor.TypeName(to)}; Shears computes in float32, integers and bool.");
+        var value = OnnxTensors.IsInteger(to) ? c.Value(node, 0) : null;
+        if (value is not null && to == TensorProto.Types.DataType.Bool)
+            value = [.. value.Select(v => v == TensorShapes.SymbolicValue ? v : v != 0 ? 1L : 0L)];
+        c.Set(node, c.Shape(node, 0), value, isInt64: to == TensorProto.Types.DataType.Int64);
     }
 }

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Graph;
 
-/// <summary>Add, Sub, Mul, Div (and Pow, on tensors only) with broadcasting; on host integers when both sides are shape arithmetic.</summary>
+/// <summary>Add, Sub, Mul, Div, Min, Max (and Pow, on tensors only) with broadcasting; on host integers when both sides are shape arithmetic.</summary>
 internal static class ArithmeticKernels
 {
     public static IEnumerable<(string, KernelBuilder)> All =>
@@ -12,6 +12,8 @@ internal static class ArithmeticKernels
         ("Sub", (_, context) => Binary("Sub", context)),
         ("Mul", (_, context) => Binary("Mul", context)),
         ("Div", (_, context) => Binary("Div", context)),
+        ("Min", (_, context) => Binary("Min", context)),
+        ("Max", (_, context) => Binary("Max", context)),
         ("PRelu", (_, context) => inputs => GraphValue.Of(PRelu(inputs[0].Tensor!, inputs[1].AsTensor(context.Device)))),
         ("Pow", Pow),
     ];
@@ -38,6 +40,8 @@ internal static class ArithmeticKernels
             "Add" => (a, b) => a.add(b, LiveScalars.One),
             "Sub" => (a, b) => a - b,
             "Mul" => (a, b) => a * b,
+            "Min" => (a, b) => a.minimum(b),
+            "Max" => (a, b) => a.maximum(b),
             _ => (a, b) => a / b,
         };
         Func<long, long, long> onInts = op switch
@@ -45,9 +49,11 @@ internal static class ArithmeticKernels
             "Add" => (a, b) => a + b,
             "Sub" => (a, b) => a - b,
             "Mul" => (a, b) => a * b,
+            "Min" => Math.Min,
+            "Max" => Math.Max,
             _ => (a, b) => a / b,
         };
-        return inputs => inputs[0].IsHost && inputs[1].IsHost
+        return inputs => inputs[0].Ints is { } a && inputs[1].Ints is { } b && HostInts.Aligned(a, b)
             ? GraphValue.Of(OnHost(inputs[0].Ints!, inputs[1].Ints!, onInts))
             : GraphValue.Of(onTensors(inputs[0].AsTensor(context.Device), inputs[1].AsTensor(context.Device)));
     }

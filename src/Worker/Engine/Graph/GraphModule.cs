@@ -192,7 +192,7 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
         foreach (var (name, proto) in graph.Initializers)
         {
             var type = (TensorProto.Types.DataType)proto.DataType;
-            if (type is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32)
+            if (OnnxTensors.IsInteger(type))
             {
                 fixedValues[SlotOf(name)] = GraphValue.Of(new HostInts(OnnxTensors.ToInt64s(proto), OnnxTensors.Dims(proto)));
                 continue;

@@ -29,4 +29,14 @@ internal sealed record HostInts(long[] Data, long[] Shape)
     public static HostInts Vector(long[] data) => new(data, [data.Length]);
 
     public static HostInts Scalar(long value) => new([value], []);
+
+    /// <summary>
+    /// True when the operands combine element by element on the host: one shape, or single values beside it. Other
+    /// broadcasts (a [1, T] row against a [T, 1] column of positions) run as int64 tensors.
+    /// </summary>
+    public static bool Aligned(params HostInts[] operands)
+    {
+        var longest = operands.MaxBy(o => o.Data.Length)!;
+        return operands.All(o => o.Data.Length == 1 && o.Shape.Length <= longest.Shape.Length || o.Shape.SequenceEqual(longest.Shape));
+    }
 }

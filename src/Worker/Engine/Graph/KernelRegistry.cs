@@ -14,9 +14,11 @@ internal static class KernelRegistry
         new IEnumerable<(string Op, KernelBuilder Build)>[]
         {
             ActivationKernels.All,
+            MathKernels.All,
             ArithmeticKernels.All,
             LinearKernels.All,
             ConvolutionKernels.All,
+            DepthToSpaceKernels.All,
             NormalizationKernels.All,
             ReductionKernels.All,
             ResizeKernel.All,

@@ -1,20 +1,45 @@
+using Shears.Domain.Onnx;
 using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Graph;
 
-/// <summary>Equal, Where (on host integers for shape arithmetic, else on tensors) and Expand.</summary>
+/// <summary>Comparisons, Where (on host integers for shape arithmetic, else on tensors), Expand and Trilu.</summary>
 internal static class SelectionKernels
 {
     public static IEnumerable<(string, KernelBuilder)> All =>
     [
-        ("Equal", (_, context) => inputs => inputs[0].IsHost && inputs[1].IsHost
-            ? GraphValue.Of(Elementwise([inputs[0].Ints!, inputs[1].Ints!], v => v[0] == v[1] ? 1 : 0))
-            : GraphValue.Of(inputs[0].AsTensor(context.Device).eq(inputs[1].AsTensor(context.Device)))),
-        ("Where", (_, context) => inputs => inputs.All(i => i.IsHost)
+        ("Equal", Comparison((a, b) => a == b, (a, b) => a.eq(b))),
+        ("Greater", Comparison((a, b) => a > b, (a, b) => a.gt(b))),
+        ("Less", Comparison((a, b) => a < b, (a, b) => a.lt(b))),
+        ("GreaterOrEqual", Comparison((a, b) => a >= b, (a, b) => a.ge(b))),
+        ("LessOrEqual", Comparison((a, b) => a <= b, (a, b) => a.le(b))),
+        ("And", Comparison((a, b) => a != 0 && b != 0, (a, b) => a.to(ScalarType.Bool).logical_and(b.to(ScalarType.Bool)))),
+        ("Or", Comparison((a, b) => a != 0 || b != 0, (a, b) => a.to(ScalarType.Bool).logical_or(b.to(ScalarType.Bool)))),
+        ("Trilu", Trilu),
+        ("Where", (_, context) => inputs => inputs.All(i => i.IsHost) && HostInts.Aligned([.. inputs.Select(i => i.Ints!)])
             ? GraphValue.Of(Elementwise([.. inputs.Select(i => i.Ints!)], v => v[0] != 0 ? v[1] : v[2]))
             : GraphValue.Of(where(inputs[0].AsTensor(context.Device).to(ScalarType.Bool), inputs[1].AsTensor(context.Device), inputs[2].AsTensor(context.Device)))),
         ("Expand", (_, context) => inputs => GraphValue.Of(Expand(inputs[0].AsTensor(context.Device), inputs[1].AsInts().Data))),
     ];
+
+    /// <summary>A comparison on host integers when both sides are (shape and index arithmetic), else on tensors.</summary>
+    private static KernelBuilder Comparison(Func<long, long, bool> onHost, Func<Tensor, Tensor, Tensor> onTensors) => (_, context) => inputs =>
+        inputs[0].Ints is { } a && inputs[1].Ints is { } b && HostInts.Aligned(a, b)
+            ? GraphValue.Of(Elementwise([inputs[0].Ints!, inputs[1].Ints!], v => onHost(v[0], v[1]) ? 1 : 0))
+            : GraphValue.Of(onTensors(inputs[0].AsTensor(context.Device), inputs[1].AsTensor(context.Device)));
+
+    /// <summary>The upper (upper = 1, the default) or lower triangle of the last two axes from diagonal k; the rest zero.</summary>
+    private static Kernel Trilu(Onnx.NodeProto node, IKernelContext context)
+    {
+        var upper = node.IntAttribute("upper", 1) != 0;
+        return inputs =>
+        {
+            var k = inputs.Length > 1 && inputs[1].Ints is { } offset ? offset.Data[0] : 0;
+            var x = inputs[0].AsTensor(context.Device);
+            var kept = upper ? x.triu(k) : x.tril(k);
+            return inputs[0].IsHost ? GraphValue.Of(new HostInts(kept.cpu().data<long>().ToArray(), kept.shape)) : GraphValue.Of(kept);
+        };
+    }
 
     /// <summary>Element by element over vectors of one length (single values broadcast): what shape arithmetic needs.</summary>
     private static HostInts Elementwise(HostInts[] operands, Func<long[], long> op)

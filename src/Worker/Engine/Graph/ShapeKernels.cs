@@ -183,10 +183,15 @@ internal static class ShapeKernels
         return inputs =>
         {
             var pads = attributePads ?? inputs[1].AsInts().Data;
+            if (inputs.Length > 3 && inputs[3].Ints is { } axes)
+                pads = OnAllAxes(pads, axes.Data, (int)inputs[0].Tensor!.dim());
             var rank = pads.Length / 2;
             var outermost = 0;
             while (outermost < rank && pads[outermost] == 0 && pads[rank + outermost] == 0)
                 outermost++;
+            // libtorch's reflect and replicate pads take the axes after the first one or two, not fewer.
+            if (mode != PaddingModes.Constant)
+                outermost = Math.Min(outermost, 2);
             var torchPads = new long[2 * (rank - outermost)];
             for (var d = outermost; d < rank; d++)
             {
@@ -197,14 +202,30 @@ internal static class ShapeKernels
         };
     }
 
+    /// <summary>Opset 18's pads for some axes only, as begin and end pads for every axis (the rest 0).</summary>
+    private static long[] OnAllAxes(long[] pads, long[] axes, int rank)
+    {
+        var full = new long[2 * rank];
+        for (var i = 0; i < axes.Length; i++)
+        {
+            var axis = axes[i] < 0 ? axes[i] + rank : axes[i];
+            full[axis] = pads[i];
+            full[axis + rank] = pads[i + axes.Length];
+        }
+        return full;
+    }
+
     private static Kernel Cast(NodeProto node, IKernelContext context)
     {
         var to = (TensorProto.Types.DataType)node.IntAttribute("to", (long)TensorProto.Types.DataType.Float);
         return to switch
         {
-            TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32 => inputs =>
+            TensorProto.Types.DataType.Bool => inputs => inputs[0].IsHost
+                ? GraphValue.Of(inputs[0].Ints! with { Data = [.. inputs[0].Ints!.Data.Select(v => v != 0 ? 1L : 0L)] })
+                : GraphValue.Of(inputs[0].Tensor!.to(ScalarType.Bool)),
+            _ when OnnxTensors.IsInteger(to) => inputs =>
                 inputs[0].IsHost ? inputs[0] : GraphValue.Of(inputs[0].Tensor!.to(ScalarType.Int64)),
-            TensorProto.Types.DataType.Float => inputs => inputs[0].IsHost
+            TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Double => inputs => inputs[0].IsHost
                 ? GraphValue.Of(tensor(inputs[0].Ints!.Data.Select(v => (float)v).ToArray(), device: context.Device).reshape(inputs[0].Ints!.Shape))
                 : GraphValue.Of(inputs[0].Tensor!.to(ScalarType.Float32)),
             _ => throw new NotSupportedException($"{node.Describe()}: Cast to {to} is not supported."),
@@ -247,7 +268,7 @@ internal static class ShapeKernels
     private static Kernel ConstantOfShape(NodeProto node, IKernelContext context)
     {
         var fill = node.Attribute.FirstOrDefault(a => a.Name == "value")?.T;
-        var isInteger = fill is not null && (TensorProto.Types.DataType)fill.DataType is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32;
+        var isInteger = fill is not null && OnnxTensors.IsInteger(fill);
         var integer = isInteger ? OnnxTensors.ToInt64s(fill!)[0] : 0;
         // A Scalar captured by the kernel lives as long as it (see LiveScalars).
         var real = (fill is not null && !isInteger ? OnnxTensors.ToFloats(fill)[0] : 0f).ToScalar();
