@@ -30,6 +30,36 @@ public class SpatialOperatorParityTests
         Assert.True(projection.grad!.allclose(p.grad!, rtol: 1e-4, atol: 1e-4));
     }
 
+    /// <summary>
+    /// Max pooling over windows that tile the input runs as maxima of strided views when no gradient flows (a teacher,
+    /// an evaluation): the same values as max_pool, which training runs, for 1, 2 and 3 spatial axes, sizes the windows do
+    /// not divide (floor), ceil_mode on sizes they do, and NaN.
+    /// </summary>
+    [Theory]
+    [InlineData(new long[] { 3, 2, 9 }, new long[] { 3 }, 0L)]
+    [InlineData(new long[] { 4, 5, 24, 24 }, new long[] { 2, 2 }, 0L)]
+    [InlineData(new long[] { 4, 5, 25, 23 }, new long[] { 2, 3 }, 0L)]
+    [InlineData(new long[] { 2, 3, 12, 12 }, new long[] { 2, 2 }, 1L)]
+    [InlineData(new long[] { 2, 2, 6, 8, 7 }, new long[] { 2, 2, 2 }, 0L)]
+    public void Max_pooling_without_a_gradient_gives_what_training_computes(long[] shape, long[] kernel, long ceil)
+    {
+        var b = new OnnxBuilder([-1, .. shape[1..]]);
+        using var module = new GraphModule(OnnxGraph.Parse(b.Build(b.Node("MaxPool", [b.Input], ("kernel_shape", kernel), ("strides", kernel), ("ceil_mode", ceil)))), CPU);
+        using var scope = NewDisposeScope();
+        var input = randn(shape);
+        input.view(-1)[7].fill_(float.NaN);
+
+        var trained = module.forward(input.requires_grad_(true));
+        Tensor inferred;
+        using (inference_mode())
+            inferred = module.forward(input.detach());
+
+        Assert.True(trained.requires_grad);
+        Assert.Equal(trained.shape, inferred.shape);
+        Assert.True(trained.detach().nan_to_num(1e9).eq(inferred.nan_to_num(1e9)).all().item<bool>());
+        Assert.Equal(1, inferred.isnan().sum().item<long>());
+    }
+
     [Fact]
     public void One_dimensional_convolution_and_pooling_match_onnx_runtime()
     {

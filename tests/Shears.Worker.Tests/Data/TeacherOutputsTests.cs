@@ -38,4 +38,52 @@ public sealed class TeacherOutputsTests
             Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-5), $"step {step}: largest difference {actual.sub(expected).abs().max().item<float>()}");
         }
     }
+
+    /// <summary>
+    /// Run on every batch (what augmented batches need), the teacher gives the loss and gradients of the teacher recorded
+    /// per row, and it builds no autograd graph: its outputs need no gradient and hang off no graph node.
+    /// </summary>
+    [Fact]
+    public void A_teacher_run_on_every_batch_gives_the_recorded_teachers_loss_and_gradients_without_an_autograd_graph()
+    {
+        var graph = OnnxGraph.Parse(Fixtures.Network("lenet5"));
+        var options = new PruningOptions { BatchSize = 50, ValidationFraction = 0, Objective = Objective.Distill };
+        using var data = new TrainingData(Fixtures.Train2k(500), graph.Inputs, options, CPU);
+        using var recordedStudent = new GraphModule(graph, CPU);
+        using var runStudent = new GraphModule(graph, CPU);
+        using var recorded = new Objective(recordedStudent, data, options);
+        using var run = new Objective(runStudent, data, options, maxRecordedBytes: 0);
+        Assert.True(recorded.Teacher!.Recorded);
+        Assert.False(run.Teacher!.Recorded);
+        using var scope = NewDisposeScope();
+        using (no_grad()) // the same students, away from the teacher (an untrained copy of it has loss and gradients 0)
+            foreach (var (name, parameter) in recordedStudent.Parameters)
+            {
+                var step = randn_like(parameter).mul_(0.05);
+                parameter.add_(step);
+                runStudent.Parameters[name].add_(step);
+            }
+
+        var batch = data.NextTrainBatch();
+        var targets = run.Teacher.For(batch);
+        Assert.All(targets, t => Assert.False(t.requires_grad));
+        Assert.All(targets, t => Assert.True(t.is_leaf));
+        var (recordedLoss, recordedGradients) = LossAndGradients(recordedStudent, recorded, batch);
+        var (runLoss, runGradients) = LossAndGradients(runStudent, run, batch);
+
+        Assert.True(recordedLoss > 1e-3, $"loss {recordedLoss}");
+        Assert.Equal(recordedLoss, runLoss, recordedLoss * 1e-5);
+        Assert.Equal(recordedGradients.Length, runGradients.Length);
+        var largest = recordedGradients.Max(Math.Abs);
+        Assert.All(recordedGradients.Zip(runGradients), p => Assert.Equal(p.First, p.Second, largest * 1e-4));
+    }
+
+    private static (double Loss, float[] Gradients) LossAndGradients(GraphModule student, Objective objective, Batch batch)
+    {
+        student.train();
+        student.zero_grad();
+        var loss = objective.Loss(student.Run(batch.Inputs), batch);
+        loss.backward();
+        return (loss.item<float>(), [.. student.Parameters.Values.SelectMany(p => p.grad!.data<float>().ToArray())]);
+    }
 }

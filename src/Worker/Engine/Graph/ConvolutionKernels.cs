@@ -29,7 +29,7 @@ internal static class ConvolutionKernels
             var b = inputs.Length > 2 ? inputs[2].Tensor : null;
             var kernel = window.KernelShape ?? w.shape[2..];
             var rank = kernel.Length;
-            if (groups == 1 && window.TilesWithoutOverlap(kernel) && x.shape[2] % kernel[0] == 0 && x.shape[3] % kernel[1] == 0)
+            if (groups == 1 && rank == 2 && window.TilesWithoutOverlap(kernel) && x.shape[2] % kernel[0] == 0 && x.shape[3] % kernel[1] == 0)
                 return GraphValue.Of(PatchConv(x, w, b, kernel));
             var (input, padding) = window.Pad(x, kernel, 0.0);
             return GraphValue.Of(rank switch
@@ -95,9 +95,13 @@ internal static class ConvolutionKernels
         var kernel = window.KernelShape!;
         var rank = kernel.Length;
         var ceil = node.IntAttribute("ceil_mode", 0) != 0;
+        var tiles = window.TilesWithoutOverlap(kernel);
         return inputs =>
         {
-            var (input, padding) = window.Pad(inputs[0].Tensor!, kernel, double.NegativeInfinity);
+            var x = inputs[0].Tensor!;
+            if (tiles && !(x.requires_grad && is_grad_enabled()) && (!ceil || x.shape.Skip(2).Zip(kernel, (size, k) => size % k == 0).All(fits => fits)))
+                return GraphValue.Of(TiledMax(x, kernel));
+            var (input, padding) = window.Pad(x, kernel, double.NegativeInfinity);
             return GraphValue.Of(rank switch
             {
                 1 => nn.functional.max_pool1d(input, kernel[0], window.Strides(1)[0], padding[0], window.Dilations(1)[0], ceil),
@@ -105,6 +109,27 @@ internal static class ConvolutionKernels
                 _ => nn.functional.max_pool3d(input, kernel, window.Strides(3), padding, window.Dilations(3), ceil),
             });
         };
+    }
+
+    /// <summary>
+    /// Max pooling over windows that tile the input, when no gradient will flow back through it (the teacher of
+    /// distillation, evaluation): the elementwise maximum of the window's strided views, one spatial axis after the other,
+    /// the same values as max_pool (NaN included). libtorch's max_pool over NCHW memory is a scalar loop: 6.8 ms of CPU for
+    /// LeNet-5's first pool at batch 100 ([100, 20, 24, 24]), where these maxima take 0.4 ms. Training keeps max_pool,
+    /// whose backward routes each window's gradient to the one element its indices name.
+    /// </summary>
+    private static Tensor TiledMax(Tensor x, long[] kernel)
+    {
+        for (var d = 0; d < kernel.Length; d++)
+        {
+            var (axis, size) = (2 + d, kernel[d]);
+            var end = x.shape[axis] / size * size;
+            var max = x.slice(axis, 0, end, size);
+            for (var offset = 1; offset < size; offset++)
+                max = max.maximum(x.slice(axis, offset, end, size));
+            x = max;
+        }
+        return x;
     }
 
     /// <summary>Asymmetric padding without count_include_pad is refused at inspection (AveragePool's shape rule).</summary>
@@ -179,11 +204,11 @@ internal static class ConvolutionKernels
 
         public long[] Dilations(int rank) => dilations ?? OnesByRank[rank];
 
-        /// <summary>A 2-D window that steps by its own size with no padding and no dilation: it cuts the input into patches.</summary>
+        /// <summary>A window that steps by its own size with no padding and no dilation: it cuts the input into patches.</summary>
         public bool TilesWithoutOverlap(long[] kernel) =>
-            kernel.Length == 2 && kernel.Any(k => k > 1) && strides is { } s && s.SequenceEqual(kernel)
-            && Dilations(2).All(d => d == 1) && autoPad is "NOTSET" or "VALID"
-            && (symmetricPadding ?? ZerosByRank[2]).All(p => p == 0) && (torchPads ?? ZerosByRank[2]).All(p => p == 0);
+            kernel.Any(k => k > 1) && strides is { } s && s.SequenceEqual(kernel)
+            && Dilations(kernel.Length).All(d => d == 1) && autoPad is "NOTSET" or "VALID"
+            && (symmetricPadding ?? ZerosByRank[kernel.Length]).All(p => p == 0) && (torchPads ?? ZerosByRank[kernel.Length]).All(p => p == 0);
 
         /// <summary>
         /// Symmetric padding goes to the op; asymmetric padding (or SAME auto-padding) is applied

@@ -55,12 +55,16 @@ public sealed class TeacherOutputs : IDisposable
     /// <summary>True when the outputs were recorded per row; false when the original network runs on every batch.</summary>
     public bool Recorded => recorded is not null;
 
-    /// <summary>The teacher's outputs for the batch, in the graph's output order; call inside the step's dispose scope.</summary>
+    /// <summary>
+    /// The teacher's outputs for the batch, in the graph's output order; call inside the step's dispose scope. They never
+    /// require a gradient: the frozen network runs in inference mode (no autograd graph, no version counters), so its
+    /// kernels take their inference paths (max pooling without indices, see ConvolutionKernels).
+    /// </summary>
     public Tensor[] For(Batch batch)
     {
         if (recorded is not null)
             return [.. recorded.Select(r => r.index_select(0, batch.Rows))];
-        using var noGrad = no_grad();
+        using var inference = inference_mode();
         return frozen!.Run(batch.Inputs);
     }
 
