@@ -19,7 +19,8 @@ namespace Shears.Bench;
 /// with labels; test accuracy of each shrunk ONNX in ONNX Runtime on the 10,000 test images. Then the cost of a training
 /// step, rounds alternating so that machine load hits all alike: plain cross-entropy, distillation with the teacher's
 /// outputs recorded per row (what a job on data held in memory does), and distillation with the teacher run on every
-/// batch (what augmented image batches need).
+/// batch (what augmented image batches need). <c>--steps-only</c> skips the jobs; <c>--zoo vit</c> times the same three
+/// steps on zoo networks with labels in their .npz too (batch: all its samples).
 /// </summary>
 internal static class DistillBench
 {
@@ -30,7 +31,16 @@ internal static class DistillBench
     private static readonly Option<int> ThreadsOption = new("--threads") { DefaultValueFactory = _ => 1, Description = "libtorch intra-op threads." };
     private static readonly Option<int?> TrainSamplesOption = new("--train-samples") { Description = "At most this many training images (a smoke run)." };
     private static readonly Option<int?> TestSamplesOption = new("--test-samples") { Description = "At most this many test images (a smoke run)." };
+    private static readonly Option<bool> StepsOnlyOption = new("--steps-only") { Description = "Only the step timings, no pruning jobs." };
+    private static readonly Option<string[]> ZooOption = new("--zoo")
+    {
+        DefaultValueFactory = _ => [],
+        CustomParser = result => result.Tokens.Single().Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        Description = "Comma-separated zoo networks with labels in their .npz (e.g. vit) whose steps are timed too, batch = the .npz's samples.",
+    };
     private static readonly Option<string?> OutOption = new("--out") { Description = "Markdown report to write, e.g. docs/distill-bench.md." };
+
+    private sealed record NetworkSteps(string Network, int Batch, (StepCost Plain, StepCost Recorded, StepCost TeacherRun) Costs);
 
     private sealed record JobRow(string Objective, string Data, double FlopsFraction, double TestAccuracy, int PruningSteps, int FineTuningSteps, double WallSeconds);
 
@@ -38,7 +48,7 @@ internal static class DistillBench
     {
         var root = new RootCommand("Shears distillation benchmark (issue 14) on LeNet-5 and Fashion-MNIST.")
         {
-            StepsOption, StepsPerPruneOption, RoundsOption, TimedStepsOption, ThreadsOption, TrainSamplesOption, TestSamplesOption, OutOption,
+            StepsOption, StepsPerPruneOption, RoundsOption, TimedStepsOption, ThreadsOption, TrainSamplesOption, TestSamplesOption, StepsOnlyOption, ZooOption, OutOption,
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 || parsed.Action is not null)
@@ -56,13 +66,23 @@ internal static class DistillBench
         Console.WriteLine($"LeNet-5 test accuracy {originalAccuracy:P2} on {test.Samples:N0} images; load {load}");
 
         var options = new PruningOptions { Steps = parsed.GetValue(StepsOption), StepsPerPrune = parsed.GetValue(StepsPerPruneOption), BatchSize = 100 };
-        var jobs = new List<JobRow>
-        {
+        List<JobRow> jobs = parsed.GetValue(StepsOnlyOption) ? [] :
+        [
             Job(original, unlabeled, "no labels", options with { Objective = Objective.Distill }, test, parsed.GetValue(ThreadsOption)),
             Job(original, train, "labels", options with { Objective = Objective.Labels }, test, parsed.GetValue(ThreadsOption)),
             Job(original, train, "labels", options with { Objective = Objective.Both }, test, parsed.GetValue(ThreadsOption)),
-        };
-        var steps = StepCosts(original, train, parsed.GetValue(RoundsOption), parsed.GetValue(TimedStepsOption));
+        ];
+        var (rounds, timedSteps) = (parsed.GetValue(RoundsOption), parsed.GetValue(TimedStepsOption));
+        List<NetworkSteps> steps =
+        [
+            new("LeNet-5", 100, StepCosts(original, train, 100, rounds, timedSteps)),
+            .. parsed.GetValue(ZooOption)!.Select(network =>
+            {
+                var data = ZooData.Read($"tests/fixtures/zoo/{network}.npz");
+                Console.WriteLine($"[{network}] steps at batch {data.Samples}");
+                return new NetworkSteps(network, data.Samples, StepCosts(File.ReadAllBytes($"tests/fixtures/zoo/{network}.onnx"), data, data.Samples, rounds, timedSteps));
+            }),
+        ];
         var report = Markdown(args, load + " → " + Load(), train.Samples, test.Samples, originalAccuracy, jobs, steps);
         Console.WriteLine(report);
         if (parsed.GetValue(OutOption) is { } path)
@@ -83,10 +103,10 @@ internal static class DistillBench
     }
 
     /// <summary>Median ms per step of each kind: plain cross-entropy, distillation from recorded outputs, distillation running the teacher.</summary>
-    private static (StepCost Plain, StepCost Recorded, StepCost TeacherRun) StepCosts(byte[] original, Dataset train, int rounds, int steps)
+    private static (StepCost Plain, StepCost Recorded, StepCost TeacherRun) StepCosts(byte[] original, Dataset train, int batchSize, int rounds, int steps)
     {
-        var graph = OnnxGraph.Parse(original);
-        var options = new PruningOptions { BatchSize = 100, ValidationFraction = 0 };
+        var graph = PruningEngine.ParseGraph(original, train);
+        var options = new PruningOptions { BatchSize = batchSize, ValidationFraction = 0 };
         using var data = new TrainingData(train, graph.Inputs, options, CPU);
         using var plainModule = new GraphModule(graph, CPU);
         using var recordedModule = new GraphModule(graph, CPU);
@@ -116,8 +136,7 @@ internal static class DistillBench
 
     private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
-    private static string Markdown(string[] args, string load, int trainSamples, int testSamples, double originalAccuracy, IReadOnlyList<JobRow> jobs,
-        (StepCost Plain, StepCost Recorded, StepCost TeacherRun) steps)
+    private static string Markdown(string[] args, string load, int trainSamples, int testSamples, double originalAccuracy, IReadOnlyList<JobRow> jobs, IReadOnlyList<NetworkSteps> steps)
     {
         var ic = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
@@ -131,27 +150,31 @@ internal static class DistillBench
         md.AppendLine();
         md.AppendLine(ic, $"Machine: {Environment.ProcessorCount} cores, 1-minute load average {load} (start → end of the run), one libtorch thread.");
         md.AppendLine();
-        md.AppendLine(ic, $"LeNet-5 by Fisher to 25% of the FLOPs, same options and seed for all three (batch 100, Fisher rounds of 10 steps, then fine-tuning), trained on " +
-            $"{trainSamples:N0} Fashion-MNIST training images; accuracy of the shrunk ONNX in ONNX Runtime on {testSamples:N0} test images (original: {originalAccuracy:P2}).");
-        md.AppendLine();
-        md.AppendLine("| objective | upload | FLOPs kept | test accuracy | Δ vs labels (pt) | steps (Fisher rounds + fine-tuning) | wall |");
-        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
-        var labels = jobs.First(j => j.Objective == Objective.Labels).TestAccuracy;
-        foreach (var job in jobs)
-            md.AppendLine(ic, $"| {job.Objective} | {job.Data} | {job.FlopsFraction:P1} | {job.TestAccuracy:P2} | {(job.TestAccuracy - labels) * 100:+0.00;-0.00;0.00} | {job.PruningSteps} + {job.FineTuningSteps} | {job.WallSeconds:0} s |");
-        md.AppendLine();
-        md.AppendLine("Training step (batch 100, rounds alternating the three; wall: median of the rounds' medians; CPU: process user+system time per step, " +
+        if (jobs.Count > 0)
+        {
+            md.AppendLine(ic, $"LeNet-5 by Fisher to 25% of the FLOPs, same options and seed for all three (batch 100, Fisher rounds of 10 steps, then fine-tuning), trained on " +
+                $"{trainSamples:N0} Fashion-MNIST training images; accuracy of the shrunk ONNX in ONNX Runtime on {testSamples:N0} test images (original: {originalAccuracy:P2}).");
+            md.AppendLine();
+            md.AppendLine("| objective | upload | FLOPs kept | test accuracy | Δ vs labels (pt) | steps (Fisher rounds + fine-tuning) | wall |");
+            md.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+            var labels = jobs.First(j => j.Objective == Objective.Labels).TestAccuracy;
+            foreach (var job in jobs)
+                md.AppendLine(ic, $"| {job.Objective} | {job.Data} | {job.FlopsFraction:P1} | {job.TestAccuracy:P2} | {(job.TestAccuracy - labels) * 100:+0.00;-0.00;0.00} | {job.PruningSteps} + {job.FineTuningSteps} | {job.WallSeconds:0} s |");
+            md.AppendLine();
+        }
+        md.AppendLine("Training step (rounds alternating the three; wall: median of the rounds' medians; CPU: process user+system time per step, " +
             "the figure to compare on a shared machine, since wall time also counts the time other processes held the cores):");
         md.AppendLine();
-        md.AppendLine("| step | CPU ms | wall ms | × plain (CPU) | × plain (wall) |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: |");
-        foreach (var (name, cost) in new[]
-        {
-            ("plain (cross-entropy on labels)", steps.Plain),
-            ("distillation, teacher outputs recorded per row (data held in memory, not augmented)", steps.Recorded),
-            ("distillation, teacher forward on every batch (augmented batches)", steps.TeacherRun),
-        })
-            md.AppendLine(ic, $"| {name} | {cost.CpuMs:F2} | {cost.WallMs:F2} | {cost.CpuMs / steps.Plain.CpuMs:F2} | {cost.WallMs / steps.Plain.WallMs:F2} |");
+        md.AppendLine("| network (batch) | step | CPU ms | wall ms | × plain (CPU) | × plain (wall) |");
+        md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: |");
+        foreach (var network in steps)
+            foreach (var (name, cost) in new[]
+            {
+                ("plain (cross-entropy on labels)", network.Costs.Plain),
+                ("distillation, teacher outputs recorded per row (data held in memory, not augmented)", network.Costs.Recorded),
+                ("distillation, teacher forward on every batch (augmented batches)", network.Costs.TeacherRun),
+            })
+                md.AppendLine(ic, $"| {network.Network} ({network.Batch}) | {name} | {cost.CpuMs:F2} | {cost.WallMs:F2} | {cost.CpuMs / network.Costs.Plain.CpuMs:F2} | {cost.WallMs / network.Costs.Plain.WallMs:F2} |");
         return md.ToString();
     }
 }
