@@ -9,8 +9,8 @@ namespace Shears.Worker.Tests;
 /// <summary>
 /// Written-out LayerNorms and Erf-GELUs run as one LayerNormalization and one Gelu (KernelFusion): the zoo's exports are
 /// recognised, and the fused module computes what the nodes as exported compute, forward and backward, which it runs
-/// instead as soon as a multiplier sits on one of the nodes a fusion stands for. Their constants are Constant nodes, as
-/// exporters write them: as graph initializers they are trained parameters, and the nodes stay unfused.
+/// instead as soon as a multiplier sits on one of the nodes a fusion stands for. Their constants are Constant nodes or 0-D
+/// initializers, as exporters write them: as one-element vectors they are trained parameters, and the nodes stay unfused.
 /// </summary>
 public class KernelFusionTests
 {
@@ -46,9 +46,15 @@ public class KernelFusionTests
         Assert.All(exportedGradients.Zip(fusedGradients), p => Assert.Equal(p.First, p.Second, 1e-4f));
     }
 
+    /// <summary>One-element vectors as initializers are trained parameters (a [1] bias): the nodes stay as exported.</summary>
     [Fact]
     public void Constants_that_training_would_update_keep_the_nodes_as_exported() =>
-        Assert.Empty(KernelFusion.Find(OnnxGraph.Parse(WrittenOut(b => b.Scalar).Onnx)));
+        Assert.Empty(KernelFusion.Find(OnnxGraph.Parse(WrittenOut(b => value => b.Floats(value)).Onnx)));
+
+    /// <summary>0-D initializers, as onnx-simplifier and PyTorch 2.x keep an epsilon or GELU's 0.5, are constants: they fuse.</summary>
+    [Fact]
+    public void Scalars_kept_as_initializers_are_constants_and_fuse() =>
+        Assert.Equal(["LayerNormalization", "Gelu"], KernelFusion.Find(OnnxGraph.Parse(WrittenOut(b => b.Scalar).Onnx)).Select(f => f.Node.OpType));
 
     /// <summary>A LayerNorm and an exact GELU written out with operands in the orders exporters use or could (scale and bias first, Mul by 1/√2).</summary>
     private static (byte[] Onnx, string Sqrt) WrittenOut(Func<OnnxBuilder, Func<float, string>> constants)

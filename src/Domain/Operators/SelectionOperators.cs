@@ -8,7 +8,7 @@ namespace Shears.Domain.Operators;
 /// Equal (and the other comparisons and logical operators), Where, Expand and Trilu: mostly shape arithmetic in exports (ViT's class token: the batch size picked by
 /// Where(Equal(shape, -1), 1, shape), then Expand; a T5 relative-position bucket from Range, Less and Where), evaluated statically
 /// where known; on activations they hold what they touch,
-/// except Expand, which copies channels along other axes.
+/// except Expand, which copies channels along other axes, and Where, which passes them as Add does.
 /// </summary>
 internal static class SelectionOperators
 {
@@ -21,7 +21,7 @@ internal static class SelectionOperators
         new("LessOrEqual", (node, c) => ComparisonShape(node, c, (a, b) => Known(a, b, a <= b)), ChannelRules.Opaque),
         new("And", (node, c) => ComparisonShape(node, c, (a, b) => Known(a, b, a != 0 && b != 0)), ChannelRules.Opaque),
         new("Or", (node, c) => ComparisonShape(node, c, (a, b) => Known(a, b, a != 0 || b != 0)), ChannelRules.Opaque),
-        new("Where", WhereShape, ChannelRules.Opaque),
+        new("Where", WhereShape, WhereChannels, followsHeads: true),
         new("Expand", ExpandShape, ChannelRules.OnFirstInput(ExpandChannels), constantInputs: [1]),
         new("Trilu", TriluShape, ChannelRules.Opaque, constantInputs: [1]),
     ];
@@ -75,6 +75,19 @@ internal static class SelectionOperators
                 value = [.. Enumerable.Range(0, count).Select(i => condition[condition.Length == 1 ? 0 : i] != 0 ? x[x.Length == 1 ? 0 : i] : y[y.Length == 1 ? 0 : i])];
         }
         c.Set(node, shape, value, isInt64: c.Values.ContainsKey(node.Input[1]) ? null : false);
+    }
+
+    /// <summary>
+    /// Where(condition, x, y) on channels (a causal mask over attention scores, masked_fill): like Add, the channels of x
+    /// and y pass when the condition is the same for every channel (broadcast over the channel and head axes); a
+    /// condition that differs per channel holds them.
+    /// </summary>
+    private static void WhereChannels(NodeProto node, ChannelGroupAnalysis.Walk walk)
+    {
+        if (node.Input.Skip(1).Any(walk.IsTracked))
+            ArithmeticOperators.Broadcasting(node, walk);
+        else
+            ChannelRules.Opaque(node, walk);
     }
 
     private static void ExpandShape(NodeProto node, ShapeContext c)

@@ -69,7 +69,7 @@ internal static class ShapeKernels
 
     private static Kernel Shape(long start, long? end) => inputs =>
     {
-        var shape = inputs[0].Tensor!.shape;
+        var shape = inputs[0].Tensor?.shape ?? inputs[0].Ints!.Shape;
         var from = (int)(start < 0 ? start + shape.Length : start);
         var to = (int)(end is { } e ? (e < 0 ? e + shape.Length : Math.Min(e, shape.Length)) : shape.Length);
         return GraphValue.Of(HostInts.Vector(shape[from..to]));
