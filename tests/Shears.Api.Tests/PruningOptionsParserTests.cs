@@ -52,6 +52,25 @@ public sealed class PruningOptionsParserTests
         Assert.Single(Parse(PruningMethod.Fisher, """{"gateTemperature": 0.5}""").Errors); // l0's alone
     }
 
+    [Theory]
+    [InlineData("""{"outputKinds": {"embedding": "Values", "logits": "classes"}}""", null)]
+    [InlineData("""{"outputKinds": {"embedding": "vectors"}}""", "'embedding' is the text \"vectors\"")]
+    [InlineData("""{"outputKinds": ["values"]}""", "object of output names")]
+    public void Output_kinds_are_read_by_output_name_and_a_kind_not_known_is_named(string json, string? mention)
+    {
+        var (options, errors) = Parse(PruningMethod.Fisher, json);
+        if (mention is null)
+        {
+            Assert.Empty(errors);
+            Assert.Equal(("values", "classes"), (options.OutputKinds!["embedding"], options.OutputKinds["logits"]));
+            return;
+        }
+        var error = Assert.Single(errors);
+        Assert.Equal("outputKinds", error.Name);
+        Assert.Contains(mention, error.Message, StringComparison.Ordinal);
+        Assert.Contains("\"classes\", \"values\"", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Image_preprocessing_options_are_read_with_per_channel_lists()
     {

@@ -52,14 +52,14 @@ public sealed class SwaggerSchemaTests(EmbeddedApi api) : IClassFixture<Embedded
                 Assert.Equal("array", schema.GetProperty("anyOf")[1].GetProperty("type").GetString());
                 schema = schema.GetProperty("anyOf")[0];
             }
-            if (option.Kind == OptionKind.NumbersByName)
+            if (option.Kind is OptionKind.NumbersByName or OptionKind.ChoicesByName)
             {
                 Assert.Contains("object", schema.GetProperty("type").ToString(), StringComparison.Ordinal);
                 schema = schema.GetProperty("additionalProperties");
             }
             var types = schema.GetProperty("type").ToString();
             Assert.Contains(option.Kind switch { OptionKind.Number or OptionKind.Numbers or OptionKind.NumbersByName => "number", OptionKind.WholeNumber => "integer", OptionKind.Flag => "boolean", _ => "string" }, types, StringComparison.Ordinal);
-            if (option.Kind == OptionKind.Choice)
+            if (option.Kind is OptionKind.Choice or OptionKind.ChoicesByName)
             {
                 Assert.Equal(option.Choices, schema.GetProperty("enum").EnumerateArray().Select(c => c.GetString()!));
             }

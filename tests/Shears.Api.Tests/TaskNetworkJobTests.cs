@@ -140,6 +140,9 @@ public sealed class TaskNetworkJobTests : IDisposable
         await (await Client.CreateJobAsync(modelId, imagesOnly, method: "fisher")).AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "'image'", "no array");
         await (await Client.CreateJobAsync(modelId, datasetId, method: "fisher", options: new { objective = "labels" }))
             .AssertProblemAsync(HttpStatusCode.UnprocessableEntity);
+        var fitting = await (await Client.UploadNpzAsync(await File.ReadAllBytesAsync(RepoPaths.Fixture("two_input_regression.npz")))).CreatedIdAsync();
+        await (await Client.CreateJobAsync(modelId, fitting, method: "fisher", options: new { outputKinds = new { embedding = "values" } }))
+            .AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "outputKinds names 'embedding'", "'regression'");
         Assert.Equal(0, (await Client.GetJsonAsync("/v1/jobs")).GetProperty("count").GetInt32());
     }
 

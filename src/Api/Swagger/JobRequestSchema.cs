@@ -106,7 +106,7 @@ public static class JobRequestSchema
                 OptionKind.WholeNumber => JsonSchemaType.Integer | JsonSchemaType.Null,
                 OptionKind.Numbers => JsonSchemaType.Number | JsonSchemaType.Null, // or an array of them: AnyOf below
                 OptionKind.Flag => JsonSchemaType.Boolean | JsonSchemaType.Null,
-                OptionKind.NumbersByName => JsonSchemaType.Object | JsonSchemaType.Null, // its values: ByName below
+                OptionKind.NumbersByName or OptionKind.ChoicesByName => JsonSchemaType.Object | JsonSchemaType.Null, // its values: below
                 _ => JsonSchemaType.String | JsonSchemaType.Null,
             },
             Description = $"For {methods}.",
@@ -134,6 +134,7 @@ public static class JobRequestSchema
         {
             OptionKind.Numbers => OneOrPerChannel(schema),
             OptionKind.NumbersByName => ByName(schema),
+            OptionKind.ChoicesByName => ChoiceByName(schema, option.Choices),
             _ => schema,
         };
     }
@@ -144,6 +145,14 @@ public static class JobRequestSchema
         Type = JsonSchemaType.Object | JsonSchemaType.Null,
         Description = number.Description + " An object of names to numbers, e.g. {\"logits\": 1, \"box\": 0.5}.",
         AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Number, Minimum = number.Minimum, Maximum = number.Maximum },
+    };
+
+    /// <summary>An object whose every property is one of the choices, e.g. a kind per graph output name.</summary>
+    private static OpenApiSchema ChoiceByName(OpenApiSchema schema, IReadOnlyList<string> choices) => new()
+    {
+        Type = JsonSchemaType.Object | JsonSchemaType.Null,
+        Description = schema.Description + $" An object of names to one of {string.Join(", ", choices)}, e.g. {{\"embedding\": \"{choices[^1]}\"}}.",
+        AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. choices.Select(c => (JsonNode)JsonValue.Create(c)!)] },
     };
 
     /// <summary>One number, or a list of 1 to 4 of them (one per image channel).</summary>

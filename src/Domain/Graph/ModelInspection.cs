@@ -12,8 +12,11 @@ public sealed record ModelInspection(
     IReadOnlyList<GroupDescription> Groups,
     IReadOnlyList<HeldTensor> Held);
 
-/// <summary>A graph input or output: name, element type (float32, int64, int32, bool) and shape with -1 for a dynamic dimension (the batch).</summary>
-public sealed record TensorDescription(string Name, IReadOnlyList<long> Shape, string ElementType = "float32");
+/// <summary>
+/// A graph input or output: name, element type (float32, int64, int32, bool) and shape with -1 for a dynamic dimension (the
+/// batch); for an output, its <see cref="OutputKind"/> as <c>classes</c> or <c>values</c> (<see cref="OutputKinds"/>).
+/// </summary>
+public sealed record TensorDescription(string Name, IReadOnlyList<long> Shape, string ElementType = "float32", string? Kind = null);
 
 /// <summary>
 /// A prunable group as a user sees it: its members and its share of the network's FLOPs. <paramref name="UnitWidth"/>: how many

@@ -75,7 +75,8 @@ public static class ModelInspector
             return new ModelInspection(graph.Opset, inputs, [.. graph.Outputs.Select(o => new TensorDescription(o.Name, o.Shape, o.ElementTypeName))],
                 CostModel.CountParameters(graph), 0, 0, unsupported, [], []);
 
-        var outputs = graph.Outputs.Select(o => new TensorDescription(o.Name, o.Shape.Count > 0 ? o.Shape : graph.Shapes[o.Name], o.ElementTypeName)).ToList();
+        var kinds = OutputKinds.Of(graph);
+        var outputs = graph.Outputs.Select((o, i) => new TensorDescription(o.Name, o.Shape.Count > 0 ? o.Shape : graph.Shapes[o.Name], o.ElementTypeName, kinds[i].ToWire())).ToList();
         var analysis = ChannelGroupAnalysis.Find(graph);
         var cost = CostModel.For(graph, analysis.Groups);
         var full = cost.Measure(null);

@@ -12,6 +12,8 @@ public enum OptionKind
     Flag,
     /// <summary>An object of names (such as graph output names) to numbers, each in range.</summary>
     NumbersByName,
+    /// <summary>An object of names (graph output names) to one of <see cref="OptionDescription.Choices"/> each.</summary>
+    ChoicesByName,
 }
 
 /// <summary>

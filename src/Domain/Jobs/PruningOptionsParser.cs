@@ -50,6 +50,7 @@ public static class PruningOptionsParser
         Number("distillTemperature", 0, 100, true, (o, v) => o with { DistillTemperature = v }),
         Number("distillWeight", 0, 1, false, (o, v) => o with { DistillWeight = v }),
         NumbersByName("outputWeights", 0, 1e6, (o, v) => o with { OutputWeights = v }),
+        ChoicesByName("outputKinds", [Graph.OutputKinds.Classes, Graph.OutputKinds.Values], (o, v) => o with { OutputKinds = v }),
         Number("beta", 0, 1e9, false, (o, v) => o with { Beta = v }, PruningMethod.Fisher),
         Integer("stepsPerPrune", 1, 1_000_000, (o, v) => o with { StepsPerPrune = v }, PruningMethod.Fisher),
         Integer("channelsPerPrune", 1, 1_000_000, (o, v) => o with { ChannelsPerPrune = v }, PruningMethod.Fisher),
@@ -186,6 +187,28 @@ public static class PruningOptionsParser
                 numbers[entry.Name] = number;
             }
             return (set(options, numbers), null);
+        });
+
+    /// <summary>An object of names to one of <paramref name="choices"/> (names are checked against the network at submission).</summary>
+    private static Rule ChoicesByName(string name, string[] choices, Setter<IReadOnlyDictionary<string, string>> set, params PruningMethod[] methods)
+        => new(new OptionDescription(name, MethodsOrAll(methods), OptionKind.ChoicesByName, null, null, false, choices), (options, value) =>
+        {
+            var expected = $"'{name}' must be an object of output names to one of {string.Join(", ", choices.Select(c => $"\"{c}\""))}, e.g. {{\"embedding\": \"{choices[^1]}\"}}";
+            if (value.ValueKind != JsonValueKind.Object)
+            {
+                return (options, $"{expected}; got {Describe(value)}.");
+            }
+            var chosen = new Dictionary<string, string>();
+            foreach (var entry in value.EnumerateObject())
+            {
+                var text = entry.Value.ValueKind == JsonValueKind.String ? entry.Value.GetString()!.ToLowerInvariant() : null;
+                if (text is null || !choices.Contains(text))
+                {
+                    return (options, $"{expected}; '{entry.Name}' is {Describe(entry.Value)}.");
+                }
+                chosen[entry.Name] = text;
+            }
+            return (set(options, chosen), null);
         });
 
     private static PruningMethod[] MethodsOrAll(PruningMethod[] methods) => methods.Length == 0 ? AllMethods : methods;

@@ -97,6 +97,11 @@ public sealed record PruningOptions
     public double DistillWeight { get; init; } = 0.5;
     /// <summary>Weight of each graph output's distillation term by output name (1 for outputs not named).</summary>
     public IReadOnlyDictionary<string, double>? OutputWeights { get; init; }
+    /// <summary>
+    /// <c>classes</c> or <c>values</c> by output name, for outputs whose kind the inspection got wrong (an embedding ending in a
+    /// Linear layer counts as class scores); unnamed outputs keep the inspection's kind (<see cref="Graph.OutputKinds"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? OutputKinds { get; init; }
 
     // fisher
     /// <summary>

@@ -48,6 +48,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         var device = EngineDevice.Resolve(request.Options.Device);
         progress.Log($"Training on {device.type}; {groups.Count} prunable groups: {string.Join(", ", groups.Select(g => $"{g.Name} ({g.Channels})"))}.");
         using var module = CreateModule(graph, device);
+        module.DeclareOutputKinds(request.Options.OutputKinds);
         using var data = new TrainingData(request.Dataset, graph.Inputs, request.Options, device);
         using var evalData = request.EvalDataset is null ? null : new TrainingData(request.EvalDataset, graph.Inputs, request.Options, device, heldOutWhole: true);
         var (target, budgetSizes) = SessionTarget(request, graph, groups);

@@ -61,6 +61,8 @@ public class ZooPruningTests(ITestOutputHelper output)
         Assert.Equal(original.Flops, outcome.Before.Flops);
         if (data.Labels is null)
             Assert.Equal(Objective.Distill, outcome.Objective);
+        // Top-1 agreement is measured for class scores only (dual_encoder's normalised and sentence_encoder's pooled embeddings are values).
+        Assert.Equal(upload.Outputs.Select(o => o.Kind == OutputKinds.Classes), (outcome.After.Agreement ?? []).Select(a => a.Top1Agreement is not null));
         var pruned = AtDataShape(outcome.PrunedOnnx, data);
         Assert.Empty(pruned.UnsupportedOps);
         Assert.Equal(outcome.After.Flops, pruned.Flops);

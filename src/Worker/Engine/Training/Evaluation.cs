@@ -1,3 +1,4 @@
+using Shears.Domain.Graph;
 using Shears.Worker.Data;
 using Shears.Worker.Engine.Graph;
 using TorchSharp;
@@ -15,7 +16,7 @@ public static class Evaluation
         HasAccuracy(module, data) ? Measure(module, data, teacher: null).Accuracy : null;
 
     /// <summary>True when the data has labels and the network one class output, so that accuracy can be measured.</summary>
-    public static bool HasAccuracy(GraphModule module, TrainingData data) => data.HasLabels && Objective.ClassOutput(module.Graph) is not null;
+    public static bool HasAccuracy(GraphModule module, TrainingData data) => data.HasLabels && Objective.ClassOutput(module) is not null;
 
     /// <summary>
     /// With labels, top-1 accuracy (and top-5 with more than 10 classes); with <paramref name="teacher"/> (the original
@@ -25,7 +26,7 @@ public static class Evaluation
     {
         var wasTraining = module.training;
         module.eval();
-        var classOutput = data.HasLabels ? Objective.ClassOutput(module.Graph) : null;
+        var classOutput = data.HasLabels ? Objective.ClassOutput(module) : null;
         var outputs = module.Graph.Outputs;
         long correct = 0, correctTop5 = 0, total = 0;
         var agreeing = new long[outputs.Count];
@@ -51,7 +52,7 @@ public static class Evaluation
                     for (var o = 0; o < outputs.Count; o++)
                     {
                         var (s, t) = (predicted[o].to_type(ScalarType.Float64), targets[o].to_type(ScalarType.Float64));
-                        if (s.dim() == 2)
+                        if (module.OutputKinds[o] == OutputKind.Classes)
                             agreeing[o] += s.argmax(1).eq(t.argmax(1)).sum().item<long>();
                         errorSquares[o] += s.sub(t).square().sum().item<double>();
                         teacherSquares[o] += t.square().sum().item<double>();
@@ -64,7 +65,7 @@ public static class Evaluation
 
         var n = Math.Max(1, total);
         var agreement = teacher is null ? [] : outputs.Select((o, i) => new OutputAgreement(o.Name,
-            module.ProbedShape(o.Name).Length == 2 ? (double)agreeing[i] / n : null,
+            module.OutputKinds[i] == OutputKind.Classes ? (double)agreeing[i] / n : null,
             Math.Sqrt(errorSquares[i] / Math.Max(teacherSquares[i], 1e-300)),
             cosines[i] / n)).ToList();
         return new NetworkFigures(

@@ -1,3 +1,4 @@
+using Shears.Domain.Graph;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Data;
@@ -38,7 +39,7 @@ public sealed class Objective : IDisposable
     {
         var graph = module.Graph;
         Kind = Resolve(options, graph, data.HasLabels);
-        classOutput = ClassOutput(graph) ?? -1;
+        classOutput = ClassOutput(module) ?? -1;
         if (Kind != Distill)
             crossEntropy = Trainer.LossFor(module.OutputOp(classOutput));
         if (Kind == Labels)
@@ -46,7 +47,7 @@ public sealed class Objective : IDisposable
 
         teacher = new TeacherOutputs(module, data, maxRecordedBytes);
         var weights = graph.Outputs.Select(o => options.OutputWeights?.GetValueOrDefault(o.Name, 1.0) ?? 1.0).ToArray();
-        distillTerms = [.. graph.Outputs.Select((o, i) => graph.Shapes[o.Name].Length == 2
+        distillTerms = [.. graph.Outputs.Select((o, i) => module.OutputKinds[i] == OutputKind.Classes
             ? SoftenedKl(module.OutputOp(i), options.DistillTemperature, weights[i])
             : ScaledSquaredError(weights[i] / teacher.Variances[i]))];
         if (Kind == Both)
@@ -62,7 +63,7 @@ public sealed class Objective : IDisposable
     private Objective(GraphModule module)
     {
         Kind = Labels;
-        classOutput = ClassOutput(module.Graph) ?? throw new ArgumentException("The network has no single [N, C] class output.", nameof(module));
+        classOutput = ClassOutput(module) ?? throw new ArgumentException("The network has no single [N, C] class output.", nameof(module));
         crossEntropy = Trainer.LossFor(module.OutputOp(classOutput));
     }
 
@@ -75,23 +76,19 @@ public sealed class Objective : IDisposable
     /// <summary>The objective a job with <paramref name="options"/> trains on; throws when it asks for labels the data does not have.</summary>
     public static string Resolve(PruningOptions options, OnnxGraph graph, bool hasLabels)
     {
-        var classOutput = ClassOutput(graph);
+        var classOutput = OutputKinds.ClassOutput(graph, options.OutputKinds);
         if (options.Objective is null)
             return hasLabels && classOutput is not null ? Both : Distill;
         if (options.Objective != Distill && !hasLabels)
             throw new PruningFailedException($"objective '{options.Objective}' trains on labels, but the dataset has none; upload labels or use objective 'distill'.");
         if (options.Objective != Distill && classOutput is null)
             throw new PruningFailedException($"objective '{options.Objective}' needs one class-score output of shape [N, C]; the network's outputs are " +
-                $"{string.Join(", ", graph.Outputs.Select(o => $"{o.Name} {ShapeText(graph.Shapes[o.Name])}"))}. Use objective 'distill'.");
+                $"{string.Join(", ", graph.Outputs.Select(o => $"{o.Name} {ShapeText(graph.Shapes[o.Name])}"))}. Use objective 'distill', or say which output holds class scores with options.outputKinds.");
         return options.Objective;
     }
 
-    /// <summary>The index of the graph's one output of rank 2 ([N, C] class scores), or null when there is not exactly one.</summary>
-    public static int? ClassOutput(OnnxGraph graph)
-    {
-        var rankTwo = graph.Outputs.Select((o, i) => (o, i)).Where(p => graph.Shapes[p.o.Name].Length == 2).ToList();
-        return rankTwo.Count == 1 ? rankTwo[0].i : null;
-    }
+    /// <summary>The index of the network's one class-score output (<see cref="GraphModule.OutputKinds"/>), or null when there is not exactly one.</summary>
+    public static int? ClassOutput(GraphModule module) => OutputKinds.ClassOutput(module.OutputKinds);
 
     /// <summary>The mean loss of the batch given the network's outputs for it.</summary>
     public Tensor Loss(Tensor[] outputs, Batch batch)
