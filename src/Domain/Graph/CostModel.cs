@@ -56,8 +56,8 @@ public sealed class CostModel
         {
             var node = graph.Nodes[n];
             if (OperatorRegistry.Find(node)?.Cost?.Invoke(node, graph) is { } count)
-                costs.Add(count.Weight is { } weight ? new NodeCost(n, TensorIndex(weight), count.PerWeight, 0, [])
-                    : new NodeCost(n, -1, 0, count.Fixed, scaled.GetValueOrDefault(node.Output[0], [])));
+                costs.Add(count.Weight is { } weight ? new NodeCost(n, TensorIndex(weight), count.PerWeight, 0, [], count.OutputAxis, count.FiltersPerGroup)
+                    : new NodeCost(n, -1, 0, count.Fixed, scaled.GetValueOrDefault(node.Output[0], []), -1, 0));
         }
         tensors = [.. tensorList];
         nodes = [.. costs];
@@ -102,7 +102,7 @@ public sealed class CostModel
         }
 
         var nodeFlops = new long[nodeCount];
-        long flops = 0;
+        long flops = 0, traffic = 0;
         foreach (var cost in nodes)
         {
             var value = cost.Weight >= 0 ? checked(2 * sizes[cost.Weight] * cost.PerWeight) : cost.Fixed;
@@ -110,8 +110,10 @@ public sealed class CostModel
                 value -= checked(cost.Fixed * removed[share.Group] / share.Total);
             nodeFlops[cost.Node] = value;
             flops += value;
+            if (cost.OutputAxis >= 0 && tensors[cost.Weight].Extent(cost.OutputAxis, removed) is var outputs and > 0)
+                traffic += checked(cost.PerWeight * (outputs + sizes[cost.Weight] / (cost.FiltersPerGroup > 0 ? cost.FiltersPerGroup : outputs)));
         }
-        return new CostMeasurement(parameters, flops, nodeFlops);
+        return new CostMeasurement(parameters, flops, nodeFlops, traffic);
     }
 
     /// <summary>Parameters of the unpruned graph; needs no shapes, so it works for graphs with unsupported operators.</summary>
@@ -150,13 +152,24 @@ public sealed class CostModel
                 product *= Math.Max(extent, 0);
             return product;
         }
+
+        /// <summary>The extent of <paramref name="axis"/> with the removed channels taken off.</summary>
+        public long Extent(int axis, ReadOnlySpan<long> removed)
+        {
+            var extent = Dims[axis];
+            foreach (var shrink in Shrinks)
+                if (shrink.Axis == axis)
+                    extent -= removed[shrink.Group] * shrink.BlockSize;
+            return Math.Max(extent, 0);
+        }
     }
 
     /// <summary>
     /// FLOPs = 2 × elements(Weight) × PerWeight, or Fixed when Weight is -1, less Fixed/Total for each channel removed from
-    /// a group that shares the node's channel axis (a product between activations, once per head).
+    /// a group that shares the node's channel axis (a product between activations, once per head). Traffic (OutputAxis ≥ 0):
+    /// see <see cref="Operators.FlopCount"/>.
     /// </summary>
-    private readonly record struct NodeCost(int Node, int Weight, long PerWeight, long Fixed, Share[] Shares);
+    private readonly record struct NodeCost(int Node, int Weight, long PerWeight, long Fixed, Share[] Shares, int OutputAxis, long FiltersPerGroup);
 
     /// <summary>The group at position <paramref name="Group"/> holds some of the <paramref name="Total"/> channels a node's cost is spread over.</summary>
     private readonly record struct Share(int Group, long Total);

@@ -54,7 +54,7 @@ public static class PruningOptionsParser
         Number("beta", 0, 1e9, false, (o, v) => o with { Beta = v }, PruningMethod.Fisher),
         Integer("stepsPerPrune", 1, 1_000_000, (o, v) => o with { StepsPerPrune = v }, PruningMethod.Fisher),
         Integer("channelsPerPrune", 1, 1_000_000, (o, v) => o with { ChannelsPerPrune = v }, PruningMethod.Fisher),
-        Choice("cost", ["target", "latency"], (o, v) => o with { Cost = v }, PruningMethod.Fisher),
+        Choice("cost", ["target", "latency", "traffic"], (o, v) => o with { Cost = v }, PruningMethod.Fisher),
         Integer("channelMultiple", 1, 4096, (o, v) => o with { ChannelMultiple = v }),
         Number("lambda", 0, 1e9, false, (o, v) => o with { Lambda = v }, PruningMethod.L0),
         Choice("granularity", ["channel", "weight"], (o, v) => o with { Granularity = v }, PruningMethod.L0),

@@ -74,7 +74,10 @@ internal static class ConvolutionOperators
         var output = graph.Shapes[node.Output[0]];
         var positions = TensorShapes.ElementsPerExample(output[2..]);
         if (graph.Initializers.ContainsKey(node.Input[1]))
-            return FlopCount.OfWeight(node.Input[1], positions);
+        {
+            var group = node.IntAttribute("group", 1);
+            return FlopCount.OfWeight(node.Input[1], positions, outputAxis: 0, filtersPerGroup: group == 1 ? 0 : OnnxTensors.Dims(graph.Initializers[node.Input[1]])[0] / group);
+        }
         var weight = graph.Shapes[node.Input[1]];
         return FlopCount.Constant(checked(2 * positions * TensorShapes.ElementsPerExample(weight)));
     }
@@ -135,7 +138,7 @@ internal static class ConvolutionOperators
     {
         var positions = TensorShapes.ElementsPerExample(graph.Shapes[node.Input[0]][2..]);
         if (graph.Initializers.ContainsKey(node.Input[1]))
-            return FlopCount.OfWeight(node.Input[1], positions);
+            return FlopCount.OfWeight(node.Input[1], positions, outputAxis: 1, filtersPerGroup: node.IntAttribute("group", 1) == 1 ? 0 : OnnxTensors.Dims(graph.Initializers[node.Input[1]])[1]);
         return FlopCount.Constant(checked(2 * positions * TensorShapes.ElementsPerExample(graph.Shapes[node.Input[1]])));
     }
 

@@ -48,7 +48,7 @@ internal static class LinearOperators
     {
         var output = graph.Shapes[node.Output[0]];
         if (graph.Initializers.ContainsKey(node.Input[1]))
-            return FlopCount.OfWeight(node.Input[1], TensorShapes.ElementsPerExample(output[..^1]));
+            return FlopCount.OfWeight(node.Input[1], TensorShapes.ElementsPerExample(output[..^1]), outputAxis: node.IntAttribute("transB", 0) != 0 ? 0 : 1);
         var a = graph.Shapes[node.Input[0]];
         var inner = node.IntAttribute("transA", 0) != 0 ? a[0] : a[1];
         return FlopCount.Constant(checked(2 * TensorShapes.ElementsPerExample(output) * Math.Max(inner, 1)));
@@ -102,7 +102,7 @@ internal static class LinearOperators
         var output = graph.Shapes[node.Output[0]];
         var weight = graph.Shapes[node.Input[1]];
         if (graph.Initializers.ContainsKey(node.Input[1]) && weight.Length == 2 && output.Length >= 1)
-            return FlopCount.OfWeight(node.Input[1], TensorShapes.ElementsPerExample(output[..^1]));
+            return FlopCount.OfWeight(node.Input[1], TensorShapes.ElementsPerExample(output[..^1]), outputAxis: 1);
         var inner = graph.Shapes[node.Input[0]][^1];
         return FlopCount.Constant(checked(2 * TensorShapes.ElementsPerExample(output) * Math.Max(inner, 1)));
     }

@@ -21,6 +21,7 @@ public sealed class CostTracker
     private readonly Dictionary<int, int> floor;
     private readonly Dictionary<int, int> multiple;
     private LatencyProfile? latency;
+    private bool traffic;
     private readonly OnnxGraph graph;
 
     public CostTracker(OnnxGraph graph, IReadOnlyList<ChannelGroup> groups, PruningTarget target, double minWidth = 0, Func<ChannelGroup, int>? channelMultiple = null)
@@ -96,6 +97,13 @@ public sealed class CostTracker
         return next >= floor[groupId] ? next : null;
     }
 
+    /// <summary>
+    /// From now on <see cref="CostChangeOfRemoving"/> counts FLOPs plus the activation elements the layers move, each worth
+    /// <see cref="TrafficCost.FlopsPerElement"/> FLOPs (<see cref="TrafficCost"/>), instead of FLOPs alone (a params target
+    /// still counts parameters).
+    /// </summary>
+    public void RankByTraffic() => traffic = true;
+
     /// <summary>From now on <see cref="CostChangeOfRemoving"/> counts measured latency instead of the target's cost.</summary>
     public void RankByLatency(LatencyProfile profile)
     {
@@ -106,8 +114,8 @@ public sealed class CostTracker
     private double CurrentTargetFraction => HasFlopsTarget ? FlopsFraction : ParamsFraction;
 
     /// <summary>
-    /// The change (≤ 0) in the target's cost — FLOPs, or parameters for a params-only target; measured
-    /// latency after <see cref="RankByLatency"/> — if group <paramref name="groupId"/> lost <paramref name="channels"/>
+    /// The change (≤ 0) in the target's cost — FLOPs, or parameters for a params-only target; FLOPs and activation traffic
+    /// after <see cref="RankByTraffic"/>; measured latency after <see cref="RankByLatency"/> — if group <paramref name="groupId"/> lost <paramref name="channels"/>
     /// more channels, as a fraction of the original cost.
     /// </summary>
     public double CostChangeOfRemoving(int groupId, int channels = 1)
@@ -120,6 +128,8 @@ public sealed class CostTracker
         kept[groupId] -= channels;
         var after = model.Measure(kept);
         kept[groupId] += channels;
+        if (traffic && target.Flops is not null)
+            return (TrafficCost.Of(after) - TrafficCost.Of(Current)) / Math.Max(1, TrafficCost.Of(Original));
         return target.Flops is not null || Original.Params == 0
             ? (double)(after.Flops - Current.Flops) / Math.Max(1, Original.Flops)
             : (double)(after.Params - Current.Params) / Original.Params;

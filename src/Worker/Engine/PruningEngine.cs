@@ -67,6 +67,8 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         var probe = LatencyBatchInputs(figuresData);
         if (request.Options.Cost == "latency")
             session.Cost.RankByLatency(new LatencyProfile(graph, groups, probe, session.Progress));
+        else if (request.Options.Cost == "traffic" && request.Method == PruningMethod.Fisher)
+            session.Cost.RankByTraffic();
         var method = PruningMethods.For(request.Method);
         method.PlanSteps(session);
         var before = Measure(session, session.Cost.Original, figuresData, teacher: null);
