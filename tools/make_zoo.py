@@ -516,6 +516,124 @@ class DualEncoder(nn.Module):
         return F.normalize(self.image(image), dim=-1), F.normalize(self.text(self.tokens(input_ids).mean(1)), dim=-1)
 
 
+class GptBlock(nn.Module):
+    """A GPT-2 block: pre-norm, fused c_attn split in three, a causal mask, tanh-GELU MLP. The mask is GPT-2's own (a
+    uint8 lower-triangular buffer sliced to the length, cast to bool, Where to the most negative float) or, with
+    trilu, torch.triu over a tensor of -inf (ONNX Trilu)."""
+
+    def __init__(self, width, heads, longest, trilu):
+        super().__init__()
+        self.heads, self.trilu = heads, trilu
+        self.ln_1, self.ln_2 = nn.LayerNorm(width), nn.LayerNorm(width)
+        self.c_attn, self.c_proj = nn.Linear(width, 3 * width), nn.Linear(width, width)
+        self.c_fc, self.mlp_proj = nn.Linear(width, 4 * width), nn.Linear(4 * width, width)
+        self.register_buffer("bias", torch.tril(torch.ones(longest, longest, dtype=torch.uint8)).view(1, 1, longest, longest))
+
+    def attention(self, x):
+        n, t, d = x.shape
+        q, k, v = [y.view(n, t, self.heads, d // self.heads).transpose(1, 2) for y in self.c_attn(x).split(d, dim=2)]
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // self.heads)
+        if self.trilu:
+            scores = scores + torch.triu(torch.full((t, t), float("-inf")), diagonal=1)
+        else:
+            scores = torch.where(self.bias[:, :, :t, :t].bool(), scores, torch.tensor(torch.finfo(scores.dtype).min))
+        return self.c_proj(torch.matmul(scores.softmax(-1), v).transpose(1, 2).contiguous().view(n, t, d))
+
+    def forward(self, x):
+        x = x + self.attention(self.ln_1(x))
+        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+
+
+class Gpt2(nn.Module):
+    """GPT-2-style decoder: token + position embeddings, a block with GPT-2's mask buffer and one with Trilu, final
+    LayerNorm, and the LM head tied to the token embedding (a MatMul with its transpose)."""
+
+    def __init__(self, vocabulary=100, width=32, heads=4, longest=64):
+        super().__init__()
+        self.wte, self.wpe = nn.Embedding(vocabulary, width), nn.Embedding(longest, width)
+        self.blocks = nn.ModuleList([GptBlock(width, heads, longest, trilu) for trilu in (False, True)])
+        self.ln_f = nn.LayerNorm(width)
+
+    def forward(self, input_ids):
+        x = self.wte(input_ids) + self.wpe(torch.arange(input_ids.shape[1]).unsqueeze(0))
+        for block in self.blocks:
+            x = block(x)
+        return torch.matmul(self.ln_f(x), self.wte.weight.t())
+
+
+class RmsNorm(nn.Module):
+    """T5's LayerNorm: no mean, no bias; 1/sqrt written as torch.rsqrt or as torch.reciprocal (ONNX Reciprocal)."""
+
+    def __init__(self, width, reciprocal):
+        super().__init__()
+        self.weight, self.reciprocal = nn.Parameter(torch.ones(width)), reciprocal
+
+    def forward(self, x):
+        variance = x.pow(2).mean(-1, keepdim=True) + 1e-6
+        return self.weight * (x * (torch.reciprocal(torch.sqrt(variance)) if self.reciprocal else torch.rsqrt(variance)))
+
+
+class T5Layer(nn.Module):
+    """A T5 encoder layer: RMSNorm, attention without scaling plus a position bias, RMSNorm, ReLU MLP, no biases. The
+    first layer computes the bias from log-spaced relative-position buckets (Abs, Less, Log, Min, Where) and shares it."""
+
+    def __init__(self, width, heads, hidden, reciprocal, buckets=None):
+        super().__init__()
+        self.heads = heads
+        self.norm_1, self.norm_2 = RmsNorm(width, reciprocal), RmsNorm(width, reciprocal)
+        self.q, self.k, self.v, self.o = [nn.Linear(width, width, bias=False) for _ in range(4)]
+        self.wi, self.wo = nn.Linear(width, hidden, bias=False), nn.Linear(hidden, width, bias=False)
+        self.relative = nn.Embedding(buckets, heads) if buckets else None
+
+    def bucket(self, length, buckets=16, longest=128):
+        relative = torch.arange(length)[None, :] - torch.arange(length)[:, None]
+        exact = buckets // 4
+        distance = torch.abs(relative)
+        far = exact + (torch.log(distance.float() / exact) / math.log(longest / exact) * (buckets // 2 - exact)).to(torch.long)
+        far = torch.min(far, torch.full_like(far, buckets // 2 - 1))
+        return (relative > 0).to(torch.long) * (buckets // 2) + torch.where(distance < exact, distance, far)
+
+    def forward(self, x, bias):
+        n, t, d = x.shape
+        y = self.norm_1(x)
+        q, k, v = [f(y).view(n, t, self.heads, d // self.heads).transpose(1, 2) for f in (self.q, self.k, self.v)]
+        if self.relative is not None:
+            bias = self.relative(self.bucket(t)).permute(2, 0, 1).unsqueeze(0) + bias
+        scores = torch.matmul(q, k.transpose(-1, -2)) + bias
+        x = x + self.o(torch.matmul(scores.softmax(-1), v).transpose(1, 2).reshape(n, t, d))
+        return x + self.wo(F.relu(self.wi(self.norm_2(x)))), bias
+
+
+class T5Encoder(nn.Module):
+    """T5-style encoder over token ids and a mask: 2 layers (rsqrt, then Reciprocal RMSNorm), masked mean, classifier."""
+
+    def __init__(self, vocabulary=100, width=32, heads=4, hidden=64, classes=4):
+        super().__init__()
+        self.embedding = nn.Embedding(vocabulary, width)
+        self.layers = nn.ModuleList([T5Layer(width, heads, hidden, False, buckets=16), T5Layer(width, heads, hidden, True)])
+        self.norm, self.head = RmsNorm(width, False), nn.Linear(width, classes)
+
+    def forward(self, input_ids, attention_mask):
+        mask = attention_mask.to(torch.float32)
+        x, bias = self.embedding(input_ids), (1.0 - mask[:, None, None, :]) * -1e4
+        for layer in self.layers:
+            x, bias = layer(x, bias)
+        x = self.norm(x) * mask.unsqueeze(-1)
+        return self.head(x.sum(1) / mask.sum(1, keepdim=True))
+
+
+class Espcn(nn.Module):
+    """ESPCN super-resolution: 5x5 and 3x3 convs with tanh, a conv to 9 channels, PixelShuffle(3) (ONNX DepthToSpace)."""
+
+    def __init__(self, scale=3):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.Tanh(), nn.Conv2d(32, 16, 3, padding=1), nn.Tanh(),
+                                  nn.Conv2d(16, scale * scale, 3, padding=1), nn.PixelShuffle(scale))
+
+    def forward(self, x):
+        return torch.sigmoid(self.body(x))
+
+
 class NormsAndActivations(nn.Module):
     """A small CNN that uses the normalisations and activations issue 15 lists: GroupNorm (exported before opset 18 as
     Reshape, InstanceNormalization, Reshape, Mul, Add), InstanceNorm, PReLU, Mish (Softplus, Tanh, Mul), Softplus, ELU,
@@ -662,6 +780,14 @@ ZOO_NETWORKS = {
                           note="CLIP-style: conv image tower and embedding + MLP text tower, each F.normalize'd (ReduceL2); two outputs, no labels"),
     "audio1d": Entry(Audio1d, tone_clips, ["logits"], training="labels", note="M5-style waveform classifier: Conv1d + BN + ReLU + MaxPool1d x4, 1024 samples, 10 tones"),
     "video3d": Entry(Video3d, drifting_clips, ["logits"], training="labels", note="C3D-style: Conv3d + BN + ReLU + MaxPool3d x3; 3x8x32x32 clips"),
+    "gpt2": Entry(Gpt2, lambda count, generator: {"input_ids": token_data(count, generator)["input_ids"]}, ["logits"], opset=14, sequence_axis=True,
+                  note="GPT-2-style decoder: 2 pre-norm blocks of 4 heads, causal mask from a uint8 buffer (Where) and from Trilu, "
+                       "LM head tied to the token embedding; [N,T,100] logits, no labels"),
+    "t5_encoder": Entry(T5Encoder, token_classes, ["logits"], training="labels", sequence_axis=True,
+                        note="T5-style encoder: RMSNorm (rsqrt and Reciprocal), relative-position buckets (Abs, Less, Log, Min, Where), "
+                             "unscaled attention, ReLU MLP, masked mean, 4 classes"),
+    "espcn": Entry(Espcn, lambda count, generator: {"input": fashion_images(count)}, ["upscaled"],
+                   note="ESPCN super-resolution: 28x28 Fashion-MNIST to 84x84 through PixelShuffle(3) (DepthToSpace); no labels"),
 }
 
 
