@@ -69,6 +69,12 @@ public static class ModelInspector
     {
         if (graph.Opset < MinimumOpset)
             throw new InvalidModelException($"The model uses ONNX opset {graph.Opset}; export it with opset {MinimumOpset} or later (torch.onnx.export(..., opset_version=13)).");
+        // torch.onnx.export without dynamic_axes fixes the batch at the example's size and folds it into Reshape targets:
+        // such a file inspected, then every job failed in the engine or ONNX Runtime on its first batch of 64.
+        if (graph.Inputs.FirstOrDefault(i => i.Shape.Count > 0 && i.Shape[0] > 0) is { } fixedBatch)
+            throw new InvalidModelException($"Input {fixedBatch.Describe()} has a fixed batch size of {fixedBatch.Shape[0]}; Shears trains, checks and " +
+                $"times the network on batches of other sizes, so the first axis of every input must be dynamic. Export it with " +
+                $"torch.onnx.export(..., dynamic_axes={{'{fixedBatch.Name}': {{0: 'batch'}}, <each output>: {{0: 'batch'}}}}).");
         var inputs = graph.Inputs.Select(i => new TensorDescription(i.Name, i.Shape, i.ElementTypeName)).ToList();
         var unsupported = OperatorRegistry.Unsupported(graph.Nodes);
         if (unsupported.Count > 0)

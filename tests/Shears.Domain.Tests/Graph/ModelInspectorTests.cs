@@ -120,6 +120,18 @@ public class ModelInspectorTests
         Assert.Throws<InvalidModelException>(() => ModelInspector.Inspect(model.ToByteArray()));
     }
 
+    /// <summary>torch.onnx.export's default (no dynamic_axes): the batch is fixed at 1; every job of such a file failed.</summary>
+    [Fact]
+    public void AFixedBatchIsRefusedAskingForADynamicOne()
+    {
+        var (builder, output) = CouplingGraphs.ConvIntoGemm();
+        var model = builder.Model(output);
+        model.Graph.Input[0].Type.TensorType.Shape.Dim[0].DimValue = 1;
+        var error = Assert.Throws<InvalidModelException>(() => ModelInspector.Inspect(model.ToByteArray()));
+        Assert.Contains($"Input {model.Graph.Input[0].Name} float32 [1, ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("dynamic_axes", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void DynamicSpatialDimensionsAskForAFixedExport()
     {
