@@ -7,7 +7,7 @@ namespace Shears.Worker.Tests;
 /// <summary>
 /// Parity with ONNX Runtime for what decoders, T5-style encoders, super-resolution networks and newer exporters bring:
 /// causal masks (Trilu, a uint8 mask buffer cast to bool for Where), comparisons and logic, relative-position buckets
-/// computed from the length, pointwise math, DepthToSpace / SpaceToDepth and opset 18's Pad axes.
+/// computed from the length, pointwise math, Mod and ScatterND, DepthToSpace / SpaceToDepth and opset 18's Pad axes.
 /// </summary>
 public class MaskAndMathParityTests
 {
@@ -90,6 +90,23 @@ public class MaskAndMathParityTests
         x = b.Node("Conv", [b.Node("Tanh", [x]), b.Weight(4, 2, 3, 3)], ("pads", new long[] { 1, 1, 1, 1 }));
         x = b.Node("SpaceToDepth", [x], ("blocksize", 3L));
         OperatorParity.Assert(b.Build(x), [2, 2, 5, 4]);
+    }
+
+    /// <summary>
+    /// Swin's window-mask arithmetic: Mod with Python's sign (fmod 0) on integers and C's (fmod 1) on floats, and ScatterND
+    /// writing rows (index tuples of length 1) and single elements (length 2, one negative) into a tensor of zeros.
+    /// </summary>
+    [Fact]
+    public void Mod_and_scatter_nd_match_onnx_runtime()
+    {
+        var b = new OnnxBuilder([-1, 4, 5]);
+        var integers = b.Node("Cast", [b.Node("Mul", [b.Input, b.Scalar(10f)])], ("to", 7L));
+        var x = b.Node("Cast", [b.Node("Mod", [integers, b.Ints(3)])], ("to", 1L));
+        x = b.Node("Add", [x, b.Node("Mod", [b.Node("Mul", [b.Input, b.Scalar(5f)]), b.Scalar(1.5f)], ("fmod", 1L))]);
+        var zeros = b.Node("ConstantOfShape", [b.Ints(4, 5)], ("value", OnnxTensors.FromFloats("", [1], [0f])));
+        var rows = b.Node("ScatterND", [zeros, b.Initializer(OnnxTensors.FromInt64s("", [2, 1], [1, 3])), b.Weight(2, 5)]);
+        var cells = b.Node("ScatterND", [rows, b.Initializer(OnnxTensors.FromInt64s("", [3, 2], [0, 0, -1, -1, 2, 3])), b.Floats(7f, -2f, 0.5f)]);
+        OperatorParity.Assert(b.Build(b.Node("Add", [x, cells])), [3, 4, 5]);
     }
 
     /// <summary>Opset 18 pads only the axes its fourth input names.</summary>

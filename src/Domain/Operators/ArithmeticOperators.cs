@@ -4,7 +4,7 @@ using Shears.Domain.Onnx;
 
 namespace Shears.Domain.Operators;
 
-/// <summary>Binary operators with numpy-style broadcasting (Min and Max with two inputs); on small integer values they do shape arithmetic.</summary>
+/// <summary>Binary operators with numpy-style broadcasting (Min and Max with two inputs, Mod); on small integer values they do shape arithmetic.</summary>
 internal static class ArithmeticOperators
 {
     public static IEnumerable<OperatorFacts> All =>
@@ -15,6 +15,7 @@ internal static class ArithmeticOperators
         Binary("Div", (x, y) => x / y),
         Binary("Min", Math.Min),
         Binary("Max", Math.Max),
+        new("Mod", (node, c) => Shape(node, c, node.IntAttribute("fmod", 0) != 0 ? (x, y) => x % y : FloorMod), Broadcasting, followsHeads: true),
         new("PRelu", (node, c) => c.Set(node, ShapeInference.Broadcast(c.Shape(node, 0), c.Shape(node, 1))), Broadcasting),
         new("Pow", (node, c) => c.Set(node, ShapeInference.Broadcast(c.Shape(node, 0), c.Shape(node, 1))), PowChannels, constantInputs: [1]),
     ];
@@ -27,6 +28,9 @@ internal static class ArithmeticOperators
         else
             walk.Opaque(node, $"Pow '{node.DisplayName()}' raises the channels to a per-channel or computed exponent");
     }
+
+    /// <summary>Mod with fmod = 0 (what PyTorch's % exports): the remainder takes the divisor's sign, as in Python.</summary>
+    private static long FloorMod(long x, long y) => ((x % y) + y) % y;
 
     private static OperatorFacts Binary(string name, Func<long, long, long> onValues) =>
         new(name, (node, c) => Shape(node, c, onValues), Broadcasting, followsHeads: true);

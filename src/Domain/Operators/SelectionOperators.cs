@@ -5,7 +5,7 @@ using Shears.Domain.Onnx;
 namespace Shears.Domain.Operators;
 
 /// <summary>
-/// Equal (and the other comparisons and logical operators), Where, Expand and Trilu: mostly shape arithmetic in exports (ViT's class token: the batch size picked by
+/// Equal (and the other comparisons and logical operators), Where, Expand, Trilu and ScatterND: mostly shape arithmetic in exports (ViT's class token: the batch size picked by
 /// Where(Equal(shape, -1), 1, shape), then Expand; a T5 relative-position bucket from Range, Less and Where), evaluated statically
 /// where known; on activations they hold what they touch,
 /// except Expand, which copies channels along other axes, and Where, which passes them as Add does.
@@ -24,7 +24,23 @@ internal static class SelectionOperators
         new("Where", WhereShape, WhereChannels, followsHeads: true),
         new("Expand", ExpandShape, ChannelRules.OnFirstInput(ExpandChannels), constantInputs: [1]),
         new("Trilu", TriluShape, ChannelRules.Opaque, constantInputs: [1]),
+        new("ScatterND", ScatterNDShape, ChannelRules.Opaque, constantInputs: [0, 2]),
     ];
+
+    /// <summary>
+    /// ScatterND writes updates into a copy of data at index tuples (a slice assignment, x[:, :k] = y, or Swin's
+    /// attention mask filled region by region); only plain writes, not the opset 16 reductions.
+    /// </summary>
+    private static void ScatterNDShape(NodeProto node, ShapeContext c)
+    {
+        var reduction = node.StringAttribute("reduction", "none");
+        if (reduction != "none")
+            throw new InvalidModelException($"ScatterND '{node.DisplayName()}' combines with reduction '{reduction}'; Shears runs plain writes only.");
+        var (data, indices) = (c.Shape(node, 0), c.Shape(node, 1));
+        if (indices.Length == 0 || indices[^1] < 1 || indices[^1] > data.Length)
+            throw new InvalidModelException($"ScatterND '{node.DisplayName()}' has indices of shape [{string.Join(", ", indices)}] for data of rank {data.Length}.");
+        c.Set(node, data, isInt64: c.Values.ContainsKey(node.Input[0]) ? null : false);
+    }
 
     /// <summary>Trilu keeps the upper (or lower) triangle of the last two axes: a causal attention mask.</summary>
     private static void TriluShape(NodeProto node, ShapeContext c)

@@ -1,9 +1,10 @@
+using Shears.Domain.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Graph;
 
-/// <summary>Add, Sub, Mul, Div, Min, Max (and Pow, on tensors only) with broadcasting; on host integers when both sides are shape arithmetic.</summary>
+/// <summary>Add, Sub, Mul, Div, Min, Max, Mod (and Pow, on tensors only) with broadcasting; on host integers when both sides are shape arithmetic.</summary>
 internal static class ArithmeticKernels
 {
     public static IEnumerable<(string, KernelBuilder)> All =>
@@ -14,6 +15,7 @@ internal static class ArithmeticKernels
         ("Div", (_, context) => Binary("Div", context)),
         ("Min", (_, context) => Binary("Min", context)),
         ("Max", (_, context) => Binary("Max", context)),
+        ("Mod", (node, context) => Binary(node.IntAttribute("fmod", 0) != 0 ? "Fmod" : "Mod", context)),
         ("PRelu", (_, context) => inputs => GraphValue.Of(PRelu(inputs[0].Tensor!, inputs[1].AsTensor(context.Device)))),
         ("Pow", Pow),
     ];
@@ -42,6 +44,8 @@ internal static class ArithmeticKernels
             "Mul" => (a, b) => a * b,
             "Min" => (a, b) => a.minimum(b),
             "Max" => (a, b) => a.maximum(b),
+            "Mod" => (a, b) => a.remainder(b),
+            "Fmod" => (a, b) => a.fmod(b),
             _ => (a, b) => a / b,
         };
         Func<long, long, long> onInts = op switch
@@ -51,6 +55,8 @@ internal static class ArithmeticKernels
             "Mul" => (a, b) => a * b,
             "Min" => Math.Min,
             "Max" => Math.Max,
+            "Mod" => (a, b) => ((a % b) + b) % b,
+            "Fmod" => (a, b) => a % b,
             _ => (a, b) => a / b,
         };
         return inputs => inputs[0].Ints is { } a && inputs[1].Ints is { } b && HostInts.Aligned(a, b)

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Shears.Worker.Engine.Graph;
 
-/// <summary>Comparisons, Where (on host integers for shape arithmetic, else on tensors), Expand and Trilu.</summary>
+/// <summary>Comparisons, Where (on host integers for shape arithmetic, else on tensors), Expand, Trilu and ScatterND.</summary>
 internal static class SelectionKernels
 {
     public static IEnumerable<(string, KernelBuilder)> All =>
@@ -16,6 +16,7 @@ internal static class SelectionKernels
         ("And", Comparison((a, b) => a != 0 && b != 0, (a, b) => a.to(ScalarType.Bool).logical_and(b.to(ScalarType.Bool)))),
         ("Or", Comparison((a, b) => a != 0 || b != 0, (a, b) => a.to(ScalarType.Bool).logical_or(b.to(ScalarType.Bool)))),
         ("Trilu", Trilu),
+        ("ScatterND", (_, context) => ScatterND(context)),
         ("Where", (_, context) => inputs => inputs.All(i => i.IsHost) && HostInts.Aligned([.. inputs.Select(i => i.Ints!)])
             ? GraphValue.Of(Elementwise([.. inputs.Select(i => i.Ints!)], v => v[0] != 0 ? v[1] : v[2]))
             : GraphValue.Of(where(inputs[0].AsTensor(context.Device).to(ScalarType.Bool), inputs[1].AsTensor(context.Device), inputs[2].AsTensor(context.Device)))),
@@ -40,6 +41,31 @@ internal static class SelectionKernels
             return inputs[0].IsHost ? GraphValue.Of(new HostInts(kept.cpu().data<long>().ToArray(), kept.shape)) : GraphValue.Of(kept);
         };
     }
+
+    /// <summary>
+    /// A copy of data with updates written at the index tuples of the last axis of indices (over data's first k axes;
+    /// negative indices count from the end): the tuples become row numbers of data viewed as [rows, rest…].
+    /// </summary>
+    private static Kernel ScatterND(IKernelContext context) => inputs =>
+    {
+        using var scope = NewDisposeScope();
+        var data = inputs[0].AsTensor(context.Device);
+        var indices = inputs[1].AsTensor(context.Device).to_type(ScalarType.Int64);
+        var k = (int)indices.shape[^1];
+        var leading = data.shape[..k];
+        var rest = data.shape[k..];
+        var strides = new long[k];
+        for (var (i, stride) = (k - 1, 1L); i >= 0; stride *= leading[i], i--)
+            strides[i] = stride;
+        var tuples = indices.reshape(-1, k);
+        tuples = where(tuples < 0, tuples + tensor(leading, device: context.Device), tuples);
+        var rows = (tuples * tensor(strides, device: context.Device)).sum(1);
+        var updates = inputs[2].AsTensor(context.Device).to_type(data.dtype).reshape([-1, .. rest]);
+        var written = data.reshape([leading.Aggregate(1L, (a, d) => a * d), .. rest]).index_copy(0, rows, updates).reshape(data.shape);
+        return inputs[0].IsHost && inputs[2].IsHost
+            ? GraphValue.Of(new HostInts(written.cpu().data<long>().ToArray(), written.shape))
+            : GraphValue.Of(written.MoveToOuterDisposeScope());
+    };
 
     /// <summary>Element by element over vectors of one length (single values broadcast): what shape arithmetic needs.</summary>
     private static HostInts Elementwise(HostInts[] operands, Func<long[], long> op)
