@@ -143,6 +143,11 @@ def tv_vit(num_layers=2, hidden_dim=64, mlp_dim=128):
                              num_classes=10)
 
 
+def tv_swin():
+    from torchvision.models.swin_transformer import SwinTransformer
+    return SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=[4, 4], num_classes=10)
+
+
 def tv_convnext():
     from torchvision.models.convnext import CNBlockConfig, ConvNeXt
     return ConvNeXt([CNBlockConfig(16, 32, 1), CNBlockConfig(32, 64, 1), CNBlockConfig(64, None, 1)], num_classes=10)
@@ -780,6 +785,9 @@ ZOO_NETWORKS = {
                           note="CLIP-style: conv image tower and embedding + MLP text tower, each F.normalize'd (ReduceL2); two outputs, no labels"),
     "audio1d": Entry(Audio1d, tone_clips, ["logits"], training="labels", note="M5-style waveform classifier: Conv1d + BN + ReLU + MaxPool1d x4, 1024 samples, 10 tones"),
     "video3d": Entry(Video3d, drifting_clips, ["logits"], training="labels", note="C3D-style: Conv3d + BN + ReLU + MaxPool3d x3; 3x8x32x32 clips"),
+    "swin": Entry(tv_swin, fashion_rgb(32), ["logits"], training="labels",
+                  note="torchvision SwinTransformer: patch 4, embed 16, depths 2-2, heads 2-4, window 4 (shifted windows: the mask "
+                       "filled by ScatterND, pads from Mod, BOOL constants)"),
     "gpt2": Entry(Gpt2, lambda count, generator: {"input_ids": token_data(count, generator)["input_ids"]}, ["logits"], opset=14, sequence_axis=True,
                   note="GPT-2-style decoder: 2 pre-norm blocks of 4 heads, causal mask from a uint8 buffer (Where) and from Trilu, "
                        "LM head tied to the token embedding; [N,T,100] logits, no labels"),
