@@ -23,7 +23,7 @@ internal static class ShapeOperators
         new("Shape", ShapeShape, ChannelRules.OnFirstInput(ShapeChannels), followsHeads: true),
         new("ConstantOfShape", ConstantOfShapeShape, ChannelRules.Opaque, constantInputs: [0]),
         new("Range", RangeShape, ChannelRules.Opaque, constantInputs: [0, 1, 2]),
-        new("Gather", GatherShape, GatherChannels, constantInputs: [1], producesFromInitializers: true),
+        new("Gather", GatherShape, GatherChannels, constantInputs: [1], followsHeads: true, producesFromInitializers: true),
         new("Unsqueeze", UnsqueezeShape, ChannelRules.OnFirstInput(SqueezeChannels), constantInputs: [1], followsHeads: true),
         new("Squeeze", SqueezeShape, ChannelRules.OnFirstInput(SqueezeChannels), constantInputs: [1], followsHeads: true),
         new("Cast", CastShape, ChannelRules.Elementwise, followsHeads: true),
@@ -377,6 +377,14 @@ internal static class ShapeOperators
         var outputRank = walk.Rank(node.Output[0]);
         if (walk.IsFloatInitializer(data) && walk.Dims(data).Length == 2 && axis == 0)
             walk.Produce(node, [(data, 1)], walk.Dims(data)[1], outputRank - 1);
+        else if (walk.Layout(data) is { Spread: true } heads)
+        {
+            if (axis == heads.Outer && !heads.Batched && walk.Rank(indices) == 0 && walk.Shapes.Values.GetValueOrDefault(indices) is [var index]
+                && SplitOperator.OuterPart(node, walk, heads, index) is { } part)
+                walk.SetLayout(node.Output[0], part);
+            else
+                walk.Opaque(node, $"Gather '{node.DisplayName()}' picks from attention heads other than one part of a fused projection");
+        }
         else if (walk.Layout(data) is { } x && x.Axis != axis && x.Block == 1)
         {
             var shifted = x.Axis < axis ? x.Axis : x.Axis + walk.Rank(indices) - 1;

@@ -53,7 +53,7 @@ internal static class SplitOperator
         if (x.Spread && (axis == x.Outer || axis == x.Axis || x.Within.Contains(axis)))
         {
             if (axis == x.Outer && !x.Batched)
-                SplitParts(node, walk, walk.Shapes[input][x.Axis]);
+                SetParts(node, SplitParts(node, walk, axis, Sizes(node, walk.Shapes[input][axis], walk.Shapes.Values, walk.Graph.Opset), walk.Shapes[input][x.Axis]), walk);
             else
                 walk.Opaque(node, $"Split '{node.DisplayName()}' cuts attention heads apart");
             return;
@@ -69,22 +69,48 @@ internal static class SplitOperator
             walk.Opaque(node, $"Split '{node.DisplayName()}' splits flattened channel blocks");
             return;
         }
-        var parts = SplitParts(node, walk, 1);
+        var parts = SplitParts(node, walk, axis, Sizes(node, walk.Shapes[input][axis], walk.Shapes.Values, walk.Graph.Opset), 1);
+        SetParts(node, parts, walk);
         for (var i = 0; i < parts.Count; i++)
-            if (parts[i] is { } layout)
+            if (parts[i] is { } layout && node.Output[i] != "")
                 walk.PassThroughSplit(layout, node, i);
     }
 
     /// <summary>
-    /// Cuts the channels of the Split's input where its outputs begin (each index on the split axis holds
-    /// <paramref name="channelsPerIndex"/> channels: 1 on the channel axis, the heads on a fused projection's outer axis)
-    /// and gives each output its part; returns the outputs' layouts (null for an unused or empty output).
+    /// Gather of one index on a fused projection's outer axis (Swin's q, k, v = qkv[0], qkv[1], qkv[2]): the part a Split
+    /// would give at that index, with the axis removed; null when the channels cannot follow.
     /// </summary>
-    private static List<ChannelLayout?> SplitParts(NodeProto node, ChannelGroupAnalysis.Walk walk, long channelsPerIndex)
+    public static ChannelLayout? OuterPart(NodeProto gather, ChannelGroupAnalysis.Walk walk, ChannelLayout x, long index)
+    {
+        var input = gather.Input[0];
+        var length = walk.Shapes[input][x.Outer];
+        index = index < 0 ? index + length : index;
+        if (index < 0 || index >= length)
+            return null;
+        var sizes = new[] { index, 1, length - index - 1 };
+        var nonEmpty = sizes.Where(s => s > 0).ToArray();
+        var parts = SplitParts(gather, walk, x.Outer, nonEmpty, walk.Shapes[input][x.Axis]);
+        var part = parts[index > 0 ? 1 : 0];
+        var removed = x.Outer;
+        return part is null ? null : HeadRules.Remapped(part, gather.Output[0], a => a == removed ? -1 : a > removed ? a - 1 : a);
+    }
+
+    private static void SetParts(NodeProto node, List<ChannelLayout?> parts, ChannelGroupAnalysis.Walk walk)
+    {
+        for (var i = 0; i < parts.Count; i++)
+            if (parts[i] is { } layout && node.Output[i] != "")
+                walk.SetLayout(node.Output[i], layout);
+    }
+
+    /// <summary>
+    /// Cuts the channels of the node's input where parts of <paramref name="indexSizes"/> along <paramref name="axis"/> begin
+    /// (each index holds <paramref name="channelsPerIndex"/> channels: 1 on the channel axis, the heads on a fused
+    /// projection's outer axis); returns each part's layout (null for an empty part).
+    /// </summary>
+    private static List<ChannelLayout?> SplitParts(NodeProto node, ChannelGroupAnalysis.Walk walk, int axis, long[] indexSizes, long channelsPerIndex)
     {
         var input = node.Input[0];
-        var axis = Axis(node, walk.Rank(input));
-        var sizes = Sizes(node, walk.Shapes[input][axis], walk.Shapes.Values, walk.Graph.Opset).Select(s => s * channelsPerIndex).ToArray();
+        var sizes = indexSizes.Select(s => s * channelsPerIndex).ToArray();
         var x = walk.Layout(input)!;
         var divided = walk.CutAt(x, input, sizes.Select((_, i) => sizes.Take(i + 1).Sum()));
         var parts = new List<ChannelLayout?>();
@@ -98,14 +124,9 @@ internal static class SplitOperator
                 segments.Add(segment);
                 taken += walk.Channels(segment.Source);
             }
-            var output = node.Output[i];
-            ChannelLayout? layout = null;
-            if (output != "" && segments.Count > 0)
-            {
-                layout = x.Spread ? divided with { Segments = segments, GateTensor = null } : new ChannelLayout(axis, segments, output, axis);
-                walk.SetLayout(output, layout);
-            }
-            parts.Add(layout);
+            var output = i < node.Output.Count ? node.Output[i] : "";
+            parts.Add(segments.Count == 0 ? null
+                : x.Spread ? divided with { Segments = segments, GateTensor = null } : new ChannelLayout(axis, segments, output, axis));
         }
         return parts;
     }

@@ -39,6 +39,9 @@ public class AttentionHeadsTests(ITestOutputHelper output)
     [InlineData("vit")]
     [InlineData("bert")]
     [InlineData("sentence_encoder")]
+    [InlineData("gpt2")]
+    [InlineData("t5_encoder")]
+    [InlineData("swin")]
     public void Removing_half_the_heads_computes_what_the_masked_network_computes(string network)
     {
         var graph = Pinned(network);
