@@ -2,8 +2,10 @@ using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Testing;
 using Shears.Worker.Data;
+using Shears.Worker.Engine;
 using Shears.Worker.Engine.Graph;
 using Shears.Worker.Engine.Training;
+using Shears.Worker.Tests.Zoo;
 using SkiaSharp;
 using static TorchSharp.torch;
 
@@ -41,14 +43,18 @@ public sealed class TeacherOutputsTests
 
     /// <summary>
     /// Run on every batch (what augmented batches need), the teacher gives the loss and gradients of the teacher recorded
-    /// per row, and it builds no autograd graph: its outputs need no gradient and hang off no graph node.
+    /// per row, and it builds no autograd graph: its outputs need no gradient and hang off no graph node. LeNet-5 (max
+    /// pooling, which runs without indices then) and the zoo's vit (a transformer, its written-out LayerNorms and GELUs fused).
     /// </summary>
-    [Fact]
-    public void A_teacher_run_on_every_batch_gives_the_recorded_teachers_loss_and_gradients_without_an_autograd_graph()
+    [Theory]
+    [InlineData("lenet5")]
+    [InlineData("vit")]
+    public void A_teacher_run_on_every_batch_gives_the_recorded_teachers_loss_and_gradients_without_an_autograd_graph(string network)
     {
-        var graph = OnnxGraph.Parse(Fixtures.Network("lenet5"));
+        var dataset = network == "lenet5" ? Fixtures.Train2k(500) : ZooNetworks.Data(network);
+        var graph = PruningEngine.ParseGraph(network == "lenet5" ? Fixtures.Network(network) : ZooNetworks.Network(network), dataset);
         var options = new PruningOptions { BatchSize = 50, ValidationFraction = 0, Objective = Objective.Distill };
-        using var data = new TrainingData(Fixtures.Train2k(500), graph.Inputs, options, CPU);
+        using var data = new TrainingData(dataset, graph.Inputs, options, CPU);
         using var recordedStudent = new GraphModule(graph, CPU);
         using var runStudent = new GraphModule(graph, CPU);
         using var recorded = new Objective(recordedStudent, data, options);
