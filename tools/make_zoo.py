@@ -639,6 +639,57 @@ class Espcn(nn.Module):
         return torch.sigmoid(self.body(x))
 
 
+class ConformerConv(nn.Module):
+    """The Conformer convolution module: LayerNorm, pointwise Conv1d to twice the width, GLU over the channels (Split,
+    Sigmoid, Mul), depthwise Conv1d, BatchNorm, SiLU, pointwise Conv1d."""
+
+    def __init__(self, width, kernel=7):
+        super().__init__()
+        self.norm, self.pointwise_1 = nn.LayerNorm(width), nn.Conv1d(width, 2 * width, 1)
+        self.depthwise = nn.Conv1d(width, width, kernel, padding=kernel // 2, groups=width)
+        self.batch_norm, self.pointwise_2 = nn.BatchNorm1d(width), nn.Conv1d(width, width, 1)
+
+    def forward(self, x):
+        y = F.glu(self.pointwise_1(self.norm(x).transpose(1, 2)), dim=1)
+        return self.pointwise_2(F.silu(self.batch_norm(self.depthwise(y)))).transpose(1, 2)
+
+
+class Conformer(nn.Module):
+    """One Conformer block over [N, 24, 20] features: half-step FFN, nn.MultiheadAttention, the convolution module,
+    half-step FFN, LayerNorm; mean over time, 6 classes."""
+
+    def __init__(self, features=20, width=32, heads=4, classes=6):
+        super().__init__()
+        self.input = nn.Linear(features, width)
+        self.ffn_1, self.ffn_2 = [nn.Sequential(nn.LayerNorm(width), nn.Linear(width, 4 * width), nn.SiLU(), nn.Linear(4 * width, width))
+                                  for _ in range(2)]
+        self.attention_norm, self.attention = nn.LayerNorm(width), nn.MultiheadAttention(width, heads, batch_first=True)
+        self.convolution, self.norm, self.head = ConformerConv(width), nn.LayerNorm(width), nn.Linear(width, classes)
+
+    def forward(self, features):
+        x = self.input(features)
+        x = x + 0.5 * self.ffn_1(x)
+        y = self.attention_norm(x)
+        x = x + self.attention(y, y, y, need_weights=False)[0]
+        x = x + self.convolution(x)
+        return self.head(self.norm(x + 0.5 * self.ffn_2(x)).mean(1))
+
+
+class WideAndDeep(nn.Module):
+    """Tabular click model with five inputs: dense and extra floats, a user and an item id ([N] int64), three category
+    ids ([N, 3], embeddings averaged); a wide linear part on the dense floats plus a deep MLP on everything."""
+
+    def __init__(self):
+        super().__init__()
+        self.user, self.item, self.category = nn.Embedding(50, 8), nn.Embedding(40, 8), nn.Embedding(20, 4)
+        self.wide = nn.Linear(6, 1)
+        self.deep = nn.Sequential(nn.Linear(8 + 8 + 4 + 6 + 3, 48), nn.ReLU(), nn.Linear(48, 24), nn.ReLU(), nn.Linear(24, 1))
+
+    def forward(self, dense, extra, user, item, categories):
+        deep = torch.cat([self.user(user), self.item(item), self.category(categories).mean(1), dense, extra], 1)
+        return torch.sigmoid(self.wide(dense) + self.deep(deep))
+
+
 class NormsAndActivations(nn.Module):
     """A small CNN that uses the normalisations and activations issue 15 lists: GroupNorm (exported before opset 18 as
     Reshape, InstanceNormalization, Reshape, Mul, Add), InstanceNorm, PReLU, Mish (Softplus, Tanh, Mul), Softplus, ELU,
@@ -715,6 +766,20 @@ def token_classes(count, generator, length=16):
     return data
 
 
+def tone_features(count, generator, frames=24, bands=20, classes=6):
+    """Noise over [frames, bands] whose label's band is raised: what a Conformer's filterbank input looks like, no more."""
+    labels = generator.integers(0, classes, size=count)
+    features = generator.standard_normal((count, frames, bands)).astype(np.float32)
+    features[np.arange(count), :, labels] += 1.5
+    return {"features": features, "labels": labels.astype(np.int64)}
+
+
+def tabular(count, generator):
+    return {"dense": generator.standard_normal((count, 6)).astype(np.float32), "extra": generator.random((count, 3)).astype(np.float32),
+            "user": generator.integers(0, 50, count).astype(np.int64), "item": generator.integers(0, 40, count).astype(np.int64),
+            "categories": generator.integers(0, 20, (count, 3)).astype(np.int64)}
+
+
 def token_ids_only(count, generator):
     data = token_classes(count, generator, length=24)
     return {"input_ids": data["input_ids"], "labels": data["labels"]}
@@ -788,6 +853,11 @@ ZOO_NETWORKS = {
     "swin": Entry(tv_swin, fashion_rgb(32), ["logits"], training="labels",
                   note="torchvision SwinTransformer: patch 4, embed 16, depths 2-2, heads 2-4, window 4 (shifted windows: the mask "
                        "filled by ScatterND, pads from Mod, BOOL constants)"),
+    "conformer": Entry(Conformer, tone_features, ["logits"], training="labels",
+                       note="one Conformer block: half-step FFNs, nn.MultiheadAttention, pointwise Conv1d, GLU, depthwise Conv1d, BatchNorm, SiLU; "
+                            "[N,24,20] features, 6 classes"),
+    "wide_deep": Entry(WideAndDeep, tabular, ["click"],
+                       note="Wide & Deep click model: five inputs (two float, [N] user and item ids, [N,3] category ids), one sigmoid output; no labels"),
     "gpt2": Entry(Gpt2, lambda count, generator: {"input_ids": token_data(count, generator)["input_ids"]}, ["logits"], opset=14, sequence_axis=True,
                   note="GPT-2-style decoder: 2 pre-norm blocks of 4 heads, causal mask from a uint8 buffer (Where) and from Trilu, "
                        "LM head tied to the token embedding; [N,T,100] logits, no labels"),

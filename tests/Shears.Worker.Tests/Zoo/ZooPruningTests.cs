@@ -25,7 +25,7 @@ public class ZooPruningTests(ITestOutputHelper output)
     /// </summary>
     public static readonly string[] Pruned = ["efficientnet", "mobilenet_v3", "regnet", "resnext", "audio1d", "video3d", "convnext", "shufflenet_v2", "norms_activations", "audio_gru",
         "textcnn", "yolo", "unet", "lraspp", "deeplabv3", "vit", "bert", "sentence_encoder",
-        "vit_opset11", "lstm_text", "dual_encoder", "gpt2", "t5_encoder", "espcn", "swin"];
+        "vit_opset11", "lstm_text", "dual_encoder", "gpt2", "t5_encoder", "espcn", "swin", "conformer", "wide_deep"];
 
     /// <summary>Half the FLOPs, except where a held layer is about half or more: audio_gru's GRU is 58% of its FLOPs, lstm_text's BiLSTM 52%.</summary>
     private static double TargetOf(string network) => network is "audio_gru" or "lstm_text" ? 0.65 : 0.5;
