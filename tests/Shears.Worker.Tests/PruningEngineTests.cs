@@ -86,6 +86,26 @@ public class PruningEngineTests
         Assert.Equal(2 * 10, runtime.Run(new float[2 * 28 * 28], [2, 1, 28, 28]).Length);
     }
 
+    /// <summary>
+    /// tests/fixtures/fixed_batch_cnn.onnx is torch.onnx.export's default: no dynamic_axes, so input and output have batch 1
+    /// and x.view(x.size(0), -1) is the constant Reshape target [1, 784]. The job trains it on batches and hands back a
+    /// network that runs at any batch.
+    /// </summary>
+    [Fact]
+    public void Job_prunes_a_network_exported_with_a_fixed_batch_of_one()
+    {
+        var onnx = Fixtures.Network("fixed_batch_cnn");
+        Assert.Equal(1, global::Onnx.ModelProto.Parser.ParseFrom(onnx).Graph.Input[0].Type.TensorType.Shape.Dim[0].DimValue);
+        Assert.Equal("batch", OnnxGraph.Parse(onnx).Model.Graph.Input[0].Type.TensorType.Shape.Dim[0].DimParam);
+        var request = new PruneRequest(onnx, Fixtures.Train2k(300), PruningMethod.Fisher, new PruningTarget(0.5, null), QuickOptions with { Steps = 6 });
+
+        var outcome = new PruningEngine(new EngineSettings(Threads: 1, LatencyRepeats: 1)).Run(request, new RecordingProgress(), CancellationToken.None);
+
+        Assert.True(outcome.After.Flops <= 0.5 * outcome.Before.Flops, $"FLOPs {outcome.Before.Flops} → {outcome.After.Flops}");
+        using var runtime = new OnnxRuntimeRunner(outcome.PrunedOnnx);
+        Assert.Equal(5 * 10, runtime.Run(new float[5 * 28 * 28], [5, 1, 28, 28]).Length);
+    }
+
     [Fact]
     public void Unreachable_target_fails_with_a_reason()
     {

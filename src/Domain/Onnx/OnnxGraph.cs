@@ -96,9 +96,12 @@ public sealed class OnnxGraph
     /// aliases become initializers of their own (in a copy of <paramref name="model"/>), so every
     /// layer owns its weights and can be sliced on its own.
     /// </remarks>
-    public static OnnxGraph FromModel(ModelProto model)
+    /// <param name="relaxBatch">Make a first axis that torch.onnx.export fixed at the example's batch dynamic where the graph allows (<see cref="FixedBatch"/>).</param>
+    public static OnnxGraph FromModel(ModelProto model, bool relaxBatch = true)
     {
         model = WithoutInitializerAliases(model);
+        if (relaxBatch)
+            model = FixedBatch.Relaxed(model, FixedBatch.Constants(model));
         var graph = model.Graph;
         var initializers = new Dictionary<string, TensorProto>();
         foreach (var tensor in graph.Initializer)

@@ -75,7 +75,8 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         progress.Log($"Original: {before.Params} parameters, {before.Flops} FLOPs{AccuracyText(before)}.");
         session.Progress.Report(loss: null, before.Accuracy, "measured the original network");
 
-        FinishedNetwork Finish() => this.Finish(session, request.OnnxModel, probe, figuresData, teacher);
+        var original = FixedBatch.RelaxedBytes(request.OnnxModel);
+        FinishedNetwork Finish() => this.Finish(session, original, probe, figuresData, teacher);
         void Prune(TrajectoryStops stops) => method.PruneAlongTrajectory(session, stops);
         FinishedNetwork network;
         IReadOnlyList<LevelOutcome>? levels = null;
