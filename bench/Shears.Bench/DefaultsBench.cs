@@ -7,7 +7,6 @@ using Shears.Domain.Datasets;
 using Shears.Domain.Jobs;
 using Shears.Domain.Onnx;
 using Shears.Worker.Engine;
-using Shears.Worker.Engine.Runtime;
 using Shears.Worker.Engine.Training;
 using Shears.Worker.Jobs;
 
@@ -91,22 +90,13 @@ internal static class DefaultsBench
         var wall = started.Elapsed.TotalSeconds;
 
         var narrowest = outcome.Layers.MinBy(l => (double)l.ChannelsAfter / l.ChannelsBefore)!;
-        var fastest = FastestSpeedUp(original, outcome.PrunedOnnx, test, options.Threads);
+        var fastest = FastestRuns.SpeedUp(original, outcome.PrunedOnnx, test, options.Threads);
         var fineTuning = outcome.FineTuning is { } run ? $"{run.Steps} steps ({run.Epochs} epochs), {run.Stopped}" : "";
         return new DefaultsRow(job.Name, job.Asked, train.Samples, test.Samples, PruningSweep.TestAccuracy(original, test), PruningSweep.TestAccuracy(outcome.PrunedOnnx, test),
             (double)outcome.After.Flops / outcome.Before.Flops, (double)outcome.After.Params / outcome.Before.Params, outcome.Before.LatencyMs / outcome.After.LatencyMs,
             wall, $"{loadBefore} → {MachineFacts.LoadAverage()}", (double)narrowest.ChannelsAfter / narrowest.ChannelsBefore, $"{narrowest.Name} {narrowest.ChannelsBefore} → {narrowest.ChannelsAfter}", fineTuning,
             JobWarnings.For(outcome.Before, outcome.After, train.NumClasses), fastest,
             $"{string.Join("-", outcome.Layers.Select(l => l.ChannelsAfter))} of {string.Join("-", outcome.Layers.Select(l => l.ChannelsBefore))}");
-    }
-
-    /// <summary>Original over pruned ONNX Runtime time of their fastest runs, timed side by side in alternating rounds at the engine's batch.</summary>
-    private static double FastestSpeedUp(byte[] original, byte[] pruned, Dataset test, int threads)
-    {
-        using var a = new OnnxRuntimeRunner(original, threads);
-        using var b = new OnnxRuntimeRunner(pruned, threads);
-        var times = LatencyComparison.InRounds([a, b], [LatencyInputs.Of(OnnxGraph.Parse(original), test)], rounds: 20, repeatsPerRound: 25, warmup: 3);
-        return times[0].Min(r => r[0]) / times[1].Min(r => r[0]);
     }
 
     public static string Markdown(IReadOnlyList<DefaultsRow> rows, string? jobOptions, string[] args)

@@ -28,7 +28,7 @@ internal static class WidthLatencies
         var runners = new[] { original }.Concat(networks).Select(n => new OnnxRuntimeRunner(n)).ToList();
         try
         {
-            var times = LatencyComparison.InRounds(runners, [LatencyInputs.Of(graph, test)], Rounds, RepeatsPerRound, warmup: 3);
+            var times = LatencyComparison.InRounds(runners, [FastestRuns.Inputs(graph, test) ?? throw new ArgumentException("--widths times networks with one float input.")], Rounds, RepeatsPerRound, warmup: 3);
             var medians = times.Select(rounds => LatencyComparison.Median([.. rounds.Select(r => r[r.Length / 2])])).ToArray();
             var fastest = times.Select(rounds => rounds.Min(r => r[0])).ToArray();
             var full = CostModel.Measure(graph, groups, null).Flops;
