@@ -56,7 +56,7 @@ public sealed class CostModel
         {
             var node = graph.Nodes[n];
             if (OperatorRegistry.Find(node)?.Cost?.Invoke(node, graph) is { } count)
-                costs.Add(count.Weight is { } weight ? new NodeCost(n, TensorIndex(weight), count.PerWeight, 0, [], count.OutputAxis, count.FiltersPerGroup)
+                costs.Add(count.Weight is { } weight ? new NodeCost(n, TensorIndex(weight), count.PerWeight, 0, [], count.OutputAxis, count.WeightsPerRead)
                     : new NodeCost(n, -1, 0, count.Fixed, scaled.GetValueOrDefault(node.Output[0], []), -1, 0));
         }
         tensors = [.. tensorList];
@@ -111,7 +111,7 @@ public sealed class CostModel
             nodeFlops[cost.Node] = value;
             flops += value;
             if (cost.OutputAxis >= 0 && tensors[cost.Weight].Extent(cost.OutputAxis, removed) is var outputs and > 0)
-                traffic += checked(cost.PerWeight * (outputs + sizes[cost.Weight] / (cost.FiltersPerGroup > 0 ? cost.FiltersPerGroup : outputs)));
+                traffic += checked(cost.PerWeight * (outputs + sizes[cost.Weight] / (cost.WeightsPerRead > 0 ? cost.WeightsPerRead : outputs)));
         }
         return new CostMeasurement(parameters, flops, nodeFlops, traffic);
     }
@@ -169,7 +169,7 @@ public sealed class CostModel
     /// a group that shares the node's channel axis (a product between activations, once per head). Traffic (OutputAxis ≥ 0):
     /// see <see cref="Operators.FlopCount"/>.
     /// </summary>
-    private readonly record struct NodeCost(int Node, int Weight, long PerWeight, long Fixed, Share[] Shares, int OutputAxis, long FiltersPerGroup);
+    private readonly record struct NodeCost(int Node, int Weight, long PerWeight, long Fixed, Share[] Shares, int OutputAxis, long WeightsPerRead);
 
     /// <summary>The group at position <paramref name="Group"/> holds some of the <paramref name="Total"/> channels a node's cost is spread over.</summary>
     private readonly record struct Share(int Group, long Total);

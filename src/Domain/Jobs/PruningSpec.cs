@@ -120,8 +120,10 @@ public sealed record PruningOptions
     /// <c>traffic</c>, with a FLOPs target FLOPs plus the activation elements each layer reads and writes at a fixed
     /// FLOPs-per-element balance, a latency cost that needs no timing (the Worker's TrafficCost; a params target counts
     /// parameters); or <c>latency</c>, ONNX Runtime latency measured on the worker (see the Worker's LatencyProfile).
+    /// <c>target</c> stays the default: <c>traffic</c> made the small ResNet faster but zoo efficientnet slower than its
+    /// original (docs/defaults-bench.md).
     /// </summary>
-    public string Cost { get; init; } = "traffic"; // traffic | target | latency
+    public string Cost { get; init; } = "target"; // target | traffic | latency
     /// <summary>
     /// Kept widths are either below this or a multiple of it (1: any width). CPU runtimes compute convolutions in blocks of
     /// channels (ONNX Runtime: 8 with AVX2, 16 with AVX-512) and fall back to slower kernels for widths between blocks,

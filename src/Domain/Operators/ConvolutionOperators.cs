@@ -76,7 +76,8 @@ internal static class ConvolutionOperators
         if (graph.Initializers.ContainsKey(node.Input[1]))
         {
             var group = node.IntAttribute("group", 1);
-            return FlopCount.OfWeight(node.Input[1], positions, outputAxis: 0, filtersPerGroup: group == 1 ? 0 : OnnxTensors.Dims(graph.Initializers[node.Input[1]])[0] / group);
+            var dims = OnnxTensors.Dims(graph.Initializers[node.Input[1]]);
+            return FlopCount.OfWeight(node.Input[1], positions, outputAxis: 0, weightsPerRead: group == 1 ? 0 : dims[0] / group * TensorShapes.ElementsPerExample(dims[1..]) / dims[1]);
         }
         var weight = graph.Shapes[node.Input[1]];
         return FlopCount.Constant(checked(2 * positions * TensorShapes.ElementsPerExample(weight)));
@@ -138,7 +139,7 @@ internal static class ConvolutionOperators
     {
         var positions = TensorShapes.ElementsPerExample(graph.Shapes[node.Input[0]][2..]);
         if (graph.Initializers.ContainsKey(node.Input[1]))
-            return FlopCount.OfWeight(node.Input[1], positions, outputAxis: 1, filtersPerGroup: node.IntAttribute("group", 1) == 1 ? 0 : OnnxTensors.Dims(graph.Initializers[node.Input[1]])[1]);
+            return FlopCount.OfWeight(node.Input[1], positions, outputAxis: 1, weightsPerRead: node.IntAttribute("group", 1) == 1 ? 0 : TensorShapes.ElementsPerExample(OnnxTensors.Dims(graph.Initializers[node.Input[1]])[1..]));
         return FlopCount.Constant(checked(2 * positions * TensorShapes.ElementsPerExample(graph.Shapes[node.Input[1]])));
     }
 

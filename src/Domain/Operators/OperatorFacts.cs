@@ -76,14 +76,15 @@ public enum InitializerRole
 /// FLOPs per example: 2 × elements(<paramref name="Weight"/>) × <paramref name="PerWeight"/> when the weight is an
 /// initializer (pruning shrinks it), else <paramref name="Fixed"/>. A node with a weight also moves activations, counted
 /// per example in <see cref="CostMeasurement.Traffic"/>: at each of its <paramref name="PerWeight"/> positions it writes
-/// the weight's extent on <paramref name="OutputAxis"/> (its output channels) and reads elements(Weight) ÷ the filters
-/// that share one input row (a convolution's im2col row of in-channels × kernel, a Gemm's input row): the whole output
-/// extent, or <paramref name="FiltersPerGroup"/> for a grouped convolution. −1: no traffic counted.
+/// the weight's extent on <paramref name="OutputAxis"/> (its output channels) and reads elements(Weight) ÷
+/// <paramref name="WeightsPerRead"/> elements: 0 stands for the output extent, so an ungrouped convolution reads its im2col
+/// row (in-channels × kernel) and a Gemm its input row; a grouped convolution, run by direct kernels, reads its input once
+/// (weights per input element: the filters of a conv group × the kernel's elements). −1: no traffic counted.
 /// </summary>
-internal sealed record FlopCount(string? Weight, long PerWeight, long Fixed, int OutputAxis = -1, long FiltersPerGroup = 0)
+internal sealed record FlopCount(string? Weight, long PerWeight, long Fixed, int OutputAxis = -1, long WeightsPerRead = 0)
 {
-    public static FlopCount OfWeight(string weight, long positions, int outputAxis, long filtersPerGroup = 0) =>
-        new(weight, positions, 0, outputAxis, filtersPerGroup);
+    public static FlopCount OfWeight(string weight, long positions, int outputAxis, long weightsPerRead = 0) =>
+        new(weight, positions, 0, outputAxis, weightsPerRead);
 
     public static FlopCount Constant(long flops) => new(null, 0, flops);
 }

@@ -8,7 +8,8 @@ namespace Shears.Worker.Engine;
 /// FLOPs alone make a narrow layer at high resolution look cheap, though it moves as many elements per FLOP as any and runs
 /// on poorly filled kernels, so a FLOPs ranking spares the layers that dominate latency: the small ResNet pruned by Fisher
 /// to half its FLOPs kept its 28×28 layers at 7 and 5 of 8 channels and ran 1.28–1.31× faster (fastest runs, ONNX Runtime,
-/// batch 64), ranked by this cost 6 and 4 and 1.43–1.45× (docs/defaults-bench.md).
+/// batch 64), ranked by this cost 6 and 4 and 1.43–1.45× (docs/defaults-bench.md). Not the default (<c>cost: traffic</c>
+/// asks for it): zoo efficientnet ranked by it ran 0.85–0.91× its original's speed, by FLOPs 1.08–1.13×.
 /// </summary>
 public static class TrafficCost
 {

@@ -60,25 +60,6 @@ public class FixtureNetworkTests
         Assert.Equal(2L * ((36 * 26 * 26) + (5 * 36 * 11 * 11) + (32 * 125) + 320), cost.Flops);
     }
 
-    /// <summary>
-    /// Traffic: per position each Conv/Gemm reads its im2col row (in-channels × kernel) or input row and writes its outputs;
-    /// a removed channel shrinks what its producer writes and what its consumer reads.
-    /// </summary>
-    [Fact]
-    public void TinyCnnTrafficCountsWhatEachLayerReadsAndWrites()
-    {
-        var graph = Fixtures.Graph("tiny_cnn.onnx");
-        var groups = ChannelGroupAnalysis.Find(graph).Groups;
-
-        var full = CostModel.Measure(graph, groups, null);
-        var pruned = CostModel.Measure(graph, groups, new Dictionary<int, int> { [1] = 5 });
-
-        // conv1 reads 1·3·3 and writes 4 at 26·26 positions; conv2 reads 4·3·3 and writes 8 at 11·11; fc1 200 → 32; fc2 32 → 10.
-        Assert.Equal((676L * (9 + 4)) + (121 * (36 + 8)) + (200 + 32) + (32 + 10), full.Traffic);
-        // conv2 keeps 5 of its 8 filters: it writes 5 per position, and fc1 reads 5 blocks of 25.
-        Assert.Equal((676L * (9 + 4)) + (121 * (36 + 5)) + (125 + 32) + (32 + 10), pruned.Traffic);
-    }
-
     [Fact]
     public void TinyMlpCountsMatchPyTorch()
     {
