@@ -7,7 +7,7 @@ namespace Shears.Domain.Onnx;
 /// Evaluates the small integer tensors exporters compute shapes and pads with (F.pad exports
 /// ConstantOfShape → Concat → Reshape → Slice → Transpose → Cast), on row-major value arrays.
 /// </summary>
-internal static class ShapeArithmetic
+public static class ShapeArithmetic
 {
     /// <summary>Reorders values of a tensor of <paramref name="shape"/> by <paramref name="perm"/>.</summary>
     public static long[] Transpose(long[] values, long[] shape, long[] perm)
@@ -73,5 +73,18 @@ internal static class ShapeArithmetic
                 index[axis] = 0;
         }
         return result;
+    }
+
+    /// <summary>Opset 18's pads for some axes only, as begin and end pads for every axis (the rest 0).</summary>
+    public static long[] PadsOnAllAxes(long[] pads, long[] axes, int rank)
+    {
+        var full = new long[2 * rank];
+        for (var i = 0; i < axes.Length; i++)
+        {
+            var axis = axes[i] < 0 ? axes[i] + rank : axes[i];
+            full[axis] = pads[i];
+            full[axis + rank] = pads[i + axes.Length];
+        }
+        return full;
     }
 }

@@ -220,15 +220,9 @@ internal static class ShapeOperators
             return pads.Length == 2 * rank ? pads : throw new InvalidModelException($"Pad '{node.DisplayName()}' has {pads.Length} pads for rank {rank}.");
         var axes = values.GetValueOrDefault(node.Input[3])
             ?? throw new InvalidModelException($"Pad '{node.DisplayName()}' takes its axes from a tensor computed at run time.");
-        var full = new long[2 * rank];
-        for (var i = 0; i < axes.Length; i++)
-        {
-            var axis = axes[i] < 0 ? axes[i] + rank : axes[i];
-            full[axis] = pads[i];
-            full[axis + rank] = pads[i + axes.Length];
-        }
-        return full;
+        return ShapeArithmetic.PadsOnAllAxes(pads, axes, rank);
     }
+
 
     private static void PadShape(NodeProto node, ShapeContext c)
     {

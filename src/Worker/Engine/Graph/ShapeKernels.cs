@@ -184,7 +184,7 @@ internal static class ShapeKernels
         {
             var pads = attributePads ?? inputs[1].AsInts().Data;
             if (inputs.Length > 3 && inputs[3].Ints is { } axes)
-                pads = OnAllAxes(pads, axes.Data, (int)inputs[0].Tensor!.dim());
+                pads = ShapeArithmetic.PadsOnAllAxes(pads, axes.Data, (int)inputs[0].Tensor!.dim());
             var rank = pads.Length / 2;
             var outermost = 0;
             while (outermost < rank && pads[outermost] == 0 && pads[rank + outermost] == 0)
@@ -200,19 +200,6 @@ internal static class ShapeKernels
             }
             return GraphValue.Of(torchPads.Length == 0 ? inputs[0].Tensor! : nn.functional.pad(inputs[0].Tensor!, torchPads, mode, fill));
         };
-    }
-
-    /// <summary>Opset 18's pads for some axes only, as begin and end pads for every axis (the rest 0).</summary>
-    private static long[] OnAllAxes(long[] pads, long[] axes, int rank)
-    {
-        var full = new long[2 * rank];
-        for (var i = 0; i < axes.Length; i++)
-        {
-            var axis = axes[i] < 0 ? axes[i] + rank : axes[i];
-            full[axis] = pads[i];
-            full[axis + rank] = pads[i + axes.Length];
-        }
-        return full;
     }
 
     private static Kernel Cast(NodeProto node, IKernelContext context)
