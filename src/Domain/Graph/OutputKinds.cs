@@ -51,6 +51,19 @@ public static class OutputKinds
 
     private static OutputKind Inferred(OnnxGraph graph, string output)
     {
+        try
+        {
+            return InferredFromShapes(graph, output);
+        }
+        catch (InvalidModelException)
+        {
+            // Shapes that cannot be inferred before a job pins a dynamic length: the rank the file states decides.
+            return graph.Outputs.First(o => o.Name == output).Shape is [_, not 1] ? OutputKind.Classes : OutputKind.Values;
+        }
+    }
+
+    private static OutputKind InferredFromShapes(OnnxGraph graph, string output)
+    {
         if (graph.Shapes[output] is not [_, var width] || width == 1)
             return OutputKind.Values;
         return ProducerThroughViews(graph, output) is { } producer && EndsAnEmbedding(graph, producer) ? OutputKind.Values : OutputKind.Classes;

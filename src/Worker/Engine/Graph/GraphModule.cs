@@ -44,7 +44,6 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
         Graph = graph;
         Device = device;
         Opset = graph.Opset;
-        OutputKinds = Domain.Graph.OutputKinds.Of(graph);
         foreach (var node in graph.Nodes)
             if (!KernelRegistry.Supports(node))
                 throw new NotSupportedException($"{node.Describe()}: the op {node.OpType} is not supported by the training engine.");
@@ -78,10 +77,12 @@ public sealed class GraphModule : nn.Module<Tensor, Tensor>, IKernelContext
     public OnnxGraph Graph { get; }
 
     /// <summary>What each graph output holds: as the graph shows it (<see cref="Domain.Graph.OutputKinds"/>), or as the job declares it.</summary>
-    public IReadOnlyList<Domain.Graph.OutputKind> OutputKinds { get; private set; }
+    public IReadOnlyList<Domain.Graph.OutputKind> OutputKinds => outputKinds ??= Domain.Graph.OutputKinds.Of(Graph);
+
+    private IReadOnlyList<Domain.Graph.OutputKind>? outputKinds;
 
     /// <summary>Takes the job's <c>outputKinds</c> over what the graph shows.</summary>
-    public void DeclareOutputKinds(IReadOnlyDictionary<string, string>? declared) => OutputKinds = Domain.Graph.OutputKinds.Of(Graph, declared);
+    public void DeclareOutputKinds(IReadOnlyDictionary<string, string>? declared) => outputKinds = Domain.Graph.OutputKinds.Of(Graph, declared);
 
     public Device Device { get; }
 
