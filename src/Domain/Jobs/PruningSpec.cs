@@ -129,7 +129,8 @@ public sealed record PruningOptions
     /// channels (ONNX Runtime: 8 with AVX2, 16 with AVX-512) and fall back to slower kernels for widths between blocks,
     /// so a group that is too wide for one block loses a whole block at a time. Null: the worker's convolution block for
     /// convolution groups (where a channel is a grouped Conv's group of w filters, the fewest groups that fill whole blocks),
-    /// 1 for linear units and heads (the Worker's ChannelMultiples).
+    /// and a convolution group at least one block wide keeps whole blocks unless the target needs narrower; 1 for linear
+    /// units and heads (the Worker's ChannelMultiples).
     /// </summary>
     public int? ChannelMultiple { get; init; }
 

@@ -113,7 +113,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         if (request.Target.Budget is not { } budget)
             return (request.Target, null);
         var placeholder = new PruningTarget(budget.By == CostMetric.Flops ? 0.5 : null, budget.By == CostMetric.Params ? 0.5 : null);
-        var (sizes, target) = BudgetSearch.Plan(budget, new CostTracker(graph, groups, placeholder, request.Options.MinWidth, ChannelMultiples.For(graph, request.Options.ChannelMultiple)));
+        var (sizes, target) = BudgetSearch.Plan(budget, CostTracker.ForJob(graph, groups, placeholder, request.Options));
         return (target, sizes);
     }
 

@@ -25,7 +25,7 @@ public sealed class PruningSession : IDisposable
         Masks = new ChannelMasks(Gates);
         Objective = new Objective(module, data, options);
         Trainer = new Trainer(module, options, Objective);
-        Cost = new CostTracker(graph, groups, target, options.MinWidth, ChannelMultiples.For(graph, options.ChannelMultiple));
+        Cost = CostTracker.ForJob(graph, groups, target, options);
         Progress = new JobProgress(progress, Cost, cancellationToken);
         Checkpoints = new TrainingCheckpoints(this, store: null, fingerprint: "");
     }
@@ -88,16 +88,20 @@ public sealed class PruningSession : IDisposable
         ChannelRemoved?.Invoke();
     }
 
+    /// <summary>Puts one removed channel back into the masks and the cost.</summary>
+    public void Restore(int groupId, int channel)
+    {
+        Masks.Restore(groupId, channel);
+        Cost.Restored(groupId);
+    }
+
     /// <summary>Sets every group's kept channels to <paramref name="kept"/>, putting back what it keeps and removing the rest.</summary>
     public void SetKept(IReadOnlyList<bool[]> kept)
     {
         foreach (var group in Groups)
             for (var channel = 0; channel < group.Channels; channel++)
                 if (kept[group.Id][channel] && !Masks.Kept[group.Id][channel])
-                {
-                    Masks.Restore(group.Id, channel);
-                    Cost.Restored(group.Id);
-                }
+                    Restore(group.Id, channel);
         foreach (var group in Groups)
             for (var channel = 0; channel < group.Channels; channel++)
                 if (!kept[group.Id][channel] && Masks.Kept[group.Id][channel])

@@ -173,14 +173,12 @@ public static class L0Pruning
             return byGroup.Take(channels - width);
         });
 
-    /// <summary>How far below the target the final projection may land: the "within 5%".</summary>
-    private const double TargetBand = 0.05;
-
     /// <summary>
     /// The channels to remove for the target, planned on the cost model at the widths the groups will have
     /// (<see cref="AtAllowedWidths"/> rounds each group up to an allowed width): in ascending log α until the
-    /// target's cost is met; then, if one wide channel or block took the cost more than <see cref="TargetBand"/>
-    /// below the target, the most open of the planned channels are put back while the cost stays within it.
+    /// target's cost is met, passing over a channel whose group would then round down a block that takes the cost more
+    /// than <see cref="CostTracker.TargetBand"/> below the target (unless the target is out of reach without); then, if one
+    /// wide channel or block still took it below, the most open of the planned channels are put back while the cost stays within it.
     /// Planning on unrounded widths left the rounded network above the target, and the block then taken to reach it
     /// overshot: LeNet-5 asked for 50% of the FLOPs ended at 30.2%.
     /// </summary>
@@ -190,17 +188,30 @@ public static class L0Pruning
         var full = (double)session.Cost.TargetCostOf(kept);
         double Fraction() => session.Cost.TargetCostOf(kept.ToDictionary(p => p.Key, p => session.Cost.AllowedWidthAtLeast(p.Key, p.Value))) / full;
 
-        var plan = new List<(int Group, int Channel)>();
-        foreach (var (group, channel) in byLogAlpha)
+        List<(int Group, int Channel)> Plan(bool withinBand)
         {
-            if (Fraction() <= target)
-                break;
-            if (kept[group] <= 1)
-                continue;
-            kept[group]--;
-            plan.Add((group, channel));
+            foreach (var group in session.Groups)
+                kept[group.Id] = group.Channels;
+            var plan = new List<(int Group, int Channel)>();
+            foreach (var (group, channel) in byLogAlpha)
+            {
+                if (Fraction() <= target)
+                    break;
+                if (kept[group] <= 1)
+                    continue;
+                kept[group]--;
+                if (withinBand && Fraction() < target * (1 - CostTracker.TargetBand))
+                    kept[group]++;
+                else
+                    plan.Add((group, channel));
+            }
+            return plan;
         }
-        for (var i = plan.Count - 1; i >= 0 && Fraction() < target * (1 - TargetBand); i--)
+
+        var plan = Plan(withinBand: true);
+        if (Fraction() > target)
+            plan = Plan(withinBand: false);
+        for (var i = plan.Count - 1; i >= 0 && Fraction() < target * (1 - CostTracker.TargetBand); i--)
         {
             kept[plan[i].Group]++;
             if (Fraction() <= target)
