@@ -18,7 +18,8 @@ namespace Shears.Worker.Engine.Methods;
 /// A round removes every channel whose Δ was 0 over its steps, then the cheapest further channels its
 /// <see cref="FisherRoundBudget"/> allows (by default a share of the remaining distance to the target, so the number
 /// of rounds stays bounded whatever the width; <c>channelsPerPrune</c> sets a number instead), each chosen with ΔC
-/// recomputed after the one before and Δ from the round's steps.
+/// recomputed after the one before and Δ from the round's steps. Once the target is reached, removed channels the target
+/// still has room for come back, the highest Δ per cost first (<see cref="TargetFill"/>).
 /// </summary>
 public static class FisherPruning
 {
@@ -117,6 +118,11 @@ public static class FisherPruning
             rounds.Removals += candidate.Channels.Length;
         }
         rounds.Removals += dead;
+        if (session.Cost.TargetReached && TargetFill.PutBack(session, deltas) is var back and > 0)
+        {
+            session.Progress.Log($"Put back {back} removed channels the target still had room for (highest Δ per cost first).");
+            rounds.Removals -= back;
+        }
         rounds.Signal.Reset();
         rounds.Count++;
         var lossSum = rounds.LossSum;

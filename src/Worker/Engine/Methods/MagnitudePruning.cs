@@ -11,7 +11,8 @@ namespace Shears.Worker.Engine.Methods;
 /// norms divided by the group's mean (raw norms are not comparable across layers of different fan-in), then by the
 /// share of the target's cost the group's next removal saves (one channel, or a block of the lowest-scoring ones when the
 /// group steps by <c>channelMultiple</c>), recomputed after every removal; a block that would take the cost further below
-/// the target than <see cref="CostTracker.TargetBand"/> waits while a smaller removal can reach it. Without the cost a
+/// the target than <see cref="CostTracker.TargetBand"/> waits while a smaller removal can reach it, and what the target
+/// still has room for comes back at the end (<see cref="TargetFill"/>). Without the cost a
 /// layer whose channels save little (a narrow hidden layer after a wide one) is emptied for nothing: the tiny MLP
 /// pruned to half its FLOPs that way fell from 85% to 14%. Scope "layer" shrinks every group by the same fraction.
 /// </summary>
@@ -63,7 +64,6 @@ public static class MagnitudePruning
     {
         var normalized = scores.Select(Normalized).ToArray();
         var queues = Queues(session, scores);
-        var removed = session.Groups.Select(_ => new Stack<int>()).ToArray();
         while (!session.Cost.TargetReached)
         {
             var candidates = session.Groups.Where(g => session.Cost.CanShrink(g.Id)).ToList();
@@ -71,31 +71,10 @@ public static class MagnitudePruning
             var next = (withinBand.Count > 0 ? withinBand : candidates)
                 .MinBy(g => ScorePerCost(session, g.Id, queues[g.Id].Take(session.Cost.ChannelsToShrink(g.Id)).Sum(k => normalized[g.Id][k])))
                 ?? throw Unreachable;
-            RemoveNextBlock(session, next.Id, queues[next.Id], removed[next.Id]);
+            RemoveNextBlock(session, next.Id, queues[next.Id]);
         }
-        PutBackWithinTarget(session, normalized, removed);
-    }
-
-    /// <summary>
-    /// Once the target is reached, puts back removed channels (a group's highest-norm first, as many as its next allowed
-    /// width up) while the target stays met, the most norm per cost first: when the last removal had to be a whole block,
-    /// the greedy ends far below the target (the small ResNet at 40% of its FLOPs for 50%, its 28×28 layers already at
-    /// their floor when a 32-wide group lost 16 channels), and the channels it took first can come back.
-    /// </summary>
-    private static void PutBackWithinTarget(PruningSession session, double[][] normalized, Stack<int>[] removed)
-    {
-        while (true)
-        {
-            var fitting = session.Groups
-                .Select(g => (Group: g.Id, Count: session.Cost.AllowedWidthAtLeast(g.Id, session.Cost.KeptChannels[g.Id] + 1) - session.Cost.KeptChannels[g.Id]))
-                .Where(c => c.Count > 0 && c.Count <= removed[c.Group].Count && session.Cost.StillReachedWithBack(c.Group, c.Count))
-                .ToList();
-            if (fitting.Count == 0)
-                return;
-            var best = fitting.MaxBy(c => removed[c.Group].Take(c.Count).Sum(k => normalized[c.Group][k]) / Math.Max(1e-12, session.Cost.CostChangeOfRemoving(c.Group, -c.Count)));
-            for (var i = 0; i < best.Count; i++)
-                session.Restore(best.Group, removed[best.Group].Pop());
-        }
+        if (TargetFill.PutBack(session, normalized) is var back and > 0)
+            session.Progress.Log($"Put back {back} removed channels the target still had room for (highest norm per cost first).");
     }
 
     /// <summary>The summed normalised norm of a group's next block per share of the target's cost its removal saves.</summary>
@@ -115,14 +94,10 @@ public static class MagnitudePruning
     }
 
     /// <summary>Removes a group's lowest-scoring channels down to its next allowed width (one channel, or a block with <c>channelMultiple</c>).</summary>
-    private static void RemoveNextBlock(PruningSession session, int group, Queue<int> queue, Stack<int>? removed = null)
+    private static void RemoveNextBlock(PruningSession session, int group, Queue<int> queue)
     {
         for (var count = session.Cost.ChannelsToShrink(group); count > 0; count--)
-        {
-            var channel = queue.Dequeue();
-            session.Remove(group, channel);
-            removed?.Push(channel);
-        }
+            session.Remove(group, queue.Dequeue());
     }
 
     /// <summary>Per group, its channels from the lowest score up.</summary>
