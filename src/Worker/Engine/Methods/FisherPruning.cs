@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Shears.Worker.Engine.Checkpoints;
 using Shears.Worker.Engine.Training;
 using static TorchSharp.torch;
@@ -113,12 +114,14 @@ public static class FisherPruning
             var candidate = Choose(session, deltas, options.Beta)
                 ?? throw new PruningFailedException("Target unreachable: every prunable group is at its narrowest allowed width.");
             Remove(session, candidate);
+            foreach (var channel in candidate.Channels)
+                rounds.DeltaAtRemoval[candidate.Group][channel] = deltas[candidate.Group][channel];
             budget.Charge();
             removed.Add($"{session.Groups[candidate.Group].Name}[{string.Join(",", candidate.Channels)}] (Δ = {candidate.Delta:G3}; {session.Masks.KeptCount(candidate.Group)} of {session.Groups[candidate.Group].Channels} left)");
             rounds.Removals += candidate.Channels.Length;
         }
         rounds.Removals += dead;
-        if (session.Cost.TargetReached && TargetFill.PutBack(session, deltas) is var back and > 0)
+        if (session.Cost.TargetReached && TargetFill.PutBack(session, rounds.DeltaAtRemoval) is var back and > 0)
         {
             session.Progress.Log($"Put back {back} removed channels the target still had room for (highest Δ per cost first).");
             rounds.Removals -= back;
@@ -187,6 +190,9 @@ public static class FisherPruning
     {
         public FisherSignal Signal { get; } = signal;
 
+        /// <summary>Per channel, its Δ in the round that removed it (0 while kept, and for channels removed with Δ 0): a masked channel's Δ is 0.</summary>
+        public double[][] DeltaAtRemoval { get; } = [.. signal.Groups.Select(g => new double[g.Channels])];
+
         public int Count { get; set; }
 
         public int Removals { get; set; }
@@ -196,6 +202,8 @@ public static class FisherPruning
         public void Save(CheckpointData data)
         {
             Signal.Save(data);
+            for (var group = 0; group < DeltaAtRemoval.Length; group++)
+                data.PutBytes($"fisher/delta-at-removal/{group}", MemoryMarshal.AsBytes(DeltaAtRemoval[group].AsSpan()).ToArray());
             data.Counters["fisher/rounds"] = Count;
             data.Counters["fisher/removals"] = Removals;
             data.Numbers["fisher/round-loss-sum"] = LossSum;
@@ -204,6 +212,9 @@ public static class FisherPruning
         public void Restore(CheckpointData data)
         {
             Signal.Restore(data);
+            for (var group = 0; group < DeltaAtRemoval.Length; group++)
+                if (data.Has($"fisher/delta-at-removal/{group}"))
+                    MemoryMarshal.Cast<byte, double>(data.Bytes($"fisher/delta-at-removal/{group}")).CopyTo(DeltaAtRemoval[group]);
             Count = (int)data.Counter("fisher/rounds");
             Removals = (int)data.Counter("fisher/removals");
             LossSum = data.Number("fisher/round-loss-sum");

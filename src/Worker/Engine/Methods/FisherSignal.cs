@@ -1,3 +1,4 @@
+using Shears.Domain.Graph;
 using Shears.Worker.Engine.Checkpoints;
 using Shears.Worker.Engine.Graph;
 using TorchSharp;
@@ -21,6 +22,8 @@ public sealed class FisherSignal : ICheckpointed, IDisposable
         this.gates = gates;
         sums = [.. gates.Groups.Select(g => zeros(g.Channels, dtype: ScalarType.Float64, device: gates.Device).DetachFromDisposeScope())];
     }
+
+    public IReadOnlyList<ChannelGroup> Groups => gates.Groups;
 
     /// <summary>Examples accumulated since the last reset.</summary>
     public long Examples { get; private set; }
