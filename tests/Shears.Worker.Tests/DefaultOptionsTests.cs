@@ -1,5 +1,6 @@
 using Shears.Domain.Jobs;
 using Shears.Worker.Engine;
+using Shears.Worker.Engine.Methods;
 using Shears.Worker.Engine.Training;
 
 namespace Shears.Worker.Tests;
@@ -43,6 +44,24 @@ public class DefaultOptionsTests
         Assert.Equal(outcome.After.Accuracy!.Value, run.BestAccuracy!.Value, 6);
         if (run.Steps < most)
             Assert.Equal(run.BestStep + (EarlyStopping.Patience * interval), run.Steps);
+    }
+
+    /// <summary>
+    /// Without a length fine-tuning runs at most 10 epochs, at least 1,000 steps, and at most the method's bound: 5,400 steps
+    /// (10 epochs of 54,000 images), 3,900 for Fisher, whose rounds train as they prune.
+    /// </summary>
+    [Theory]
+    [InlineData(PruningMethod.Fisher, 3900)]
+    [InlineData(PruningMethod.Magnitude, 5400)]
+    [InlineData(PruningMethod.L0, 5400)]
+    public void Fine_tuning_without_a_length_is_bounded_by_ten_epochs_and_by_the_method(PruningMethod method, int bound)
+    {
+        var most = PruningMethods.For(method).MostFineTuningSteps;
+
+        Assert.Equal(bound, most);
+        Assert.Equal(bound, EarlyStopping.MaxStepsFor(54_000 / 64 + 1, most));
+        Assert.Equal(EarlyStopping.FewestMaxSteps, EarlyStopping.MaxStepsFor(6_000 / 64, most));
+        Assert.Equal(2_000, EarlyStopping.MaxStepsFor(200, most));
     }
 
     /// <summary>

@@ -70,6 +70,7 @@ public sealed class PruningEngine(EngineSettings? settings = null)
         else if (request.Options.Cost == "traffic" && request.Method == PruningMethod.Fisher)
             session.Cost.RankByTraffic();
         var method = PruningMethods.For(request.Method);
+        session.MostFineTuningSteps = method.MostFineTuningSteps;
         method.PlanSteps(session);
         var before = Measure(session, session.Cost.Original, figuresData, teacher: null);
         progress.Log($"Original: {before.Params} parameters, {before.Flops} FLOPs{AccuracyText(before)}.");

@@ -71,8 +71,11 @@ public sealed class PruningSession : IDisposable
     /// </summary>
     public int? FineTuningSteps => Options.Steps ?? (Options.Epochs is { } epochs ? (int)Math.Ceiling(epochs * Data.StepsPerEpoch) : null);
 
+    /// <summary>The method's bound on fine-tuning without a given length (<see cref="EarlyStopping"/>).</summary>
+    public int MostFineTuningSteps { get; set; } = EarlyStopping.MostMaxSteps;
+
     /// <summary>The most fine-tuning steps the job can take (for progress totals).</summary>
-    public int FineTuningStepsAtMost => FineTuningSteps ?? EarlyStopping.MaxStepsFor(Data.StepsPerEpoch);
+    public int FineTuningStepsAtMost => FineTuningSteps ?? EarlyStopping.MaxStepsFor(Data.StepsPerEpoch, MostFineTuningSteps);
 
     /// <summary>How long fine-tuning ran, once it has.</summary>
     public FineTuningRun? FineTuning { get; set; }

@@ -24,6 +24,14 @@ namespace Shears.Worker.Engine.Methods;
 /// </summary>
 public static class FisherPruning
 {
+    /// <summary>
+    /// The most steps Fisher's fine-tuning takes without a given length, below the other methods'
+    /// <see cref="EarlyStopping.MostMaxSteps"/>: its rounds train the network as it shrinks, and issue 17 asks the default
+    /// LeNet-5 job (to 25% of the FLOPs, 60,000 images) to take fewer steps in all than the 4,100 its rounds once took alone:
+    /// 120 steps of rounds and at most 3,900 of fine-tuning (docs/defaults-bench.md).
+    /// </summary>
+    public const int MostFineTuningSteps = 3900;
+
     /// <summary>Held-out accuracy is measured after every this many removals.</summary>
     private const int AccuracyInterval = 25;
 
