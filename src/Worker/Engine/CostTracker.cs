@@ -81,9 +81,9 @@ public sealed class CostTracker
     public double? TargetFraction => target.Flops ?? target.Params;
 
     /// <summary>
-    /// How far below the target a removal may take the cost: a block whose removal would land further below (16 of a 32-wide
-    /// group on the small ResNet took magnitude from 55% to 40% of the FLOPs for a 50% target) is left while a smaller
-    /// removal can still reach the target.
+    /// How far below the target a block's removal may take the cost: a block whose removal would land further below (16 of a
+    /// 32-wide group on the small ResNet took magnitude from 55% to 40% of the FLOPs for a 50% target) is left while another
+    /// removal can still reach the target. Single channels are not held back.
     /// </summary>
     public const double TargetBand = 0.05;
 

@@ -200,7 +200,8 @@ public static class L0Pruning
                 if (kept[group] <= 1)
                     continue;
                 kept[group]--;
-                if (withinBand && Fraction() < target * (1 - CostTracker.TargetBand))
+                var blockJump = session.Cost.AllowedWidthAtLeast(group, kept[group] + 1) - session.Cost.AllowedWidthAtLeast(group, kept[group]) > 1;
+                if (withinBand && blockJump && Fraction() < target * (1 - CostTracker.TargetBand))
                     kept[group]++;
                 else
                     plan.Add((group, channel));
