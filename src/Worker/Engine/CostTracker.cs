@@ -87,9 +87,11 @@ public sealed class CostTracker
     /// </summary>
     public const double TargetBand = 0.05;
 
-    /// <summary>Whether removing <paramref name="channels"/> more of the group would take the cost more than <see cref="TargetBand"/> below the target.</summary>
+    /// <summary>Whether removing a block of <paramref name="channels"/> (more than one) of the group would take the cost more than <see cref="TargetBand"/> below the target.</summary>
     public bool Overshoots(int groupId, int channels)
     {
+        if (channels <= 1)
+            return false;
         kept[groupId] -= channels;
         var after = TargetCostOf(kept);
         kept[groupId] += channels;

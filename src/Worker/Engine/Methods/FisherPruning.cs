@@ -179,7 +179,7 @@ public static class FisherPruning
         foreach (var group in session.Groups)
         {
             var count = session.Cost.ChannelsToShrink(group.Id);
-            if (count == 0 || (withinBand && count > 1 && session.Cost.Overshoots(group.Id, count)))
+            if (count == 0 || (withinBand && session.Cost.Overshoots(group.Id, count)))
                 continue;
             var kept = session.Masks.Kept[group.Id];
             var cheapest = Enumerable.Range(0, group.Channels).Where(k => kept[k]).OrderBy(k => deltas[group.Id][k]).Take(count).ToArray();

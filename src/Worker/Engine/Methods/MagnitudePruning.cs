@@ -67,7 +67,7 @@ public static class MagnitudePruning
         while (!session.Cost.TargetReached)
         {
             var candidates = session.Groups.Where(g => session.Cost.CanShrink(g.Id)).ToList();
-            var withinBand = candidates.Where(g => session.Cost.ChannelsToShrink(g.Id) is var count && (count == 1 || !session.Cost.Overshoots(g.Id, count))).ToList();
+            var withinBand = candidates.Where(g => !session.Cost.Overshoots(g.Id, session.Cost.ChannelsToShrink(g.Id))).ToList();
             var next = (withinBand.Count > 0 ? withinBand : candidates)
                 .MinBy(g => ScorePerCost(session, g.Id, queues[g.Id].Take(session.Cost.ChannelsToShrink(g.Id)).Sum(k => normalized[g.Id][k])))
                 ?? throw Unreachable;
